@@ -1,0 +1,31 @@
+# berth: build, test images, tests.
+GO ?= go
+BIN := bin
+export CGO_ENABLED := 0
+
+.PHONY: all build deps images test unit integration clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/ ./cmd/berthd ./cmd/berth ./cmd/berth-monitor ./cmd/berth-init
+
+images: build
+	scripts/make-images.sh /var/cache/berth/images
+
+unit:
+	$(GO) test ./...
+
+integration: build
+	BERTH_BIN=$(CURDIR)/$(BIN) BERTH_IMAGES=/var/cache/berth/images $(GO) test -count=1 -timeout 30m ./test/integration/...
+
+test: build
+	scripts/make-images.sh /var/cache/berth/images
+	$(GO) test -count=1 -timeout 40m ./...
+	BERTH_BIN=$(CURDIR)/$(BIN) BERTH_IMAGES=/var/cache/berth/images $(GO) test -count=1 -timeout 30m -tags integration ./test/integration/...
+
+clean:
+	rm -rf $(BIN)

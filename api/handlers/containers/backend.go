@@ -1,0 +1,32 @@
+package containers
+
+import (
+	"context"
+	"io"
+
+	svc "github.com/berth-project/berth/service/containers"
+	"github.com/moby/moby/api/types/container"
+)
+
+// Backend is what the handlers need from the containers service.
+type Backend interface {
+	Create(req svc.CreateRequest) (string, error)
+	Start(ref string) error
+	Stop(ref string, timeout *int, signal string) error
+	Kill(ref, signal string) error
+	Restart(ref string, timeout *int, signal string) error
+	Remove(ref string, o svc.RemoveOptions) error
+	Rename(ref, name string) error
+	Wait(ctx context.Context, ref string, cond container.WaitCondition) (svc.WaitResult, error)
+	Attach(ctx context.Context, ref string, o svc.AttachOptions) error
+	Resize(ref string, h, w uint16) error
+	Logs(ctx context.Context, ref string, o svc.LogsOptions, stdout, stderr io.Writer) error
+	List(o svc.ListOptions) ([]container.Summary, error)
+	Inspect(ref string, size bool) (*container.InspectResponse, error)
+	Prune(labels map[string]string) (container.PruneReport, error)
+	Top(ref, psArgs string) (*container.TopResponse, error)
+	ExecCreate(ref string, req container.ExecCreateRequest) (string, error)
+	ExecStart(ctx context.Context, id string, o svc.ExecStartOptions) error
+	ExecInspect(id string) (*container.ExecInspectResponse, error)
+	ExecResize(id string, h, w uint16) error
+}

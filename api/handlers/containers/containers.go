@@ -1,0 +1,285 @@
+package containers
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/berth-project/berth/api/httputil"
+	"github.com/berth-project/berth/api/server"
+	svc "github.com/berth-project/berth/service/containers"
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+)
+
+type handlers struct{ b Backend }
+
+// Register adds the container and exec routes.
+func Register(rt *server.Router, b Backend) {
+	h := handlers{b}
+	rt.Handle("POST /containers/create", h.create)
+	rt.Handle("GET /containers/json", h.list)
+	rt.Handle("GET /containers/{id}/json", h.inspect)
+	rt.Handle("POST /containers/{id}/start", h.start)
+	rt.Handle("POST /containers/{id}/stop", h.stop)
+	rt.Handle("POST /containers/{id}/restart", h.restart)
+	rt.Handle("POST /containers/{id}/kill", h.kill)
+	rt.Handle("POST /containers/{id}/wait", h.wait)
+	rt.Handle("POST /containers/{id}/attach", h.attach)
+	rt.Handle("POST /containers/{id}/resize", h.resize)
+	rt.Handle("POST /containers/{id}/rename", h.rename)
+	rt.Handle("GET /containers/{id}/logs", h.logs)
+	rt.Handle("GET /containers/{id}/top", h.top)
+	rt.Handle("DELETE /containers/{id}", h.remove)
+	rt.Handle("POST /containers/prune", h.prune)
+	rt.Handle("POST /containers/{id}/exec", h.execCreate)
+	rt.Handle("POST /exec/{id}/start", h.execStart)
+	rt.Handle("GET /exec/{id}/json", h.execInspect)
+	rt.Handle("POST /exec/{id}/resize", h.execResize)
+}
+
+func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
+	var req container.CreateRequest
+	if err := httputil.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	id, err := h.b.Create(svc.CreateRequest{Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig})
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusCreated, container.CreateResponse{ID: id, Warnings: []string{}})
+}
+
+func (h handlers) list(w http.ResponseWriter, r *http.Request) error {
+	f, err := httputil.Filters(r)
+	if err != nil {
+		return err
+	}
+	limit, err := httputil.Int(r, "limit", -1)
+	if err != nil {
+		return err
+	}
+	list, err := h.b.List(svc.ListOptions{All: httputil.Bool(r, "all"), Limit: limit, Size: httputil.Bool(r, "size"), Filters: f})
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusOK, list)
+}
+
+func (h handlers) inspect(w http.ResponseWriter, r *http.Request) error {
+	resp, err := h.b.Inspect(r.PathValue("id"), httputil.Bool(r, "size"))
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusOK, resp)
+}
+
+func noContent(w http.ResponseWriter, err error) error {
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h handlers) start(w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, h.b.Start(r.PathValue("id")))
+}
+
+func timeoutParam(r *http.Request) (*int, error) {
+	if r.URL.Query().Get("t") == "" {
+		return nil, nil
+	}
+	t, err := httputil.Int(r, "t", 0)
+	return &t, err
+}
+
+func (h handlers) stop(w http.ResponseWriter, r *http.Request) error {
+	t, err := timeoutParam(r)
+	if err != nil {
+		return err
+	}
+	return noContent(w, h.b.Stop(r.PathValue("id"), t, r.URL.Query().Get("signal")))
+}
+
+func (h handlers) restart(w http.ResponseWriter, r *http.Request) error {
+	t, err := timeoutParam(r)
+	if err != nil {
+		return err
+	}
+	return noContent(w, h.b.Restart(r.PathValue("id"), t, r.URL.Query().Get("signal")))
+}
+
+func (h handlers) kill(w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, h.b.Kill(r.PathValue("id"), r.URL.Query().Get("signal")))
+}
+
+func (h handlers) rename(w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, h.b.Rename(r.PathValue("id"), r.URL.Query().Get("name")))
+}
+
+func (h handlers) remove(w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, h.b.Remove(r.PathValue("id"), svc.RemoveOptions{Force: httputil.Bool(r, "force"), RemoveVolumes: httputil.Bool(r, "v")}))
+}
+
+func (h handlers) resize(w http.ResponseWriter, r *http.Request) error {
+	hh, err := httputil.Int(r, "h", 0)
+	if err != nil {
+		return err
+	}
+	ww, err := httputil.Int(r, "w", 0)
+	if err != nil {
+		return err
+	}
+	if err := h.b.Resize(r.PathValue("id"), uint16(hh), uint16(ww)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// wait flushes the headers at once (the docker CLI waits for them before
+// it starts the container) and writes the body at the condition.
+func (h handlers) wait(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if _, err := h.b.Inspect(id, false); err != nil {
+		return err
+	}
+	cond := container.WaitCondition(r.URL.Query().Get("condition"))
+	switch cond {
+	case "", container.WaitConditionNotRunning, container.WaitConditionNextExit, container.WaitConditionRemoved:
+	default:
+		return errdefs.ErrInvalidArgument.WithMessage("invalid condition: " + string(cond))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	res, err := h.b.Wait(r.Context(), id, cond)
+	resp := container.WaitResponse{StatusCode: int64(res.StatusCode)}
+	if err != nil {
+		resp.Error = &container.WaitExitError{Message: err.Error()}
+	} else if res.Error != "" {
+		resp.Error = &container.WaitExitError{Message: res.Error}
+	}
+	return jsonBody(w, resp)
+}
+
+func (h handlers) attach(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	info, err := h.b.Inspect(id, false)
+	if err != nil {
+		return err
+	}
+	tty := info.Config.Tty
+	ct := "application/vnd.docker.multiplexed-stream"
+	if tty {
+		ct = "application/vnd.docker.raw-stream"
+	}
+	conn, rw, err := httputil.Hijack(w, r, ct)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var stdout, stderr io.Writer
+	if tty {
+		stdout, stderr = conn, conn
+	} else {
+		stdout, stderr = httputil.NewStdWriter(conn, httputil.Stdout), httputil.NewStdWriter(conn, httputil.Stderr)
+	}
+	o := svc.AttachOptions{Logs: httputil.Bool(r, "logs"), Stream: httputil.Bool(r, "stream")}
+	if httputil.Bool(r, "stdout") {
+		o.Stdout = stdout
+	}
+	if httputil.Bool(r, "stderr") {
+		o.Stderr = stderr
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if httputil.Bool(r, "stdin") {
+		o.Stdin = readerFunc(func(p []byte) (int, error) {
+			n, err := rw.Read(p)
+			if err != nil && err != io.EOF {
+				cancel() // the client went away
+			}
+			return n, err
+		})
+	}
+	_ = h.b.Attach(ctx, id, o)
+	return nil
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+func (h handlers) logs(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	info, err := h.b.Inspect(id, false)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	o := svc.LogsOptions{Stdout: httputil.Bool(r, "stdout"), Stderr: httputil.Bool(r, "stderr"), Follow: httputil.Bool(r, "follow"),
+		Timestamps: httputil.Bool(r, "timestamps"), Tail: -1}
+	if !o.Stdout && !o.Stderr {
+		return errdefs.ErrInvalidArgument.WithMessage("Bad parameters: you must choose at least one stream")
+	}
+	if t := q.Get("tail"); t != "" && t != "all" {
+		n, err := strconv.Atoi(t)
+		if err == nil && n >= 0 {
+			o.Tail = n
+		}
+	}
+	if o.Since, err = httputil.ParseTime(q.Get("since")); err != nil {
+		return err
+	}
+	if o.Until, err = httputil.ParseTime(q.Get("until")); err != nil {
+		return err
+	}
+	ct := "application/vnd.docker.multiplexed-stream"
+	if info.Config.Tty {
+		ct = "application/vnd.docker.raw-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(http.StatusOK)
+	fw := httputil.NewFlushWriter(w)
+	var stdout, stderr io.Writer = fw, fw
+	if !info.Config.Tty {
+		stdout, stderr = httputil.NewStdWriter(fw, httputil.Stdout), httputil.NewStdWriter(fw, httputil.Stderr)
+	}
+	_ = h.b.Logs(r.Context(), id, o, stdout, stderr)
+	return nil
+}
+
+func (h handlers) top(w http.ResponseWriter, r *http.Request) error {
+	resp, err := h.b.Top(r.PathValue("id"), r.URL.Query().Get("ps_args"))
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusOK, resp)
+}
+
+func (h handlers) prune(w http.ResponseWriter, r *http.Request) error {
+	f, err := httputil.Filters(r)
+	if err != nil {
+		return err
+	}
+	labels := map[string]string{}
+	for _, l := range f["label"] {
+		k, v, _ := strings.Cut(l, "=")
+		labels[k] = v
+	}
+	rep, err := h.b.Prune(labels)
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusOK, rep)
+}
+
+func jsonBody(w http.ResponseWriter, v any) error {
+	return httputil.WriteJSONBody(w, v)
+}

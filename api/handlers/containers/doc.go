@@ -1,0 +1,2 @@
+// Package containers serves the /containers and /exec endpoints of the Engine API.
+package containers

@@ -1,0 +1,20 @@
+package images
+
+import (
+	"io"
+
+	svc "github.com/berth-project/berth/service/images"
+	"github.com/moby/moby/api/types/image"
+)
+
+// Backend is what the handlers need from the images service.
+type Backend interface {
+	List(o svc.ListOptions) []image.Summary
+	Inspect(ref string) (*image.InspectResponse, error)
+	History(ref string) ([]image.HistoryResponseItem, error)
+	Tag(src, ref string) error
+	Remove(ref string, force, prune bool) ([]image.DeleteResponse, error)
+	Prune(all bool, labels map[string]string) (image.PruneReport, error)
+	Import(r io.Reader, o svc.ImportOptions) (*svc.Image, error)
+	Resolve(ref string) (*svc.Image, error)
+}

@@ -1,0 +1,2 @@
+// Package images serves the /images endpoints of the Engine API.
+package images

@@ -1,0 +1,166 @@
+package images
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/berth-project/berth/api/httputil"
+	"github.com/berth-project/berth/api/server"
+	svc "github.com/berth-project/berth/service/images"
+	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+)
+
+type handlers struct{ b Backend }
+
+// Register adds the image routes.
+func Register(rt *server.Router, b Backend) {
+	h := handlers{b}
+	rt.Handle("GET /images/json", h.list)
+	rt.Handle("POST /images/create", h.create)
+	rt.Handle("POST /images/prune", h.prune)
+	// Image names contain slashes: dispatch on the suffix ourselves.
+	rt.Handle("GET /images/{rest...}", h.get)
+	rt.Handle("POST /images/{rest...}", h.post)
+	rt.Handle("DELETE /images/{rest...}", h.remove)
+}
+
+func (h handlers) list(w http.ResponseWriter, r *http.Request) error {
+	f, err := httputil.Filters(r)
+	if err != nil {
+		return err
+	}
+	o := svc.ListOptions{All: httputil.Bool(r, "all"), Reference: f["reference"], Labels: labels(f["label"])}
+	for _, d := range f["dangling"] {
+		v := d == "true" || d == "1"
+		o.Dangling = &v
+	}
+	if ref := r.URL.Query().Get("filter"); ref != "" {
+		o.Reference = append(o.Reference, ref)
+	}
+	return httputil.WriteJSON(w, http.StatusOK, h.b.List(o))
+}
+
+func labels(in []string) map[string]string {
+	out := map[string]string{}
+	for _, l := range in {
+		k, v, _ := strings.Cut(l, "=")
+		out[k] = v
+	}
+	return out
+}
+
+func (h handlers) get(w http.ResponseWriter, r *http.Request) error {
+	name, action := server.SplitImagePath(r.PathValue("rest"), "json", "history")
+	switch action {
+	case "json":
+		resp, err := h.b.Inspect(name)
+		if err != nil {
+			return err
+		}
+		return httputil.WriteJSON(w, http.StatusOK, resp)
+	case "history":
+		resp, err := h.b.History(name)
+		if err != nil {
+			return err
+		}
+		return httputil.WriteJSON(w, http.StatusOK, resp)
+	}
+	return errdefs.ErrNotFound.WithMessage("page not found")
+}
+
+func (h handlers) post(w http.ResponseWriter, r *http.Request) error {
+	name, action := server.SplitImagePath(r.PathValue("rest"), "tag", "push")
+	switch action {
+	case "tag":
+		repo, tag := r.URL.Query().Get("repo"), r.URL.Query().Get("tag")
+		if repo == "" {
+			return errdefs.ErrInvalidArgument.WithMessage("repository name must have at least one component")
+		}
+		if tag != "" {
+			repo += ":" + tag
+		}
+		if err := h.b.Tag(name, repo); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusCreated)
+		return nil
+	case "push":
+		return errdefs.ErrNotImplemented.WithMessage("push is not supported yet")
+	}
+	return errdefs.ErrNotFound.WithMessage("page not found")
+}
+
+func (h handlers) remove(w http.ResponseWriter, r *http.Request) error {
+	resp, err := h.b.Remove(r.PathValue("rest"), httputil.Bool(r, "force"), !httputil.Bool(r, "noprune"))
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusOK, resp)
+}
+
+func (h handlers) prune(w http.ResponseWriter, r *http.Request) error {
+	f, err := httputil.Filters(r)
+	if err != nil {
+		return err
+	}
+	all := false
+	for _, d := range f["dangling"] {
+		all = d == "false" || d == "0"
+	}
+	rep, err := h.b.Prune(all, labels(f["label"]))
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusOK, rep)
+}
+
+// create is both import (fromSrc) and pull (fromImage).
+func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if src := q.Get("fromSrc"); src != "" {
+		if src != "-" {
+			return errdefs.ErrNotImplemented.WithMessage("importing from a URL is not supported yet")
+		}
+		ref := q.Get("repo")
+		if ref != "" && q.Get("tag") != "" {
+			ref += ":" + q.Get("tag")
+		}
+		img, err := h.b.Import(r.Body, svc.ImportOptions{Ref: ref, Changes: q["changes"], Message: q.Get("message"), Platform: q.Get("platform"), Source: src})
+		if err != nil {
+			return err
+		}
+		return httputil.NewJSONStream(w).Send(map[string]string{"status": img.ID.String()})
+	}
+	ref := q.Get("fromImage")
+	if tag := q.Get("tag"); tag != "" {
+		if strings.HasPrefix(tag, "sha256:") {
+			ref += "@" + tag
+		} else {
+			ref += ":" + tag
+		}
+	}
+	n, err := svc.Normalize(ref)
+	if err != nil {
+		return err
+	}
+	// Registries come in a later issue: only what is local (and the
+	// built-in hello-world) can be "pulled".
+	if _, err := h.b.Resolve(n.String()); err != nil {
+		if errdefs.IsNotFound(err) {
+			return svc.NotFoundError(reference.FamiliarString(n))
+		}
+		return err
+	}
+	fam := reference.FamiliarString(n)
+	s := httputil.NewJSONStream(w)
+	_ = s.Send(map[string]string{"status": "Pulling from " + reference.FamiliarName(n), "id": tagOf(n)})
+	return s.Send(map[string]string{"status": "Status: Image is up to date for " + fam})
+}
+
+func tagOf(n reference.Named) string {
+	if t, ok := n.(reference.Tagged); ok {
+		return t.Tag()
+	}
+	return "latest"
+}

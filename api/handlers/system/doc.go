@@ -1,0 +1,2 @@
+// Package system serves /_ping, /version, /info and /events.
+package system

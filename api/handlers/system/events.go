@@ -1,0 +1,100 @@
+package system
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/api/httputil"
+	"github.com/moby/moby/api/types/events"
+)
+
+// events streams events as JSON lines, filtered like docker's.
+func (h handlers) events(w http.ResponseWriter, r *http.Request) error {
+	since, err := httputil.ParseTime(r.URL.Query().Get("since"))
+	if err != nil {
+		return err
+	}
+	until, err := httputil.ParseTime(r.URL.Query().Get("until"))
+	if err != nil {
+		return err
+	}
+	f, err := httputil.Filters(r)
+	if err != nil {
+		return err
+	}
+	past, ch, cancel := h.b.Subscribe(since)
+	defer cancel()
+	s := httputil.NewJSONStream(w)
+	send := func(m events.Message) bool {
+		if !until.IsZero() && time.Unix(0, m.TimeNano).After(until) {
+			return false
+		}
+		if match(m, f) {
+			return s.Send(m) == nil
+		}
+		return true
+	}
+	for _, m := range past {
+		if !send(m) {
+			return nil
+		}
+	}
+	var deadline <-chan time.Time
+	if !until.IsZero() {
+		deadline = time.After(time.Until(until))
+	}
+	for {
+		select {
+		case m := <-ch:
+			if !send(m) {
+				return nil
+			}
+		case <-deadline:
+			return nil
+		case <-r.Context().Done():
+			return nil
+		}
+	}
+}
+
+func match(m events.Message, f map[string][]string) bool {
+	anyOf := func(key, val string, alt ...string) bool {
+		vals := f[key]
+		if len(vals) == 0 {
+			return true
+		}
+		for _, v := range vals {
+			if v == val {
+				return true
+			}
+			for _, a := range alt {
+				if v == a {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	action := string(m.Action)
+	if i := strings.Index(action, ":"); i > 0 {
+		action = action[:i]
+	}
+	name := m.Actor.Attributes["name"]
+	idMatch := len(f["container"]) == 0
+	for _, v := range f["container"] {
+		if v == name || strings.HasPrefix(m.Actor.ID, v) {
+			idMatch = true
+		}
+	}
+	labelsOK := true
+	for _, l := range f["label"] {
+		k, v, hasV := strings.Cut(l, "=")
+		got, ok := m.Actor.Attributes[k]
+		if !ok || (hasV && got != v) {
+			labelsOK = false
+		}
+	}
+	return anyOf("type", string(m.Type)) && anyOf("event", action, string(m.Action)) &&
+		anyOf("image", m.Actor.Attributes["image"]) && idMatch && labelsOK
+}

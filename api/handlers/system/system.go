@@ -1,0 +1,120 @@
+package system
+
+import (
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/api/httputil"
+	"github.com/berth-project/berth/api/server"
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/system"
+	"golang.org/x/sys/unix"
+)
+
+// Counts is what /info reports about containers and images.
+type Counts struct {
+	Containers, Running, Paused, Stopped, Images int
+}
+
+// Backend is what the system handlers need.
+type Backend interface {
+	Counts() Counts
+	DataRoot() string
+	Subscribe(since time.Time) (past []events.Message, ch <-chan events.Message, cancel func())
+}
+
+// Version is berth's release, set at build time.
+var Version = "0.1.0-dev"
+
+type handlers struct{ b Backend }
+
+// Register adds the system routes.
+func Register(rt *server.Router, b Backend) {
+	h := handlers{b}
+	rt.Handle("GET /_ping", h.ping)
+	rt.Handle("HEAD /_ping", h.ping)
+	rt.Handle("GET /version", h.version)
+	rt.Handle("GET /info", h.info)
+	rt.Handle("GET /events", h.events)
+}
+
+func (h handlers) ping(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Builder-Version", "1")
+	w.Header().Set("Swarm", "inactive")
+	w.Header().Set("Cache-Control", "no-cache, no-store, must-revalidate")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write([]byte("OK"))
+	}
+	return nil
+}
+
+func kernel() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func (h handlers) version(w http.ResponseWriter, r *http.Request) error {
+	v := system.VersionResponse{
+		Version: Version, APIVersion: server.APIVersion, MinAPIVersion: server.MinAPIVersion,
+		Os: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version(), KernelVersion: kernel(),
+		Components: []system.ComponentVersion{{Name: "Engine", Version: Version, Details: map[string]string{
+			"ApiVersion": server.APIVersion, "MinAPIVersion": server.MinAPIVersion, "Os": runtime.GOOS, "Arch": runtime.GOARCH,
+		}}},
+	}
+	v.Platform.Name = "berth"
+	return httputil.WriteJSON(w, http.StatusOK, v)
+}
+
+func (h handlers) info(w http.ResponseWriter, r *http.Request) error {
+	c := h.b.Counts()
+	host, _ := os.Hostname()
+	var si unix.Sysinfo_t
+	_ = unix.Sysinfo(&si)
+	cgv := "1"
+	var st unix.Statfs_t
+	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		cgv = "2"
+	}
+	info := system.Info{
+		ID: "berth", Containers: c.Containers, ContainersRunning: c.Running, ContainersPaused: c.Paused, ContainersStopped: c.Stopped,
+		Images: c.Images, Driver: "overlay2", MemoryLimit: true, SwapLimit: true, CPUCfsPeriod: true, CPUCfsQuota: true,
+		CPUShares: true, CPUSet: true, PidsLimit: true, OomKillDisable: cgv == "1", NGoroutines: runtime.NumGoroutine(),
+		SystemTime: time.Now().Format(time.RFC3339Nano), LoggingDriver: "json-file", CgroupDriver: "cgroupfs", CgroupVersion: cgv,
+		KernelVersion: kernel(), OperatingSystem: osName(), OSType: "linux", Architecture: arch(), NCPU: runtime.NumCPU(),
+		MemTotal: int64(si.Totalram) * int64(si.Unit), DockerRootDir: h.b.DataRoot(), Name: host, ServerVersion: Version,
+		DefaultRuntime: "runc", Runtimes: map[string]system.RuntimeWithStatus{"runc": {Runtime: system.Runtime{Path: "runc"}}},
+		SecurityOptions: []string{"name=seccomp,profile=builtin"}, Labels: []string{}, Warnings: []string{},
+		IndexServerAddress: "https://index.docker.io/v1/", InitBinary: "berth-init",
+	}
+	info.Swarm.LocalNodeState = "inactive"
+	return httputil.WriteJSON(w, http.StatusOK, info)
+}
+
+func arch() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return runtime.GOARCH
+	}
+	return unix.ByteSliceToString(u.Machine[:])
+}
+
+func osName() string {
+	b, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return "linux"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "PRETTY_NAME="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return "linux"
+}

@@ -1,0 +1,2 @@
+// Package httperr maps error classes to HTTP statuses and writes Docker's error body.
+package httperr

@@ -1,0 +1,2 @@
+// Package httputil has the request and response helpers shared by berth's API handlers.
+package httputil

@@ -1,0 +1,2 @@
+// Package server serves the Docker Engine API: listener, routing and API-version negotiation.
+package server

@@ -1,0 +1,2 @@
+// Package commands registers every berth command on the root command.
+package commands

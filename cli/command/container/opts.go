@@ -1,0 +1,274 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/spf13/pflag"
+)
+
+// containerOptions are the flags shared by run and create.
+type containerOptions struct {
+	attach      listOpt
+	env         listOpt
+	envFile     listOpt
+	labels      listOpt
+	labelFile   listOpt
+	volumes     listOpt
+	tmpfs       listOpt
+	publish     listOpt
+	capAdd      listOpt
+	capDrop     listOpt
+	securityOpt listOpt
+	ulimits     ulimitOpt
+	mounts      mountOpt
+	networks    networkOpt
+	memory      memBytes
+	memorySwap  swapBytes
+	shmSize     memBytes
+	cpus        nanoCPUs
+
+	stdin, tty, init, privileged, readOnly, publishAll bool
+	workdir, user, entrypoint, hostname, domainname    string
+	stopSignal, cpusetCPUs, platform, pull, restart    string
+	detachKeys, logDriver, runtime, name               string
+	logOpts, dns, addHost, groupAdd                    listOpt
+	stopTimeout                                        int
+	cpuShares, pidsLimit                               int64
+}
+
+func addFlags(fl *pflag.FlagSet, o *containerOptions) {
+	fl.VarP(&o.attach, "attach", "a", "Attach to STDIN, STDOUT or STDERR")
+	fl.BoolVarP(&o.stdin, "interactive", "i", false, "Keep STDIN open even if not attached")
+	fl.BoolVarP(&o.tty, "tty", "t", false, "Allocate a pseudo-TTY")
+	fl.StringVar(&o.name, "name", "", "Assign a name to the container")
+	fl.VarP(&o.env, "env", "e", "Set environment variables")
+	fl.Var(&o.envFile, "env-file", "Read in a file of environment variables")
+	fl.StringVarP(&o.workdir, "workdir", "w", "", "Working directory inside the container")
+	fl.StringVarP(&o.user, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
+	fl.StringVar(&o.entrypoint, "entrypoint", "", "Overwrite the default ENTRYPOINT of the image")
+	fl.StringVarP(&o.hostname, "hostname", "h", "", "Container host name")
+	fl.StringVar(&o.domainname, "domainname", "", "Container NIS domain name")
+	fl.VarP(&o.labels, "label", "l", "Set meta data on a container")
+	fl.Var(&o.labelFile, "label-file", "Read in a line delimited file of labels")
+	fl.BoolVar(&o.init, "init", false, "Run an init inside the container that forwards signals and reaps processes")
+	fl.StringVar(&o.stopSignal, "stop-signal", "", "Signal to stop the container")
+	fl.IntVar(&o.stopTimeout, "stop-timeout", 0, "Timeout (in seconds) to stop a container")
+	fl.VarP(&o.memory, "memory", "m", "Memory limit")
+	fl.Var(&o.memorySwap, "memory-swap", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+	fl.Var(&o.shmSize, "shm-size", "Size of /dev/shm")
+	fl.Var(&o.cpus, "cpus", "Number of CPUs")
+	fl.Int64VarP(&o.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	fl.StringVar(&o.cpusetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	fl.Int64Var(&o.pidsLimit, "pids-limit", 0, "Tune container pids limit (set -1 for unlimited)")
+	fl.Var(&o.capAdd, "cap-add", "Add Linux capabilities")
+	fl.Var(&o.capDrop, "cap-drop", "Drop Linux capabilities")
+	fl.BoolVar(&o.privileged, "privileged", false, "Give extended privileges to this container")
+	fl.Var(&o.securityOpt, "security-opt", "Security Options")
+	fl.BoolVar(&o.readOnly, "read-only", false, "Mount the container's root filesystem as read only")
+	fl.Var(&o.ulimits, "ulimit", "Ulimit options")
+	fl.Var(&o.networks, "network", "Connect a container to a network")
+	fl.Var(&o.networks, "net", "Connect a container to a network")
+	_ = fl.MarkHidden("net")
+	fl.VarP(&o.volumes, "volume", "v", "Bind mount a volume")
+	fl.VarP(&o.publish, "publish", "p", "Publish a container's port(s) to the host")
+	fl.BoolVarP(&o.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports")
+	fl.Var(&o.tmpfs, "tmpfs", "Mount a tmpfs directory")
+	fl.Var(&o.mounts, "mount", "Attach a filesystem mount to the container")
+	fl.StringVar(&o.platform, "platform", os.Getenv("DOCKER_DEFAULT_PLATFORM"), "Set platform if server is multi-platform capable")
+	fl.StringVar(&o.pull, "pull", "missing", `Pull image before running ("always", "missing", "never")`)
+	fl.StringVar(&o.restart, "restart", "no", "Restart policy to apply when a container exits")
+	fl.StringVar(&o.logDriver, "log-driver", "", "Logging driver for the container")
+	fl.Var(&o.logOpts, "log-opt", "Log driver options")
+	fl.StringVar(&o.runtime, "runtime", "", "Runtime to use for this container")
+	fl.Var(&o.dns, "dns", "Set custom DNS servers")
+	fl.Var(&o.addHost, "add-host", "Add a custom host-to-IP mapping (host:ip)")
+	fl.Var(&o.groupAdd, "group-add", "Add additional groups to join")
+	fl.StringVar(&o.detachKeys, "detach-keys", "", "Override the key sequence for detaching a container")
+}
+
+// createConfig is everything POST /containers/create takes.
+type createConfig struct {
+	Config     *container.Config
+	HostConfig *container.HostConfig
+	Networking *network.NetworkingConfig
+}
+
+// parse converts the flags and positional arguments (IMAGE [COMMAND] [ARG...])
+// into the create request, as docker's opts.parse does.
+func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfig, error) {
+	attachStdin, attachStdout, attachStderr := false, false, false
+	for _, a := range o.attach.values {
+		switch strings.ToLower(a) {
+		case "stdin":
+			attachStdin = true
+		case "stdout":
+			attachStdout = true
+		case "stderr":
+			attachStderr = true
+		default:
+			return nil, fmt.Errorf("invalid argument %q for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR", a)
+		}
+	}
+	if o.stdin {
+		attachStdin = true
+	}
+	if len(o.attach.values) == 0 {
+		attachStdout, attachStderr = true, true
+	}
+
+	var env []string
+	for _, f := range o.envFile.values {
+		lines, err := parseKVFile(f, os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, lines...)
+	}
+	env = append(env, expandEnv(o.env.values)...)
+
+	var labels []string
+	for _, f := range o.labelFile.values {
+		lines, err := parseKVFile(f, nil)
+		if err != nil {
+			return nil, err
+		}
+		labels = append(labels, lines...)
+	}
+	labels = append(labels, o.labels.values...)
+
+	var entrypoint []string
+	if o.entrypoint != "" {
+		entrypoint = []string{o.entrypoint}
+	} else if fl.Changed("entrypoint") {
+		entrypoint = []string{""}
+	}
+	var cmd []string
+	if len(args) > 1 {
+		cmd = args[1:]
+	}
+
+	if o.memorySwap != 0 && o.memorySwap != -1 && o.memory != 0 && int64(o.memorySwap) < int64(o.memory) {
+		return nil, errors.New("minimum memoryswap limit should be larger than memory limit, see usage")
+	}
+	exposed, bindings, err := parsePublish(o.publish.values)
+	if err != nil {
+		return nil, err
+	}
+	binds, volumes := parseVolumes(o.volumes.values)
+	secOpts, err := parseSecurityOpts(o.securityOpt.values)
+	if err != nil {
+		return nil, err
+	}
+	restart, err := parseRestart(o.restart)
+	if err != nil {
+		return nil, err
+	}
+
+	cfg := &container.Config{
+		Hostname:     o.hostname,
+		Domainname:   o.domainname,
+		User:         o.user,
+		AttachStdin:  attachStdin,
+		AttachStdout: attachStdout,
+		AttachStderr: attachStderr,
+		ExposedPorts: exposed,
+		Tty:          o.tty,
+		OpenStdin:    o.stdin,
+		StdinOnce:    o.stdin && attachStdin,
+		Env:          env,
+		Cmd:          cmd,
+		Image:        args[0],
+		Volumes:      volumes,
+		WorkingDir:   o.workdir,
+		Entrypoint:   entrypoint,
+		Labels:       kvMap(labels),
+		StopSignal:   o.stopSignal,
+	}
+	if fl.Changed("stop-timeout") {
+		cfg.StopTimeout = &o.stopTimeout
+	}
+
+	networkMode := "default"
+	if len(o.networks.values) > 0 {
+		networkMode = o.networks.values[0]
+	}
+	hc := &container.HostConfig{
+		Binds:           binds,
+		NetworkMode:     container.NetworkMode(networkMode),
+		PortBindings:    bindings,
+		RestartPolicy:   restart,
+		AutoRemove:      false,
+		CapAdd:          o.capAdd.values,
+		CapDrop:         o.capDrop.values,
+		Privileged:      o.privileged,
+		PublishAllPorts: o.publishAll,
+		ReadonlyRootfs:  o.readOnly,
+		SecurityOpt:     secOpts,
+		Tmpfs:           parseTmpfs(o.tmpfs.values),
+		ShmSize:         int64(o.shmSize),
+		Runtime:         o.runtime,
+		GroupAdd:        o.groupAdd.values,
+		ExtraHosts:      o.addHost.values,
+		Mounts:          o.mounts.values,
+		LogConfig:       container.LogConfig{Type: o.logDriver, Config: logOpts(o.logOpts.values)},
+		Resources: container.Resources{
+			CPUShares:  o.cpuShares,
+			Memory:     int64(o.memory),
+			MemorySwap: int64(o.memorySwap),
+			NanoCPUs:   int64(o.cpus),
+			CpusetCpus: o.cpusetCPUs,
+			Ulimits:    o.ulimits.values,
+		},
+	}
+	if fl.Changed("pids-limit") {
+		hc.PidsLimit = &o.pidsLimit
+	}
+	if fl.Changed("init") {
+		hc.Init = &o.init
+	}
+	for _, d := range o.dns.values {
+		a, err := parseAddr(d)
+		if err != nil {
+			return nil, err
+		}
+		hc.DNS = append(hc.DNS, a)
+	}
+	endpoints := map[string]*network.EndpointSettings{}
+	for _, n := range o.networks.values {
+		endpoints[n] = &network.EndpointSettings{}
+	}
+	if len(endpoints) == 0 {
+		endpoints[networkMode] = &network.EndpointSettings{}
+	}
+	return &createConfig{Config: cfg, HostConfig: hc, Networking: &network.NetworkingConfig{EndpointsConfig: endpoints}}, nil
+}
+
+func logOpts(vals []string) map[string]string {
+	if len(vals) == 0 {
+		return nil
+	}
+	return kvMap(vals)
+}
+
+func parseRestart(s string) (container.RestartPolicy, error) {
+	p := container.RestartPolicy{}
+	if s == "" {
+		return p, nil
+	}
+	name, count, ok := strings.Cut(s, ":")
+	p.Name = container.RestartPolicyMode(name)
+	if ok {
+		if name != string(container.RestartPolicyOnFailure) {
+			return p, fmt.Errorf("invalid restart policy format: maximum retry count can only be used with 'on-failure'")
+		}
+		if _, err := fmt.Sscanf(count, "%d", &p.MaximumRetryCount); err != nil {
+			return p, fmt.Errorf("invalid restart policy format: maximum retry count must be an integer")
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,30 @@
+package image
+
+import (
+	"github.com/berth-project/berth/cli"
+	"github.com/spf13/cobra"
+)
+
+// NewImageCommand returns the "image" management command.
+func NewImageCommand(c *cli.Cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "image",
+		Short: "Manage images",
+		Args:  cli.NoArgs,
+	}
+	ls := newListCommand(c)
+	ls.Use = "ls [OPTIONS] [REPOSITORY[:TAG]]"
+	ls.Aliases = []string{"list"}
+	rm := newRemoveCommand(c)
+	rm.Use = "rm [OPTIONS] IMAGE [IMAGE...]"
+	rm.Aliases = []string{"remove", "rmi"}
+	cmd.AddCommand(ls, rm, newInspectCommand(c), newHistoryCommand(c), newTagCommand(c),
+		newPruneCommand(c), newImportCommand(c), newPullCommand(c))
+	return cmd
+}
+
+// TopLevelCommands returns the shortcuts docker keeps at the top level.
+func TopLevelCommands(c *cli.Cli) []*cobra.Command {
+	return []*cobra.Command{newListCommand(c), newRemoveCommand(c), newHistoryCommand(c),
+		newTagCommand(c), newImportCommand(c), newPullCommand(c)}
+}

@@ -1,0 +1,2 @@
+// Package image implements the image commands: images, pull, import, tag, rmi, history, inspect and prune.
+package image

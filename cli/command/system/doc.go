@@ -1,0 +1,2 @@
+// Package system implements version, info, events and the generic inspect command.
+package system

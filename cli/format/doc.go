@@ -1,0 +1,2 @@
+// Package format renders docker-style tables, JSON and Go templates for --format.
+package format

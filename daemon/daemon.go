@@ -1,0 +1,150 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/berth-project/berth/api/handlers/containers"
+	"github.com/berth-project/berth/api/handlers/images"
+	"github.com/berth-project/berth/api/handlers/system"
+	"github.com/berth-project/berth/api/server"
+	containersvc "github.com/berth-project/berth/service/containers"
+	"github.com/berth-project/berth/service/events"
+	imagesvc "github.com/berth-project/berth/service/images"
+	"github.com/berth-project/berth/store/content"
+	"github.com/berth-project/berth/store/metadata"
+	"github.com/berth-project/berth/store/snapshots/overlay"
+	"github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
+)
+
+// Daemon is a running berthd.
+type Daemon struct {
+	cfg        Config
+	log        *slog.Logger
+	db         *metadata.DB
+	images     *imagesvc.Service
+	containers *containersvc.Service
+	events     *events.Bus
+	servers    []*http.Server
+	listeners  []net.Listener
+}
+
+// New builds the stores and services and restores containers.
+func New(cfg Config, log *slog.Logger) (*Daemon, error) {
+	for _, d := range []string{cfg.DataRoot, cfg.ExecRoot} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	db, err := metadata.Open(filepath.Join(cfg.DataRoot, "metadata.db"))
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, log: log, db: db, events: events.New()}
+	fail := func(err error) (*Daemon, error) {
+		db.Close()
+		return nil, err
+	}
+	cs, err := content.New(filepath.Join(cfg.DataRoot, "content"))
+	if err != nil {
+		return fail(err)
+	}
+	snaps, err := overlay.New(filepath.Join(cfg.DataRoot, "overlay"))
+	if err != nil {
+		return fail(err)
+	}
+	if d.images, err = imagesvc.New(cs, snaps, db); err != nil {
+		return fail(err)
+	}
+	d.containers, err = containersvc.New(containersvc.Config{
+		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Runtime: cfg.Runtime,
+		RuntimeRoot: filepath.Join(cfg.ExecRoot, "runc"), MonitorPath: filepath.Join(cfg.BinDir, "berth-monitor"),
+		InitPath: filepath.Join(cfg.BinDir, "berth-init"), CgroupParent: cfg.CgroupParent,
+	}, db, d.images, snaps, d.events)
+	if err != nil {
+		return fail(err)
+	}
+	return d, nil
+}
+
+// Handler returns the Engine API handler.
+func (d *Daemon) Handler() http.Handler {
+	rt := server.NewRouter(d.log)
+	system.Register(rt, systemBackend{d})
+	containers.Register(rt, d.containers)
+	images.Register(rt, d.images)
+	return rt
+}
+
+// Serve listens on every configured host and serves until Shutdown.
+func (d *Daemon) Serve() error {
+	h := d.Handler()
+	errc := make(chan error, len(d.cfg.Hosts))
+	for _, host := range d.cfg.Hosts {
+		ln, err := server.Listen(host)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+		d.servers = append(d.servers, srv)
+		d.listeners = append(d.listeners, ln)
+		d.log.Info("API listening", "addr", host)
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	if d.cfg.Pidfile != "" {
+		if err := os.WriteFile(d.cfg.Pidfile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			return err
+		}
+	}
+	err := <-errc
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops serving; containers keep running under their monitors.
+func (d *Daemon) Shutdown(ctx context.Context) {
+	for _, s := range d.servers {
+		_ = s.Shutdown(ctx)
+	}
+	if d.cfg.Pidfile != "" {
+		_ = os.Remove(d.cfg.Pidfile)
+	}
+	_ = d.db.Close()
+}
+
+type systemBackend struct{ d *Daemon }
+
+func (s systemBackend) Counts() system.Counts {
+	var c system.Counts
+	list, _ := s.d.containers.List(containersvc.ListOptions{All: true})
+	for _, x := range list {
+		c.Containers++
+		switch x.State {
+		case container.StateRunning:
+			c.Running++
+		case container.StatePaused:
+			c.Paused++
+		default:
+			c.Stopped++
+		}
+	}
+	c.Images = len(s.d.images.List(imagesvc.ListOptions{All: true}))
+	return c
+}
+
+func (s systemBackend) DataRoot() string { return s.d.cfg.DataRoot }
+
+func (s systemBackend) Subscribe(since time.Time) ([]eventtypes.Message, <-chan eventtypes.Message, func()) {
+	return s.d.events.Subscribe(since)
+}

@@ -1,0 +1,2 @@
+// Package daemon wires berthd: configuration, stores, services and the API server.
+package daemon

@@ -1,0 +1,2 @@
+// Package hello generates berth's built-in hello-world program.
+package hello

@@ -1,0 +1,2 @@
+// Package names generates Docker-style container names.
+package names

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what berth needs at run time from Debian's packages: an OCI
+# runtime (runc), ps (procps) and, for test images, busybox-static.
+set -euo pipefail
+need=()
+command -v runc >/dev/null 2>&1 || need+=(runc)
+command -v ps >/dev/null 2>&1 || need+=(procps)
+[ -x /bin/busybox ] || need+=(busybox-static)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "berth needs these packages: ${need[*]} (run as root to install them)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null 2>&1 || true
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

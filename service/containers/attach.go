@@ -1,0 +1,133 @@
+package containers
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"sync"
+
+	"github.com/berth-project/berth/runtime/monitor"
+)
+
+// attacher is one client attached to a container's streams.
+type attacher struct {
+	mu             sync.Mutex
+	stdout, stderr io.Writer // nil: not wanted
+	done           chan struct{}
+	once           sync.Once
+}
+
+func (a *attacher) write(typ byte, p []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w := a.stdout
+	if typ == monitor.Stderr {
+		w = a.stderr
+	}
+	if w != nil {
+		if _, err := w.Write(p); err != nil {
+			a.stdout, a.stderr = nil, nil
+		}
+	}
+}
+
+func (a *attacher) finish() { a.once.Do(func() { close(a.done) }) }
+
+// AttachOptions select the streams of an attach.
+type AttachOptions struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Logs, Stream   bool
+}
+
+// Attach connects the client's streams to the container. It returns when
+// the container exits, the client goes away (ctx), or, without Stream, after
+// the logs are written.
+func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error {
+	c, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	if o.Logs {
+		if err := s.copyLogs(c, o.Stdout, o.Stderr); err != nil {
+			return err
+		}
+	}
+	if !o.Stream {
+		return nil
+	}
+	a := &attacher{stdout: o.Stdout, stderr: o.Stderr, done: make(chan struct{})}
+	c.mu.Lock()
+	if c.removed {
+		c.mu.Unlock()
+		return NotFound(ref)
+	}
+	c.attached[a] = struct{}{}
+	started := c.started
+	stdinOnce := c.Config.StdinOnce
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.attached, a)
+		c.mu.Unlock()
+	}()
+	if o.Stdin != nil && c.Config.OpenStdin {
+		go s.forwardStdin(c, started, a.done, o.Stdin, stdinOnce)
+	}
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// forwardStdin copies client input to the container once it runs; at EOF it
+// closes the container's stdin when the container was created with StdinOnce.
+func (s *Service) forwardStdin(c *Container, started, done chan struct{}, in io.Reader, closeAtEOF bool) {
+	select {
+	case <-started:
+	case <-done:
+		return
+	}
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := in.Read(buf)
+		if n > 0 {
+			if !s.sendMonitor(c, monitor.Stdin, buf[:n]) {
+				return
+			}
+		}
+		if err != nil {
+			if closeAtEOF {
+				s.sendMonitor(c, monitor.CloseStdin, nil)
+			}
+			return
+		}
+	}
+}
+
+func (s *Service) sendMonitor(c *Container, typ byte, p []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.monitor == nil {
+		return false
+	}
+	return monitor.WriteFrame(c.monitor, typ, p) == nil
+}
+
+// Resize sets the container terminal's size.
+func (s *Service) Resize(ref string, height, width uint16) error {
+	c, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	running := c.running()
+	c.mu.Unlock()
+	if !running {
+		return errNotRunning(c.ID)
+	}
+	b, _ := json.Marshal(monitor.WindowSize{Height: height, Width: width})
+	s.sendMonitor(c, monitor.Resize, b)
+	return nil
+}

@@ -1,0 +1,96 @@
+package containers
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/opencontainers/go-digest"
+)
+
+// State is the persisted run state of a container.
+type State struct {
+	Status     container.ContainerState `json:"status"`
+	Pid        int                      `json:"pid"`
+	MonitorPid int                      `json:"monitorPid"`
+	ExitCode   int                      `json:"exitCode"`
+	OOMKilled  bool                     `json:"oomKilled"`
+	Error      string                   `json:"error,omitempty"`
+	StartedAt  time.Time                `json:"startedAt"`
+	FinishedAt time.Time                `json:"finishedAt"`
+	// StoppedByUser is set by stop/kill so restart policies know (later issue).
+	StoppedByUser bool `json:"stoppedByUser,omitempty"`
+}
+
+// Record is what is persisted for a container.
+type Record struct {
+	ID           string                `json:"id"`
+	Name         string                `json:"name"` // with the leading "/"
+	Created      time.Time             `json:"created"`
+	Path         string                `json:"path"`
+	Args         []string              `json:"args"`
+	Config       *container.Config     `json:"config"`
+	HostConfig   *container.HostConfig `json:"hostConfig"`
+	Image        digest.Digest         `json:"image"`
+	Chain        []digest.Digest       `json:"chain"`
+	Hostname     string                `json:"hostname"`
+	State        State                 `json:"state"`
+	RestartCount int                   `json:"restartCount"`
+}
+
+// Container is a record plus its live parts.
+type Container struct {
+	mu sync.Mutex
+	Record
+
+	dir     string // data-root/containers/<id>
+	runDir  string // exec-root/containers/<id>
+	monitor net.Conn
+	// changed is closed and replaced whenever the state changes.
+	changed chan struct{}
+	// started is closed when the container is running with a monitor
+	// connection, so attach can send stdin.
+	started  chan struct{}
+	attached map[*attacher]struct{}
+	removed  bool
+	removing bool
+	exits    int // number of exits seen, for wait?condition=next-exit
+	execs    map[string]*execProcess
+}
+
+func newContainer(r Record, dataRoot, execRoot string) *Container {
+	return &Container{
+		Record:   r,
+		dir:      filepath.Join(dataRoot, r.ID),
+		runDir:   filepath.Join(execRoot, r.ID),
+		changed:  make(chan struct{}),
+		started:  make(chan struct{}),
+		attached: map[*attacher]struct{}{},
+		execs:    map[string]*execProcess{},
+	}
+}
+
+func (c *Container) rootfs() string     { return filepath.Join(c.dir, "rootfs") }
+func (c *Container) logPath() string    { return filepath.Join(c.dir, c.ID+"-json.log") }
+func (c *Container) exitPath() string   { return filepath.Join(c.dir, "exit.json") }
+func (c *Container) socketPath() string { return filepath.Join(c.runDir, "monitor.sock") }
+func (c *Container) bundle() string     { return filepath.Join(c.runDir, "bundle") }
+
+// notify wakes waiters; callers hold c.mu.
+func (c *Container) notify() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func (c *Container) running() bool {
+	return c.State.Status == container.StateRunning || c.State.Status == container.StatePaused
+}
+
+// errNotRunning is Docker's message for operations that need a running container.
+func errNotRunning(id string) error {
+	return fmt.Errorf("container %s is not running: %w", id, errdefs.ErrConflict)
+}

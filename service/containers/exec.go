@@ -1,0 +1,278 @@
+package containers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/berth-project/berth/internal/ids"
+	"github.com/berth-project/berth/runtime/oci"
+	"github.com/berth-project/berth/runtime/runc"
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// execProcess is one `exec` in a container.
+type execProcess struct {
+	mu          sync.Mutex
+	id          string
+	containerID string
+	cfg         container.ExecCreateRequest
+	running     bool
+	started     bool
+	exitCode    *int
+	pid         int
+	console     *os.File
+}
+
+func (c *Container) execIDs() []string {
+	if len(c.execs) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(c.execs))
+	for id := range c.execs {
+		out = append(out, id)
+	}
+	return out
+}
+
+// ExecCreate registers a command to run in a running container.
+func (s *Service) ExecCreate(ref string, req container.ExecCreateRequest) (string, error) {
+	c, err := s.Get(ref)
+	if err != nil {
+		return "", err
+	}
+	if len(req.Cmd) == 0 {
+		return "", fmt.Errorf("No exec command specified: %w", errdefs.ErrInvalidArgument)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.running() {
+		return "", fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
+	}
+	e := &execProcess{id: ids.New(), containerID: c.ID, cfg: req}
+	c.execs[e.id] = e
+	s.execMu.Lock()
+	s.execs[e.id] = e
+	s.execMu.Unlock()
+	s.publish(c, eventtypes.Action("exec_create: "+strings.Join(req.Cmd, " ")), map[string]string{"execID": e.id})
+	return e.id, nil
+}
+
+func (s *Service) getExec(id string) (*execProcess, error) {
+	s.execMu.Lock()
+	defer s.execMu.Unlock()
+	e, ok := s.execs[id]
+	if !ok {
+		return nil, fmt.Errorf("No such exec instance: %s: %w", id, errdefs.ErrNotFound)
+	}
+	return e, nil
+}
+
+// ExecStartOptions are the streams of an exec.
+type ExecStartOptions struct {
+	Detach         bool
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	ConsoleSize    *[2]uint
+}
+
+// ExecStart runs the exec and, unless detached, waits for it.
+func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptions) error {
+	e, err := s.getExec(execID)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	if e.started {
+		e.mu.Unlock()
+		return fmt.Errorf("exec instance %s has already been started: %w", execID, errdefs.ErrConflict)
+	}
+	e.started, e.running = true, true
+	e.mu.Unlock()
+	c, err := s.Get(e.containerID)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	running, bundle, rootfs := c.running(), c.bundle(), c.rootfs()
+	c.mu.Unlock()
+	if !running {
+		return fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
+	}
+	size := o.ConsoleSize
+	if size == nil {
+		size = e.cfg.ConsoleSize
+	}
+	code, err := s.runExec(c, e, bundle, rootfs, size, o)
+	e.mu.Lock()
+	e.running, e.exitCode, e.console = false, &code, nil
+	e.mu.Unlock()
+	s.publish(c, "exec_die", map[string]string{"execID": e.id, "exitCode": fmt.Sprint(code)})
+	return err
+}
+
+func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, size *[2]uint, o ExecStartOptions) (int, error) {
+	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return 126, fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
+	}
+	var base specs.Spec
+	if err := json.Unmarshal(b, &base); err != nil {
+		return 126, err
+	}
+	proc, err := oci.ExecProcess(&base, rootfs, oci.ExecConfig{
+		Cmd: e.cfg.Cmd, Env: e.cfg.Env, User: e.cfg.User, GroupAdd: c.HostConfig.GroupAdd,
+		WorkingDir: e.cfg.WorkingDir, Tty: e.cfg.Tty, Privileged: e.cfg.Privileged, ConsoleSize: size,
+	})
+	if err != nil {
+		return 126, err
+	}
+	pb, _ := json.Marshal(proc)
+	procFile := filepath.Join(bundle, "exec-"+e.id+".json")
+	logFile := filepath.Join(bundle, "exec-"+e.id+".log")
+	pidFile := filepath.Join(bundle, "exec-"+e.id+".pid")
+	if err := os.WriteFile(procFile, pb, 0o600); err != nil {
+		return 126, err
+	}
+	defer os.Remove(procFile)
+	defer os.Remove(logFile)
+	defer os.Remove(pidFile)
+	rt := runc.Runtime{Binary: s.cfg.Runtime, Root: s.cfg.RuntimeRoot}
+	args := []string{"exec", "--process", procFile, "--pid-file", pidFile}
+	var cs *runc.ConsoleSocket
+	if e.cfg.Tty {
+		if cs, err = runc.NewConsoleSocket(filepath.Join(bundle, "exec-"+ids.Short(e.id)+".sock")); err != nil {
+			return 126, err
+		}
+		defer cs.Close()
+		args = append(args, "--tty", "--console-socket", cs.Path)
+	}
+	if o.Detach {
+		args = append(args, "--detach")
+	}
+	cmd := rt.Command(logFile, append(args, c.ID)...)
+	var stdinW *os.File
+	if !e.cfg.Tty {
+		if e.cfg.AttachStdin && o.Stdin != nil && !o.Detach {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return 126, err
+			}
+			defer r.Close()
+			cmd.Stdin, stdinW = r, w
+		}
+		if !o.Detach {
+			cmd.Stdout, cmd.Stderr = orDiscard(o.Stdout, e.cfg.AttachStdout), orDiscard(o.Stderr, e.cfg.AttachStderr)
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		return 126, fmt.Errorf("exec: %w", err)
+	}
+	var copyDone chan struct{}
+	if e.cfg.Tty {
+		console, err := cs.Receive()
+		if err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return 126, fmt.Errorf("exec terminal: %w", err)
+		}
+		defer console.Close()
+		e.mu.Lock()
+		e.console = console
+		e.mu.Unlock()
+		if !o.Detach {
+			copyDone = make(chan struct{})
+			go func() {
+				defer close(copyDone)
+				if o.Stdout != nil {
+					_, _ = io.Copy(o.Stdout, console)
+				} else {
+					_, _ = io.Copy(io.Discard, console)
+				}
+			}()
+			if o.Stdin != nil && e.cfg.AttachStdin {
+				go func() { _, _ = io.Copy(console, o.Stdin) }()
+			}
+		}
+	}
+	if stdinW != nil {
+		go func() {
+			_, _ = io.Copy(stdinW, o.Stdin)
+			stdinW.Close()
+		}()
+	}
+	if b, err := os.ReadFile(pidFile); err == nil {
+		fmt.Sscan(string(b), &e.pid)
+	}
+	err = cmd.Wait()
+	if stdinW != nil {
+		stdinW.Close()
+	}
+	if copyDone != nil {
+		<-copyDone
+	}
+	if msg := runc.LastError(logFile); msg != "" {
+		code := 126
+		if strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory") {
+			code = 127
+		}
+		if o.Stderr != nil {
+			fmt.Fprintf(o.Stderr, "OCI runtime exec failed: %s: unknown\r\n", msg)
+		}
+		return code, nil
+	}
+	if err != nil {
+		if cmd.ProcessState != nil {
+			return cmd.ProcessState.ExitCode(), nil
+		}
+		return 126, err
+	}
+	return 0, nil
+}
+
+func orDiscard(w io.Writer, want bool) io.Writer {
+	if w == nil || !want {
+		return io.Discard
+	}
+	return w
+}
+
+// ExecInspect describes an exec.
+func (s *Service) ExecInspect(execID string) (*container.ExecInspectResponse, error) {
+	e, err := s.getExec(execID)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	priv := e.cfg.Privileged
+	return &container.ExecInspectResponse{
+		ID: e.id, Running: e.running, ExitCode: e.exitCode, ContainerID: e.containerID,
+		OpenStdin: e.cfg.AttachStdin, OpenStdout: e.cfg.AttachStdout, OpenStderr: e.cfg.AttachStderr,
+		Pid: e.pid, CanRemove: !e.running && e.started,
+		ProcessConfig: &container.ExecProcessConfig{Tty: e.cfg.Tty, Entrypoint: e.cfg.Cmd[0], Arguments: e.cfg.Cmd[1:], Privileged: &priv, User: e.cfg.User},
+	}, nil
+}
+
+// ExecResize sets an exec terminal's size.
+func (s *Service) ExecResize(execID string, height, width uint16) error {
+	e, err := s.getExec(execID)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.console == nil {
+		return fmt.Errorf("exec %s has no terminal: %w", execID, errdefs.ErrConflict)
+	}
+	return unix.IoctlSetWinsize(int(e.console.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: height, Col: width})
+}

@@ -1,0 +1,214 @@
+package containers
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/store/snapshots/overlay"
+	"github.com/containerd/errdefs"
+	"github.com/docker/go-units"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/storage"
+)
+
+// ListOptions are the parameters of GET /containers/json.
+type ListOptions struct {
+	All     bool
+	Limit   int
+	Size    bool
+	Filters map[string][]string
+}
+
+// List returns container summaries, newest first.
+func (s *Service) List(o ListOptions) ([]container.Summary, error) {
+	for k := range o.Filters {
+		switch k {
+		case "status", "name", "label", "ancestor", "id", "exited", "before", "since", "network", "volume", "health", "is-task", "publish", "expose":
+		default:
+			return nil, fmt.Errorf("invalid filter '%s': %w", k, errdefs.ErrInvalidArgument)
+		}
+	}
+	cs := s.all()
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Created.After(cs[j].Created) })
+	out := []container.Summary{}
+	for _, c := range cs {
+		c.mu.Lock()
+		sum, ok := s.summary(c, o)
+		c.mu.Unlock()
+		if !ok {
+			continue
+		}
+		out = append(out, sum)
+		if o.Limit > 0 && len(out) >= o.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) summary(c *Container, o ListOptions) (container.Summary, bool) {
+	if c.removed {
+		return container.Summary{}, false
+	}
+	explicitStatus := len(o.Filters["status"]) > 0 || len(o.Filters["exited"]) > 0
+	if !o.All && o.Limit <= 0 && !explicitStatus && !c.running() {
+		return container.Summary{}, false
+	}
+	if !s.matches(c, o.Filters) {
+		return container.Summary{}, false
+	}
+	sum := container.Summary{
+		ID:              c.ID,
+		Names:           []string{c.Name},
+		Image:           c.Config.Image,
+		ImageID:         c.Image.String(),
+		Command:         strings.Join(append([]string{c.Path}, c.Args...), " "),
+		Created:         c.Created.Unix(),
+		Ports:           []container.PortSummary{},
+		Labels:          c.Config.Labels,
+		State:           c.State.Status,
+		Status:          statusString(c.State),
+		Mounts:          []container.MountPoint{},
+		NetworkSettings: &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{}},
+	}
+	if sum.Labels == nil {
+		sum.Labels = map[string]string{}
+	}
+	sum.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
+	if o.Size {
+		sum.SizeRw, _ = overlay.DirSize(filepath.Join(c.dir, "upper"))
+	}
+	return sum, true
+}
+
+func (s *Service) matches(c *Container, f map[string][]string) bool {
+	any := func(key string, ok func(string) bool) bool {
+		vals := f[key]
+		if len(vals) == 0 {
+			return true
+		}
+		for _, v := range vals {
+			if ok(v) {
+				return true
+			}
+		}
+		return false
+	}
+	return any("status", func(v string) bool { return string(c.State.Status) == v }) &&
+		any("id", func(v string) bool { return strings.HasPrefix(c.ID, v) }) &&
+		any("name", func(v string) bool {
+			if re, err := regexp.Compile(v); err == nil {
+				return re.MatchString(strings.TrimPrefix(c.Name, "/")) || re.MatchString(c.Name)
+			}
+			return strings.Contains(c.Name, v)
+		}) &&
+		any("exited", func(v string) bool {
+			n, err := strconv.Atoi(v)
+			return err == nil && c.State.Status == container.StateExited && c.State.ExitCode == n
+		}) &&
+		any("ancestor", func(v string) bool {
+			if v == c.Config.Image {
+				return true
+			}
+			img, err := s.images.Resolve(v)
+			return err == nil && img.ID == c.Image
+		}) &&
+		allLabels(c.Config.Labels, f["label"])
+}
+
+func allLabels(have map[string]string, want []string) bool {
+	for _, w := range want {
+		k, v, hasValue := strings.Cut(w, "=")
+		got, ok := have[k]
+		if !ok || (hasValue && got != v) {
+			return false
+		}
+	}
+	return true
+}
+
+// statusString is Docker's human status ("Up 3 seconds", "Exited (0) 2 minutes ago").
+func statusString(st State) string {
+	switch st.Status {
+	case container.StateRunning:
+		return "Up " + units.HumanDuration(time.Since(st.StartedAt))
+	case container.StatePaused:
+		return "Up " + units.HumanDuration(time.Since(st.StartedAt)) + " (Paused)"
+	case container.StateRemoving:
+		return "Removal In Progress"
+	case container.StateDead:
+		return "Dead"
+	case container.StateCreated:
+		return "Created"
+	}
+	if st.FinishedAt.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, units.HumanDuration(time.Since(st.FinishedAt)))
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// Inspect returns Docker's container inspect document.
+func (s *Service) Inspect(ref string, size bool) (*container.InspectResponse, error) {
+	c, err := s.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.State
+	resp := &container.InspectResponse{
+		ID:      c.ID,
+		Created: formatTime(c.Created),
+		Path:    c.Path,
+		Args:    c.Args,
+		State: &container.State{
+			Status: st.Status, Running: c.running(), Paused: st.Status == container.StatePaused,
+			OOMKilled: st.OOMKilled, Dead: st.Status == container.StateDead, Pid: st.Pid, ExitCode: st.ExitCode,
+			Error: st.Error, StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt),
+		},
+		Image:          c.Image.String(),
+		ResolvConfPath: filepath.Join(c.dir, "resolv.conf"),
+		HostnamePath:   filepath.Join(c.dir, "hostname"),
+		HostsPath:      filepath.Join(c.dir, "hosts"),
+		LogPath:        c.logPath(),
+		Name:           c.Name,
+		RestartCount:   c.RestartCount,
+		Driver:         "overlay2",
+		Platform:       "linux",
+		ExecIDs:        c.execIDs(),
+		HostConfig:     c.HostConfig,
+		GraphDriver: &storage.DriverData{Name: "overlay2", Data: map[string]string{
+			"MergedDir": c.rootfs(), "UpperDir": filepath.Join(c.dir, "upper"), "WorkDir": filepath.Join(c.dir, "work"),
+		}},
+		Mounts:          []container.MountPoint{},
+		Config:          c.Config,
+		NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{}},
+	}
+	if args := resp.Args; args == nil {
+		resp.Args = []string{}
+	}
+	if size {
+		rw, _ := overlay.DirSize(filepath.Join(c.dir, "upper"))
+		resp.SizeRw = &rw
+		var total int64
+		if img, ok := s.images.Get(c.Image); ok {
+			total = img.Size
+		}
+		total += rw
+		resp.SizeRootFs = &total
+	}
+	return resp, nil
+}

@@ -1,0 +1,140 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/berth-project/berth/store/metadata"
+	"github.com/berth-project/berth/store/snapshots/overlay"
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+)
+
+// RemoveOptions are rm's flags.
+type RemoveOptions struct {
+	Force         bool
+	RemoveVolumes bool
+}
+
+// Remove deletes a container and everything it had on the host.
+func (s *Service) Remove(ref string, o RemoveOptions) error {
+	c, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.removing {
+		c.mu.Unlock()
+		return fmt.Errorf("removal of container %s is already in progress: %w", ref, errdefs.ErrConflict)
+	}
+	if c.running() {
+		if !o.Force {
+			c.mu.Unlock()
+			return fmt.Errorf("cannot remove container %q: container is running: stop the container before removing or force remove: %w",
+				c.Name, errdefs.ErrConflict)
+		}
+	}
+	c.removing = true
+	c.mu.Unlock()
+	if o.Force {
+		_ = s.signal(c, syscall.SIGKILL)
+		if _, err := s.waitNotRunning(context.Background(), c); err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.removed {
+		return nil
+	}
+	s.cleanupRun(c)
+	if err := os.RemoveAll(c.dir); err != nil {
+		c.removing = false
+		return fmt.Errorf("remove container %s: %w", c.ID, err)
+	}
+	if err := s.db.Delete(metadata.Containers, c.ID); err != nil {
+		c.removing = false
+		return err
+	}
+	s.releaseName(c)
+	c.removed = true
+	c.State.Status = container.StateDead
+	c.notify()
+	go s.publish(c, "destroy", nil)
+	return nil
+}
+
+// Rename gives a container a new name.
+func (s *Service) Rename(ref, newName string) error {
+	c, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	if !validName.MatchString(newName) {
+		return fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", newName, errdefs.ErrInvalidArgument)
+	}
+	newName = "/" + strings.TrimPrefix(newName, "/")
+	s.mu.Lock()
+	if other, ok := s.byName[newName]; ok {
+		s.mu.Unlock()
+		if other == c.ID {
+			return fmt.Errorf("Renaming a container with the same name as its current name: %w", errdefs.ErrInvalidArgument)
+		}
+		return fmt.Errorf("Conflict. The container name %q is already in use by container %q. You have to remove (or rename) that container to be able to reuse that name.: %w",
+			newName, other, errdefs.ErrConflict)
+	}
+	c.mu.Lock()
+	old := c.Name
+	delete(s.byName, old)
+	s.byName[newName] = c.ID
+	c.Name = newName
+	err = s.save(c)
+	if err != nil {
+		c.Name = old
+		delete(s.byName, newName)
+		s.byName[old] = c.ID
+	}
+	c.mu.Unlock()
+	s.mu.Unlock()
+	if err == nil {
+		s.publish(c, "rename", map[string]string{"oldName": old})
+	}
+	return err
+}
+
+// Prune removes all stopped containers matching the label filters.
+func (s *Service) Prune(labels map[string]string) (container.PruneReport, error) {
+	rep := container.PruneReport{ContainersDeleted: []string{}}
+	for _, c := range s.all() {
+		c.mu.Lock()
+		skip := c.running() || !matchLabels(c.Config.Labels, labels)
+		c.mu.Unlock()
+		if skip {
+			continue
+		}
+		size, _ := overlay.DirSize(filepath.Join(c.dir, "upper"))
+		if err := s.Remove(c.ID, RemoveOptions{}); err != nil {
+			if errdefs.IsConflict(err) || errdefs.IsNotFound(err) {
+				continue
+			}
+			return rep, err
+		}
+		rep.ContainersDeleted = append(rep.ContainersDeleted, c.ID)
+		rep.SpaceReclaimed += uint64(size)
+	}
+	return rep, nil
+}
+
+func matchLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		got, ok := have[k]
+		if !ok || (v != "" && got != v) {
+			return false
+		}
+	}
+	return true
+}

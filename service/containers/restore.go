@@ -1,0 +1,101 @@
+package containers
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/berth-project/berth/runtime/monitor"
+	"github.com/berth-project/berth/runtime/runc"
+	"github.com/moby/moby/api/types/container"
+)
+
+// restore reconciles records with the host after a daemon (re)start:
+// containers whose monitor still runs are re-attached, the others get the
+// exit their monitor recorded, and anything a crash left half-made goes.
+func (s *Service) restore() {
+	for _, c := range s.all() {
+		c.mu.Lock()
+		wasRunning := c.running()
+		c.mu.Unlock()
+		if wasRunning && s.reconnect(c) {
+			continue
+		}
+		c.mu.Lock()
+		if wasRunning {
+			exit, err := monitor.ReadExitFile(c.exitPath())
+			if err != nil {
+				exit = monitor.Exit{ExitCode: 255, FinishedAt: time.Now().UTC(), Error: "container monitor exited unexpectedly"}
+			}
+			c.mu.Unlock()
+			_ = runc.Runtime{Binary: s.cfg.Runtime, Root: s.cfg.RuntimeRoot}.Delete(c.ID)
+			s.handleExit(c, exit)
+			continue
+		}
+		s.cleanupRun(c)
+		c.mu.Unlock()
+	}
+	// Directories without a record are from a create that a crash cut short.
+	for _, root := range []string{s.cfg.DataRoot, s.cfg.ExecRoot} {
+		ents, _ := os.ReadDir(root)
+		for _, e := range ents {
+			if _, err := s.Get(e.Name()); err != nil || len(e.Name()) != 64 {
+				c := &Container{dir: filepath.Join(root, e.Name()), runDir: filepath.Join(root, e.Name())}
+				s.cleanupRun(c)
+				_ = os.RemoveAll(filepath.Join(root, e.Name()))
+			}
+		}
+	}
+	// Runtime state of containers we no longer know.
+	rt := runc.Runtime{Binary: s.cfg.Runtime, Root: s.cfg.RuntimeRoot}
+	if ids, err := rt.List(); err == nil {
+		for _, id := range ids {
+			if c, err := s.Get(id); err != nil || c.ID != id {
+				_ = rt.Delete(id)
+			}
+		}
+	}
+}
+
+// reconnect attaches to a live monitor; false if there is none.
+func (s *Service) reconnect(c *Container) bool {
+	conn, err := net.DialTimeout("unix", c.socketPath(), 2*time.Second)
+	if err != nil {
+		return false
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	typ, payload, err := monitor.ReadFrame(conn)
+	_ = conn.SetReadDeadline(time.Time{})
+	if err != nil {
+		conn.Close()
+		return false
+	}
+	switch typ {
+	case monitor.Started:
+		var info monitor.StartInfo
+		_ = json.Unmarshal(payload, &info)
+		c.mu.Lock()
+		c.monitor = conn
+		c.State.Pid = info.Pid
+		if c.State.Status != container.StatePaused {
+			c.State.Status = container.StateRunning
+		}
+		close(c.started)
+		c.mu.Unlock()
+		go s.pump(c, conn)
+		return true
+	case monitor.Exited:
+		var exit monitor.Exit
+		_ = json.Unmarshal(payload, &exit)
+		conn.Close()
+		s.handleExit(c, exit)
+		return true
+	default:
+		conn.Close()
+		fmt.Fprintf(os.Stderr, "berthd: container %s: unexpected monitor frame %d\n", c.ID, typ)
+		return false
+	}
+}

@@ -1,0 +1,154 @@
+package containers
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/berth-project/berth/service/events"
+	"github.com/berth-project/berth/service/images"
+	"github.com/berth-project/berth/store/metadata"
+	"github.com/berth-project/berth/store/snapshots/overlay"
+	"github.com/containerd/errdefs"
+	eventtypes "github.com/moby/moby/api/types/events"
+	"github.com/opencontainers/go-digest"
+)
+
+// Config locates what the service needs on the host.
+type Config struct {
+	DataRoot     string // containers' persistent dirs live in DataRoot/containers
+	ExecRoot     string // bundles and sockets in ExecRoot/containers
+	Runtime      string // OCI runtime binary
+	RuntimeRoot  string // its --root
+	MonitorPath  string // berth-monitor binary
+	InitPath     string // berth-init binary for --init
+	CgroupParent string // e.g. "/berth"
+}
+
+// Service owns all containers.
+type Service struct {
+	cfg    Config
+	db     *metadata.DB
+	images *images.Service
+	snaps  *overlay.Snapshotter
+	events *events.Bus
+
+	mu     sync.RWMutex
+	byID   map[string]*Container
+	byName map[string]string // "/name" → ID
+
+	execMu sync.Mutex
+	execs  map[string]*execProcess
+}
+
+// New loads container records and reconciles them with what is running.
+func New(cfg Config, db *metadata.DB, imgs *images.Service, snaps *overlay.Snapshotter, bus *events.Bus) (*Service, error) {
+	cfg.DataRoot = filepath.Join(cfg.DataRoot, "containers")
+	cfg.ExecRoot = filepath.Join(cfg.ExecRoot, "containers")
+	for _, d := range []string{cfg.DataRoot, cfg.ExecRoot} {
+		if err := os.MkdirAll(d, 0o710); err != nil {
+			return nil, err
+		}
+	}
+	s := &Service{cfg: cfg, db: db, images: imgs, snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProcess{}}
+	err := db.ForEach(metadata.Containers, func(_ string, raw []byte) error {
+		var r Record
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
+		}
+		c := newContainer(r, cfg.DataRoot, cfg.ExecRoot)
+		s.byID[r.ID] = c
+		s.byName[r.Name] = r.ID
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load containers: %w", err)
+	}
+	imgs.SetUsers(s.imageUsers)
+	s.restore()
+	return s, nil
+}
+
+// save persists c's record; callers hold c.mu.
+func (s *Service) save(c *Container) error {
+	if c.removed {
+		return nil
+	}
+	if err := s.db.Put(metadata.Containers, c.ID, c.Record); err != nil {
+		return fmt.Errorf("save container %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// NotFound is Docker's "No such container" error.
+func NotFound(ref string) error {
+	return fmt.Errorf("No such container: %s: %w", ref, errdefs.ErrNotFound)
+}
+
+// Get finds a container by full ID, name, or unique ID prefix.
+func (s *Service) Get(ref string) (*Container, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if ref == "" {
+		return nil, NotFound(ref)
+	}
+	if c, ok := s.byID[ref]; ok {
+		return c, nil
+	}
+	if id, ok := s.byName["/"+strings.TrimPrefix(ref, "/")]; ok {
+		return s.byID[id], nil
+	}
+	var found *Container
+	for id, c := range s.byID {
+		if strings.HasPrefix(id, ref) {
+			if found != nil {
+				return nil, fmt.Errorf("multiple IDs found with provided prefix: %s: %w", ref, errdefs.ErrInvalidArgument)
+			}
+			found = c
+		}
+	}
+	if found == nil {
+		return nil, NotFound(ref)
+	}
+	return found, nil
+}
+
+func (s *Service) all() []*Container {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*Container, 0, len(s.byID))
+	for _, c := range s.byID {
+		out = append(out, c)
+	}
+	return out
+}
+
+// imageUsers lists containers using an image, for rmi's conflict rules.
+func (s *Service) imageUsers(id digest.Digest) (running, stopped []string) {
+	for _, c := range s.all() {
+		c.mu.Lock()
+		if c.Image == id {
+			if c.running() {
+				running = append(running, c.ID)
+			} else {
+				stopped = append(stopped, c.ID)
+			}
+		}
+		c.mu.Unlock()
+	}
+	return running, stopped
+}
+
+func (s *Service) publish(c *Container, action eventtypes.Action, extra map[string]string) {
+	attrs := map[string]string{"name": strings.TrimPrefix(c.Name, "/"), "image": c.Config.Image}
+	for k, v := range c.Config.Labels {
+		attrs[k] = v
+	}
+	for k, v := range extra {
+		attrs[k] = v
+	}
+	s.events.Publish(eventtypes.ContainerEventType, action, c.ID, attrs)
+}

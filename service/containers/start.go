@@ -1,0 +1,277 @@
+package containers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/berth-project/berth/runtime/monitor"
+	"github.com/berth-project/berth/runtime/oci"
+	"github.com/berth-project/berth/store/snapshots/overlay"
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"golang.org/x/sys/unix"
+)
+
+// Start runs a created or exited container under a new monitor.
+func (s *Service) Start(ref string) error {
+	c, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.removed || c.removing {
+		c.mu.Unlock()
+		return NotFound(ref)
+	}
+	if c.running() {
+		c.mu.Unlock()
+		return fmt.Errorf("container %s is already started: %w", c.ID, errdefs.ErrNotModified)
+	}
+	err = s.startLocked(c)
+	if err != nil {
+		c.exits++
+		c.notify()
+	}
+	autoRemove := c.HostConfig.AutoRemove
+	c.mu.Unlock()
+	if err != nil && autoRemove {
+		_ = s.Remove(c.ID, RemoveOptions{Force: true, RemoveVolumes: true})
+	}
+	return err
+}
+
+func (s *Service) startLocked(c *Container) (retErr error) {
+	defer func() {
+		if retErr != nil {
+			s.cleanupRun(c)
+		}
+	}()
+	_ = os.Remove(c.exitPath())
+	if err := os.MkdirAll(c.bundle(), 0o700); err != nil {
+		return err
+	}
+	if err := s.snaps.Mount(c.Chain, c.dir, c.rootfs()); err != nil {
+		return err
+	}
+	spec, err := oci.Spec(oci.Options{
+		ID: c.ID, Rootfs: c.rootfs(), Config: c.Config, HostConfig: c.HostConfig, Hostname: c.Hostname,
+		HostnamePath:   filepath.Join(c.dir, "hostname"),
+		HostsPath:      filepath.Join(c.dir, "hosts"),
+		ResolvConfPath: filepath.Join(c.dir, "resolv.conf"),
+		CgroupsPath:    s.cgroupPath(c),
+		InitPath:       s.cfg.InitPath,
+	})
+	if err != nil {
+		return s.startFailed(c, err.Error(), err)
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(c.bundle(), "config.json"), b, 0o600); err != nil {
+		return err
+	}
+	conn, pid, err := s.spawnMonitor(c)
+	if err != nil {
+		return err
+	}
+	var typ byte
+	var payload []byte
+	for {
+		typ, payload, err = monitor.ReadFrame(conn)
+		if err != nil {
+			conn.Close()
+			return fmt.Errorf("container %s: monitor ended before the container started: %w", c.ID, err)
+		}
+		if typ != monitor.Stdout && typ != monitor.Stderr {
+			break
+		}
+		// Output can precede the Started frame: the process runs as soon
+		// as the runtime starts it.
+		for a := range c.attached {
+			a.write(typ, payload)
+		}
+	}
+	if typ == monitor.Failed {
+		conn.Close()
+		var f monitor.Failure
+		_ = json.Unmarshal(payload, &f)
+		return s.startFailed(c, f.Message, nil)
+	}
+	var info monitor.StartInfo
+	if typ != monitor.Started || json.Unmarshal(payload, &info) != nil {
+		conn.Close()
+		return fmt.Errorf("container %s: unexpected monitor frame %d", c.ID, typ)
+	}
+	c.monitor = conn
+	c.State = State{Status: container.StateRunning, Pid: info.Pid, MonitorPid: pid, StartedAt: time.Now().UTC()}
+	if err := s.save(c); err != nil {
+		return err
+	}
+	close(c.started)
+	c.notify()
+	go s.pump(c, conn)
+	s.publish(c, "start", nil)
+	return nil
+}
+
+// startFailed records a start error with Docker's exit codes (127: command
+// not found, 126: not executable) and returns the error for the API.
+func (s *Service) startFailed(c *Container, msg string, cause error) error {
+	code := 128
+	switch {
+	case strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory"):
+		code = 127
+	case strings.Contains(msg, "permission denied"):
+		code = 126
+	}
+	c.State.ExitCode, c.State.Error = code, msg
+	_ = s.save(c)
+	if cause != nil && errdefs.IsInvalidArgument(cause) {
+		return cause
+	}
+	return fmt.Errorf("failed to create task for container: OCI runtime create failed: %s: %w", msg, errdefs.ErrUnknown)
+}
+
+func (s *Service) cgroupPath(c *Container) string {
+	parent := s.cfg.CgroupParent
+	if c.HostConfig.CgroupParent != "" {
+		parent = c.HostConfig.CgroupParent
+	}
+	return filepath.Join("/", parent, c.ID)
+}
+
+// spawnMonitor starts berth-monitor for c with a socketpair as its first
+// client, so no output can be missed between start and attach.
+func (s *Service) spawnMonitor(c *Container) (net.Conn, int, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "daemon"), os.NewFile(uintptr(fds[1]), "monitor")
+	defer theirs.Close()
+	conn, err := net.FileConn(ours)
+	ours.Close()
+	if err != nil {
+		return nil, 0, err
+	}
+	args := []string{
+		"--id", c.ID, "--bundle", c.bundle(), "--runtime", s.cfg.Runtime, "--runtime-root", s.cfg.RuntimeRoot,
+		"--exit-file", c.exitPath(), "--socket", c.socketPath(), "--cgroup", s.cgroupPath(c),
+	}
+	if c.HostConfig.LogConfig.Type != "none" {
+		args = append(args, "--log", c.logPath())
+	}
+	if c.Config.Tty {
+		args = append(args, "--tty")
+	}
+	if c.Config.OpenStdin {
+		args = append(args, "--stdin")
+	}
+	logf, err := os.OpenFile(filepath.Join(c.runDir, "monitor.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		conn.Close()
+		return nil, 0, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(s.cfg.MonitorPath, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.ExtraFiles = []*os.File{theirs}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		conn.Close()
+		return nil, 0, fmt.Errorf("start monitor: %w", err)
+	}
+	go cmd.Wait() // reap it if it ends while we live; after a restart init does
+	return conn, cmd.Process.Pid, nil
+}
+
+// pump forwards a monitor's frames until the container exits.
+func (s *Service) pump(c *Container, conn net.Conn) {
+	defer conn.Close()
+	for {
+		typ, payload, err := monitor.ReadFrame(conn)
+		if err != nil {
+			// The monitor died without reporting: use its exit file if any.
+			exit, ferr := monitor.ReadExitFile(c.exitPath())
+			if ferr != nil {
+				exit = monitor.Exit{ExitCode: 255, FinishedAt: time.Now().UTC(), Error: "container monitor exited unexpectedly"}
+			}
+			s.handleExit(c, exit)
+			return
+		}
+		switch typ {
+		case monitor.Stdout, monitor.Stderr:
+			c.mu.Lock()
+			for a := range c.attached {
+				a.write(typ, payload)
+			}
+			c.mu.Unlock()
+		case monitor.Exited:
+			var exit monitor.Exit
+			_ = json.Unmarshal(payload, &exit)
+			s.handleExit(c, exit)
+			return
+		}
+	}
+}
+
+// handleExit records an exit, releases the container's mounts and run
+// directory, wakes waiters and attachers, and honours --rm.
+func (s *Service) handleExit(c *Container, exit monitor.Exit) {
+	c.mu.Lock()
+	if c.State.Status != container.StateRunning && c.State.Status != container.StatePaused {
+		c.mu.Unlock()
+		return
+	}
+	c.State.Status = container.StateExited
+	c.State.ExitCode = exit.ExitCode
+	c.State.OOMKilled = exit.OOMKilled
+	c.State.Error = exit.Error
+	c.State.Pid, c.State.MonitorPid = 0, 0
+	c.State.FinishedAt = exit.FinishedAt
+	if c.State.FinishedAt.IsZero() {
+		c.State.FinishedAt = time.Now().UTC()
+	}
+	c.monitor = nil
+	s.cleanupRun(c)
+	_ = s.save(c)
+	for a := range c.attached {
+		a.finish()
+	}
+	c.attached = map[*attacher]struct{}{}
+	c.started = make(chan struct{})
+	c.exits++
+	c.notify()
+	autoRemove := c.HostConfig.AutoRemove
+	c.mu.Unlock()
+	attrs := map[string]string{"exitCode": fmt.Sprint(exit.ExitCode)}
+	if exit.OOMKilled {
+		s.publish(c, "oom", nil)
+	}
+	s.publish(c, "die", attrs)
+	if autoRemove {
+		if err := s.Remove(c.ID, RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !errdefs.IsNotFound(err) {
+			fmt.Fprintf(os.Stderr, "berthd: auto-remove %s: %v\n", c.ID, err)
+		}
+	}
+}
+
+// cleanupRun releases what a run holds on the host: the rootfs mount, the
+// runtime's state and the run directory. Callers hold c.mu.
+func (s *Service) cleanupRun(c *Container) {
+	if err := overlay.Unmount(c.rootfs()); err != nil {
+		fmt.Fprintf(os.Stderr, "berthd: %v\n", err)
+	}
+	if err := os.RemoveAll(c.runDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(os.Stderr, "berthd: %v\n", err)
+	}
+}

@@ -1,0 +1,2 @@
+// Package events is berthd's event bus: it records recent events and fans them out to subscribers.
+package events

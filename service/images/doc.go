@@ -1,0 +1,2 @@
+// Package images manages local images: import, references, inspection, history, tagging and removal.
+package images

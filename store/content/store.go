@@ -1,0 +1,151 @@
+package content
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/containerd/errdefs"
+	"github.com/opencontainers/go-digest"
+)
+
+// Store keeps blobs under root/blobs/<alg>/<hex>. Writes land in root/ingest
+// first and are renamed into place only after their digest is verified, so a
+// blob path either holds the whole, verified content or does not exist.
+type Store struct {
+	root string
+}
+
+// New opens (creating if needed) a content store under root.
+func New(root string) (*Store, error) {
+	for _, d := range []string{"blobs/sha256", "ingest"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			return nil, fmt.Errorf("content store: %w", err)
+		}
+	}
+	// Ingests left by a crash are garbage.
+	if ents, err := os.ReadDir(filepath.Join(root, "ingest")); err == nil {
+		for _, e := range ents {
+			_ = os.RemoveAll(filepath.Join(root, "ingest", e.Name()))
+		}
+	}
+	return &Store{root: root}, nil
+}
+
+// Path returns the file path of a committed blob.
+func (s *Store) Path(dgst digest.Digest) (string, error) {
+	if err := dgst.Validate(); err != nil {
+		return "", fmt.Errorf("digest %q: %w", dgst, errdefs.ErrInvalidArgument)
+	}
+	return filepath.Join(s.root, "blobs", dgst.Algorithm().String(), dgst.Encoded()), nil
+}
+
+// Info returns the size of a blob, or ErrNotFound.
+func (s *Store) Info(dgst digest.Digest) (int64, error) {
+	p, err := s.Path(dgst)
+	if err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("blob %s: %w", dgst, errdefs.ErrNotFound)
+	} else if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// Open returns a reader for a blob.
+func (s *Store) Open(dgst digest.Digest) (*os.File, error) {
+	p, err := s.Path(dgst)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("blob %s: %w", dgst, errdefs.ErrNotFound)
+	}
+	return f, err
+}
+
+// ReadAll returns a small blob's bytes (configs, manifests).
+func (s *Store) ReadAll(dgst digest.Digest) ([]byte, error) {
+	f, err := s.Open(dgst)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// Write stores r's bytes and returns their digest and size. If expected is
+// not empty, content with another digest is refused.
+func (s *Store) Write(r io.Reader, expected digest.Digest) (digest.Digest, int64, error) {
+	tmp, err := os.CreateTemp(filepath.Join(s.root, "ingest"), "blob-")
+	if err != nil {
+		return "", 0, fmt.Errorf("content ingest: %w", err)
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	dg := digest.Canonical.Digester()
+	n, err := io.Copy(io.MultiWriter(tmp, dg.Hash()), r)
+	if err != nil {
+		return "", 0, fmt.Errorf("content ingest: %w", err)
+	}
+	dgst := dg.Digest()
+	if expected != "" && expected != dgst {
+		return "", 0, fmt.Errorf("content digest %s does not match expected %s: %w", dgst, expected, errdefs.ErrInvalidArgument)
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", 0, err
+	}
+	p, _ := s.Path(dgst)
+	if _, err := os.Stat(p); err == nil {
+		return dgst, n, nil
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return "", 0, fmt.Errorf("content commit %s: %w", dgst, err)
+	}
+	return dgst, n, nil
+}
+
+// WriteBytes stores b.
+func (s *Store) WriteBytes(b []byte) (digest.Digest, error) {
+	d, _, err := s.Write(bytesReader(b), "")
+	return d, err
+}
+
+// Delete removes a blob; a missing blob is not an error.
+func (s *Store) Delete(dgst digest.Digest) error {
+	p, err := s.Path(dgst)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// Walk calls fn for every committed blob.
+func (s *Store) Walk(fn func(digest.Digest, int64) error) error {
+	dir := filepath.Join(s.root, "blobs", "sha256")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		if err := fn(digest.NewDigestFromEncoded(digest.SHA256, e.Name()), info.Size()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+package content
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	"github.com/opencontainers/go-digest"
+)
+
+func TestWriteReadDelete(t *testing.T) {
+	s, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := digest.FromString("hello")
+	for _, tc := range []struct {
+		name     string
+		expected digest.Digest
+		wantErr  error
+	}{
+		{"no expectation", "", nil},
+		{"matching", want, nil},
+		{"mismatch", digest.FromString("other"), errdefs.ErrInvalidArgument},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, n, err := s.Write(strings.NewReader("hello"), tc.expected)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if err == nil && (got != want || n != 5) {
+				t.Fatalf("got %s %d", got, n)
+			}
+		})
+	}
+	b, err := s.ReadAll(want)
+	if err != nil || string(b) != "hello" {
+		t.Fatalf("ReadAll = %q, %v", b, err)
+	}
+	if err := s.Delete(want); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Info(want); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("Info after delete: %v", err)
+	}
+}

@@ -1,0 +1,2 @@
+// Package metadata keeps berth's records (images, tags, containers) in a bbolt database.
+package metadata

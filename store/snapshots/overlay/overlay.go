@@ -1,0 +1,155 @@
+package overlay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/go-archive"
+	"github.com/moby/sys/mountinfo"
+	"github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
+)
+
+// Snapshotter keeps one read-only directory per layer chain ID under
+// root/<hex>/diff. A layer is unpacked into a temp dir and renamed into place,
+// so a snapshot directory is always complete.
+type Snapshotter struct {
+	root  string
+	empty string
+}
+
+// New creates a snapshotter under root.
+func New(root string) (*Snapshotter, error) {
+	empty := filepath.Join(root, "empty")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		return nil, fmt.Errorf("overlay snapshotter: %w", err)
+	}
+	ents, _ := os.ReadDir(root)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "tmp-") {
+			_ = os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
+	return &Snapshotter{root: root, empty: empty}, nil
+}
+
+func (s *Snapshotter) dir(chainID digest.Digest) string {
+	return filepath.Join(s.root, chainID.Encoded(), "diff")
+}
+
+// Exists reports whether the layer with this chain ID is unpacked.
+func (s *Snapshotter) Exists(chainID digest.Digest) bool {
+	_, err := os.Stat(s.dir(chainID))
+	return err == nil
+}
+
+// Apply unpacks an uncompressed layer tar as chainID, unless it already
+// exists. Tar entries cannot escape the snapshot (go-archive's breakout
+// checks) and whiteouts become overlayfs whiteouts.
+func (s *Snapshotter) Apply(chainID digest.Digest, layer io.Reader) error {
+	if s.Exists(chainID) {
+		_, err := io.Copy(io.Discard, layer)
+		return err
+	}
+	tmp, err := os.MkdirTemp(s.root, "tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	diff := filepath.Join(tmp, "diff")
+	if err := os.Mkdir(diff, 0o755); err != nil {
+		return err
+	}
+	opts := &archive.TarOptions{WhiteoutFormat: archive.OverlayWhiteoutFormat}
+	if err := archive.UntarUncompressed(layer, diff, opts); err != nil {
+		return fmt.Errorf("apply layer %s: %w", chainID, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.root, chainID.Encoded())); err != nil {
+		if s.Exists(chainID) { // raced with another apply of the same layer
+			return nil
+		}
+		return fmt.Errorf("commit layer %s: %w", chainID, err)
+	}
+	return nil
+}
+
+// Remove deletes a layer snapshot.
+func (s *Snapshotter) Remove(chainID digest.Digest) error {
+	return os.RemoveAll(filepath.Join(s.root, chainID.Encoded()))
+}
+
+// Size returns the disk use of a layer in bytes.
+func (s *Snapshotter) Size(chainID digest.Digest) (int64, error) {
+	return DirSize(s.dir(chainID))
+}
+
+// Mount stacks the layers (base first) under a writable upper dir in
+// rwDir and mounts the result at target.
+func (s *Snapshotter) Mount(chain []digest.Digest, rwDir, target string) error {
+	upper, work := filepath.Join(rwDir, "upper"), filepath.Join(rwDir, "work")
+	for _, d := range []string{upper, work, target} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	lowers := make([]string, 0, len(chain)+1)
+	for i := len(chain) - 1; i >= 0; i-- {
+		d := s.dir(chain[i])
+		if _, err := os.Stat(d); err != nil {
+			return fmt.Errorf("layer %s: %w", chain[i], errdefs.ErrNotFound)
+		}
+		lowers = append(lowers, d)
+	}
+	if len(lowers) == 0 {
+		lowers = append(lowers, s.empty)
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lowers, ":"), upper, work)
+	if len(opts) >= os.Getpagesize() {
+		return fmt.Errorf("overlay mount: %d layers exceed the mount option size: %w", len(chain), errdefs.ErrNotImplemented)
+	}
+	if err := unix.Mount("overlay", target, "overlay", 0, opts); err != nil {
+		return fmt.Errorf("mount overlay at %s: %w", target, err)
+	}
+	return nil
+}
+
+// Unmount detaches target if it is mounted.
+func Unmount(target string) error {
+	for {
+		mounted, err := mountinfo.Mounted(target)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !mounted {
+			return nil
+		}
+		if err := unix.Unmount(target, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("unmount %s: %w", target, err)
+		}
+	}
+}
+
+// DirSize sums the apparent size of regular files under dir.
+func DirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n, err
+}

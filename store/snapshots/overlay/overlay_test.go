@@ -1,0 +1,98 @@
+package overlay
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+)
+
+type entry struct {
+	name, body string
+	typ        byte
+	link       string
+}
+
+func layerTar(t *testing.T, entries ...entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: 0o644, Size: int64(len(e.body)), Linkname: e.link}
+		if e.typ == tar.TypeDir {
+			h.Mode, h.Size = 0o755, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+func TestApplyMountWhiteoutAndIsolation(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("overlay mounts need root")
+	}
+	root := t.TempDir()
+	s, err := New(filepath.Join(root, "snap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1, l2 := digest.FromString("l1"), digest.FromString("l2")
+	if err := s.Apply(l1, bytes.NewReader(layerTar(t,
+		entry{name: "etc/", typ: tar.TypeDir},
+		entry{name: "etc/a", body: "A", typ: tar.TypeReg},
+		entry{name: "etc/gone", body: "G", typ: tar.TypeReg}))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(l2, bytes.NewReader(layerTar(t,
+		entry{name: "etc/.wh.gone", typ: tar.TypeReg},
+		entry{name: "etc/b", body: "B", typ: tar.TypeReg}))); err != nil {
+		t.Fatal(err)
+	}
+	mnt := filepath.Join(root, "c1", "rootfs")
+	if err := s.Mount([]digest.Digest{l1, l2}, filepath.Join(root, "c1"), mnt); err != nil {
+		t.Fatal(err)
+	}
+	defer Unmount(mnt)
+	for name, want := range map[string]string{"etc/a": "A", "etc/b": "B"} {
+		if b, err := os.ReadFile(filepath.Join(mnt, name)); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v", name, b, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(mnt, "etc/gone")); !os.IsNotExist(err) {
+		t.Errorf("whiteout not applied: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(mnt, "etc/a"), []byte("changed"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.dir(l1), "etc/a")); string(b) != "A" {
+		t.Errorf("write reached the layer: %q", b)
+	}
+	if err := Unmount(mnt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestApplyRefusesBreakout(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("layer unpacking with ownership needs root")
+	}
+	root := t.TempDir()
+	s, _ := New(filepath.Join(root, "snap"))
+	bad := layerTar(t, entry{name: "../../escape", body: "x", typ: tar.TypeReg})
+	_ = s.Apply(digest.FromString("bad"), bytes.NewReader(bad))
+	if _, err := os.Stat(filepath.Join(root, "escape")); err == nil {
+		t.Fatal("tar entry escaped the snapshot root")
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(root), "escape")); err == nil {
+		t.Fatal("tar entry escaped the snapshot root")
+	}
+}
