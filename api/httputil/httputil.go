@@ -94,27 +94,28 @@ func Filters(r *http.Request) (map[string][]string, error) {
 	return asList, nil
 }
 
-// Hijack takes over the connection for a raw stream, answering 101 when the
-// client asked to upgrade and 200 otherwise, as dockerd does.
-func Hijack(w http.ResponseWriter, r *http.Request, contentType string) (net.Conn, *bufio.ReadWriter, error) {
+// Hijack takes over the connection for a raw stream. Call the returned
+// function to send the response head: 101 when the client asked to
+// upgrade, 200 otherwise, as dockerd does.
+func Hijack(w http.ResponseWriter, r *http.Request, contentType string) (net.Conn, *bufio.ReadWriter, func() error, error) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
-		return nil, nil, errors.New("connection cannot be hijacked")
+		return nil, nil, nil, errors.New("connection cannot be hijacked")
 	}
 	conn, rw, err := hj.Hijack()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if r.Header.Get("Upgrade") != "" {
-		fmt.Fprintf(rw, "HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", contentType)
-	} else {
-		fmt.Fprintf(rw, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", contentType)
+	upgrade := r.Header.Get("Upgrade") != ""
+	head := func() error {
+		if upgrade {
+			fmt.Fprintf(rw, "HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", contentType)
+		} else {
+			fmt.Fprintf(rw, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", contentType)
+		}
+		return rw.Flush()
 	}
-	if err := rw.Flush(); err != nil {
-		conn.Close()
-		return nil, nil, err
-	}
-	return conn, rw, nil
+	return conn, rw, head, nil
 }
 
 // FlushWriter flushes after every write, for streamed responses.

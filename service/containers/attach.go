@@ -38,6 +38,10 @@ type AttachOptions struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Logs, Stream   bool
+	// Ready, if set, runs once the streams are registered and before any
+	// output is written to them (the API writes its 101 response here, so
+	// nothing the container prints after the client sees it is lost).
+	Ready func() error
 }
 
 // Attach connects the client's streams to the container. It returns when
@@ -48,30 +52,39 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error
 	if err != nil {
 		return err
 	}
-	if o.Logs {
-		if err := s.copyLogs(c, o.Stdout, o.Stderr); err != nil {
-			return err
-		}
-	}
-	if !o.Stream {
-		return nil
-	}
 	a := &attacher{stdout: o.Stdout, stderr: o.Stderr, done: make(chan struct{})}
+	// Hold the attacher while the response head and any logs are written,
+	// so live output queues behind them instead of being lost or reordered.
+	a.mu.Lock()
 	c.mu.Lock()
 	if c.removed {
 		c.mu.Unlock()
+		a.mu.Unlock()
 		return NotFound(ref)
 	}
-	c.attached[a] = struct{}{}
+	if o.Stream {
+		c.attached[a] = struct{}{}
+	}
 	started := c.started
-	stdinOnce := c.Config.StdinOnce
+	stdinOnce, openStdin := c.Config.StdinOnce, c.Config.OpenStdin
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
 		delete(c.attached, a)
 		c.mu.Unlock()
 	}()
-	if o.Stdin != nil && c.Config.OpenStdin {
+	err = nil
+	if o.Ready != nil {
+		err = o.Ready()
+	}
+	if err == nil && o.Logs {
+		err = s.copyLogs(c, o.Stdout, o.Stderr)
+	}
+	a.mu.Unlock()
+	if err != nil || !o.Stream {
+		return err
+	}
+	if o.Stdin != nil && openStdin {
 		go s.forwardStdin(c, started, a.done, o.Stdin, stdinOnce)
 	}
 	select {

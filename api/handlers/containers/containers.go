@@ -162,8 +162,6 @@ func (h handlers) wait(w http.ResponseWriter, r *http.Request) error {
 	resp := container.WaitResponse{StatusCode: int64(res.StatusCode)}
 	if err != nil {
 		resp.Error = &container.WaitExitError{Message: err.Error()}
-	} else if res.Error != "" {
-		resp.Error = &container.WaitExitError{Message: res.Error}
 	}
 	return jsonBody(w, resp)
 }
@@ -179,7 +177,7 @@ func (h handlers) attach(w http.ResponseWriter, r *http.Request) error {
 	if tty {
 		ct = "application/vnd.docker.raw-stream"
 	}
-	conn, rw, err := httputil.Hijack(w, r, ct)
+	conn, rw, head, err := httputil.Hijack(w, r, ct)
 	if err != nil {
 		return err
 	}
@@ -190,7 +188,7 @@ func (h handlers) attach(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		stdout, stderr = httputil.NewStdWriter(conn, httputil.Stdout), httputil.NewStdWriter(conn, httputil.Stderr)
 	}
-	o := svc.AttachOptions{Logs: httputil.Bool(r, "logs"), Stream: httputil.Bool(r, "stream")}
+	o := svc.AttachOptions{Logs: httputil.Bool(r, "logs"), Stream: httputil.Bool(r, "stream"), Ready: head}
 	if httputil.Bool(r, "stdout") {
 		o.Stdout = stdout
 	}

@@ -42,11 +42,14 @@ func (h handlers) execStart(w http.ResponseWriter, r *http.Request) error {
 	if tty {
 		ct = "application/vnd.docker.raw-stream"
 	}
-	conn, rw, err := httputil.Hijack(w, r, ct)
+	conn, rw, head, err := httputil.Hijack(w, r, ct)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if err := head(); err != nil {
+		return nil
+	}
 	o := svc.ExecStartOptions{ConsoleSize: req.ConsoleSize, Stdin: rw}
 	if tty {
 		o.Stdout, o.Stderr = conn, conn
