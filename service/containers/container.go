@@ -66,7 +66,7 @@ func newContainer(r Record, dataRoot, execRoot string) *Container {
 	return &Container{
 		Record:   r,
 		dir:      filepath.Join(dataRoot, r.ID),
-		runDir:   filepath.Join(execRoot, r.ID),
+		runDir:   filepath.Join(execRoot, runDirName(r.ID)),
 		changed:  make(chan struct{}),
 		started:  make(chan struct{}),
 		attached: map[*attacher]struct{}{},
@@ -93,4 +93,13 @@ func (c *Container) running() bool {
 // errNotRunning is Docker's message for operations that need a running container.
 func errNotRunning(id string) error {
 	return fmt.Errorf("container %s is not running: %w", id, errdefs.ErrConflict)
+}
+
+// runDirName is short because unix socket paths (monitor.sock,
+// console.sock) must fit in 108 bytes whatever the exec root.
+func runDirName(id string) string {
+	if len(id) > 16 {
+		return id[:16]
+	}
+	return id
 }

@@ -39,13 +39,17 @@ func (s *Service) restore() {
 		c.mu.Unlock()
 	}
 	// Directories without a record are from a create that a crash cut short.
+	keep := map[string]bool{}
+	for _, c := range s.all() {
+		keep[c.dir], keep[c.runDir] = true, true
+	}
 	for _, root := range []string{s.cfg.DataRoot, s.cfg.ExecRoot} {
 		ents, _ := os.ReadDir(root)
 		for _, e := range ents {
-			if _, err := s.Get(e.Name()); err != nil || len(e.Name()) != 64 {
-				c := &Container{dir: filepath.Join(root, e.Name()), runDir: filepath.Join(root, e.Name())}
-				s.cleanupRun(c)
-				_ = os.RemoveAll(filepath.Join(root, e.Name()))
+			p := filepath.Join(root, e.Name())
+			if !keep[p] {
+				s.cleanupRun(&Container{dir: p, runDir: p})
+				_ = os.RemoveAll(p)
 			}
 		}
 	}

@@ -1,0 +1,184 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binDir holds berthd, berth, berth-monitor and berth-init (make build).
+var binDir = os.Getenv("BERTH_BIN")
+
+// daemon is one berthd on its own data root, exec root and socket.
+type daemon struct {
+	t                         *testing.T
+	root, dataRoot, execRoot  string
+	sock                      string
+	cmd                       *exec.Cmd
+	logf                      *os.File
+}
+
+func requireEnv(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("integration tests run real containers and need root")
+	}
+	if binDir == "" {
+		t.Skip("set BERTH_BIN to the directory with berthd and berth (make test does)")
+	}
+}
+
+// startDaemon starts a berthd that is killed and cleaned up with the test.
+func startDaemon(t *testing.T) *daemon {
+	requireEnv(t)
+	root, err := os.MkdirTemp("", "berth-it-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{t: t, root: root, dataRoot: filepath.Join(root, "data"), execRoot: filepath.Join(root, "exec"), sock: filepath.Join(root, "berth.sock")}
+	if err := os.WriteFile(filepath.Join(root, "daemon.json"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	t.Cleanup(func() {
+		for _, id := range strings.Fields(d.berth("ps", "-aq").stdout) {
+			d.berth("rm", "-f", id)
+		}
+		d.stop(syscall.SIGTERM)
+		_ = exec.Command("umount", "-R", d.dataRoot).Run()
+		if !t.Failed() {
+			os.RemoveAll(root)
+		} else {
+			t.Logf("daemon root kept at %s", root)
+		}
+	})
+	return d
+}
+
+func (d *daemon) start() {
+	t := d.t
+	logf, err := os.OpenFile(filepath.Join(d.root, "berthd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.logf = logf
+	d.cmd = exec.Command(filepath.Join(binDir, "berthd"), "-H", "unix://"+d.sock, "--data-root", d.dataRoot,
+		"--exec-root", d.execRoot, "--pidfile", filepath.Join(d.root, "berthd.pid"), "--config-file", filepath.Join(d.root, "daemon.json"))
+	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("unix", d.sock); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(filepath.Join(d.root, "berthd.log"))
+	t.Fatalf("berthd did not come up:\n%s", b)
+}
+
+func (d *daemon) stop(sig syscall.Signal) {
+	if d.cmd == nil || d.cmd.Process == nil {
+		return
+	}
+	_ = d.cmd.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { _ = d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = d.cmd.Process.Kill()
+		<-done
+	}
+	d.logf.Close()
+	d.cmd = nil
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+}
+
+func (d *daemon) cli(bin string, stdin string, args ...string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+d.sock, "DOCKER_CLI_HINTS=false")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		d.t.Fatalf("%s %v: %v", bin, args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// berth runs the berth CLI against this daemon.
+func (d *daemon) berth(args ...string) result { return d.cli(filepath.Join(binDir, "berth"), "", args...) }
+
+// docker runs the real docker CLI against this daemon.
+func (d *daemon) docker(args ...string) result {
+	d.t.Helper()
+	if _, err := exec.LookPath("docker"); err != nil {
+		d.t.Skip("docker CLI not installed")
+	}
+	return d.cli("docker", "", args...)
+}
+
+// must fails the test unless the command exited 0, and returns stdout trimmed.
+func must(t *testing.T, r result) string {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("command failed: %s", r)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+// loadBusybox imports the busybox test image (scripts/make-images.sh).
+func (d *daemon) loadBusybox() {
+	t := d.t
+	t.Helper()
+	dir := os.Getenv("BERTH_IMAGES")
+	if dir == "" {
+		dir = "/var/cache/berth/images"
+	}
+	tarball := filepath.Join(dir, "busybox.tar")
+	if _, err := os.Stat(tarball); err != nil {
+		t.Skipf("busybox test image missing (%v): run scripts/make-images.sh %s", err, dir)
+	}
+	must(t, d.berth("import", "-c", `CMD ["sh"]`, tarball, "busybox:latest"))
+}
+
+// waitFor polls cond for up to 20 s (a deadline for progress, not a timing assertion).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 400; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("condition not met within 20s")
+}

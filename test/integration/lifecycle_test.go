@@ -1,0 +1,89 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLifecycle(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	// sleep as PID 1 ignores SIGTERM: stop must fall back to SIGKILL (137).
+	must(t, d.berth("run", "-d", "--name", "web", "busybox", "sleep", "1000"))
+	if r := d.berth("run", "--name", "web", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, `Conflict. The container name "/web" is already in use`) {
+		t.Fatalf("name conflict: %s", r)
+	}
+	if r := d.berth("rm", "web"); r.code == 0 || !strings.Contains(r.stderr, "container is running") {
+		t.Fatalf("rm of a running container: %s", r)
+	}
+	if out := must(t, d.berth("ps", "--format", "{{.Names}} {{.Status}}")); !strings.HasPrefix(out, "web Up ") {
+		t.Fatalf("ps: %q", out)
+	}
+	must(t, d.berth("stop", "-t", "1", "web"))
+	if out := must(t, d.berth("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "web")); out != "exited 137" {
+		t.Fatalf("after stop: %q", out)
+	}
+	if out := must(t, d.berth("ps", "-a", "--filter", "exited=137", "--format", "{{.Names}}")); out != "web" {
+		t.Fatalf("ps --filter exited=137: %q", out)
+	}
+	// start again, kill with a signal the shell handles.
+	must(t, d.berth("rename", "web", "web2"))
+	must(t, d.berth("start", "web2"))
+	must(t, d.berth("kill", "web2"))
+	if out := must(t, d.berth("wait", "web2")); out != "137" {
+		t.Fatalf("wait after kill: %q", out)
+	}
+	must(t, d.berth("rm", "web2"))
+	if r := d.berth("inspect", "web2"); r.code == 0 {
+		t.Fatalf("inspect after rm: %s", r)
+	}
+	// A graceful stop: a shell that traps TERM exits with its own code.
+	id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.1; done"))
+	must(t, d.berth("stop", id))
+	if out := must(t, d.berth("inspect", "-f", "{{.State.ExitCode}}", id)); out != "7" {
+		t.Fatalf("graceful stop: exit %q", out)
+	}
+	must(t, d.berth("container", "prune", "-f"))
+	if out := must(t, d.berth("ps", "-aq")); out != "" {
+		t.Fatalf("prune left %q", out)
+	}
+}
+
+func TestLogsAndExec(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "echo one; echo two >&2; echo three; sleep 1000"))
+	waitFor(t, func() bool { return strings.Contains(d.berth("logs", id).stdout, "three") })
+	r := d.berth("logs", id)
+	if r.stdout != "one\nthree\n" || r.stderr != "two\n" {
+		t.Fatalf("logs: %s", r)
+	}
+	// stdout and stderr are separate pipes, so their relative order is not fixed.
+	if r := d.berth("logs", "--tail", "1", id); strings.Count(r.stdout+r.stderr, "\n") != 1 {
+		t.Fatalf("--tail 1: %s", r)
+	}
+	if out := must(t, d.berth("logs", "-t", id)); !strings.Contains(out, "Z one") {
+		t.Fatalf("-t: %q", out)
+	}
+	for _, cli := range []func(...string) result{d.berth, d.docker} {
+		if r := cli("exec", "-e", "X=5", "-w", "/tmp", id, "sh", "-c", "echo $X $(pwd); exit 4"); r.code != 4 || r.stdout != "5 /tmp\n" {
+			t.Fatalf("exec: %s", r)
+		}
+		if r := cli("exec", id, "nope"); r.code != 127 {
+			t.Fatalf("exec of a missing command: %s", r)
+		}
+		if out := must(t, cli("exec", "-u", "nobody", id, "id", "-u")); out != "65534" {
+			t.Fatalf("exec -u: %q", out)
+		}
+	}
+	if r := d.cli(binDir+"/berth", "piped\n", "exec", "-i", id, "cat"); r.stdout != "piped\n" {
+		t.Fatalf("exec -i: %s", r)
+	}
+	if r := d.cli(binDir+"/berth", "in\n", "run", "--rm", "-i", "busybox", "cat"); r.stdout != "in\n" {
+		t.Fatalf("run -i: %s", r)
+	}
+	top := must(t, d.berth("top", id))
+	if !strings.Contains(top, "sleep 1000") {
+		t.Fatalf("top: %s", top)
+	}
+}
