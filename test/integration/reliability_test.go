@@ -1,0 +1,116 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestKill9Daemon: containers outlive kill -9 of berthd; after a restart the
+// running ones are still running and one that exited meanwhile shows its
+// real exit code.
+func TestKill9Daemon(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	long := must(t, d.berth("run", "-d", "--name", "long", "busybox", "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"))
+	short := must(t, d.berth("run", "-d", "--name", "short", "busybox", "sh", "-c", "sleep 1; exit 42"))
+	must(t, d.berth("create", "--name", "created", "busybox", "true"))
+	d.stop(syscall.SIGKILL)
+	time.Sleep(1500 * time.Millisecond) // let "short" exit while no daemon runs
+	d.start()
+	if out := must(t, d.berth("inspect", "-f", "{{.State.Status}}", long)); out != "running" {
+		t.Fatalf("long-running container after restart: %q", out)
+	}
+	waitFor(t, func() bool {
+		return must(t, d.berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", short)) == "exited 42"
+	})
+	if out := must(t, d.berth("inspect", "-f", "{{.State.Status}}", "created")); out != "created" {
+		t.Fatalf("created container after restart: %q", out)
+	}
+	// Logs kept flowing while the daemon was down; exec and stop still work.
+	before := strings.Count(d.berth("logs", long).stdout, "tick")
+	waitFor(t, func() bool { return strings.Count(d.berth("logs", long).stdout, "tick") > before })
+	if out := must(t, d.berth("exec", long, "echo", "alive")); out != "alive" {
+		t.Fatalf("exec after restart: %q", out)
+	}
+	must(t, d.berth("stop", "-t", "1", long))
+	if out := must(t, d.berth("ps", "-q")); out != "" {
+		t.Fatalf("still running: %q", out)
+	}
+}
+
+// TestNoLeaks: after many run/rm cycles the daemon's mounts, cgroups, open
+// files and processes are back where they started.
+func TestNoLeaks(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	cycles := 200
+	if testing.Short() {
+		cycles = 20
+	}
+	must(t, d.berth("run", "--rm", "busybox", "true")) // warm up lazily made state
+	mounts0, cgroups0, fds0, procs0 := d.mountCount(), d.cgroupCount(), d.fdCount(), d.monitorCount()
+	for i := 0; i < cycles; i++ {
+		id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "echo "+strconv.Itoa(i)))
+		must(t, d.berth("wait", id))
+		must(t, d.berth("rm", id))
+	}
+	// A failed start and a forced removal of a running container leave nothing either.
+	d.berth("run", "--rm", "busybox", "/nonexistent")
+	id := must(t, d.berth("run", "-d", "busybox", "sleep", "100"))
+	must(t, d.berth("rm", "-f", id))
+	waitFor(t, func() bool { return d.monitorCount() == procs0 })
+	if m := d.mountCount(); m != mounts0 {
+		t.Errorf("mounts: %d before, %d after", mounts0, m)
+	}
+	if c := d.cgroupCount(); c != cgroups0 {
+		t.Errorf("cgroups: %d before, %d after", cgroups0, c)
+	}
+	if f := d.fdCount(); f > fds0+2 {
+		t.Errorf("berthd fds: %d before, %d after", fds0, f)
+	}
+	ents, _ := os.ReadDir(filepath.Join(d.dataRoot, "containers"))
+	if len(ents) != 0 {
+		t.Errorf("container dirs left: %d", len(ents))
+	}
+}
+
+func (d *daemon) mountCount() int {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	return strings.Count(string(b), d.root)
+}
+
+func (d *daemon) cgroupCount() int {
+	n := 0
+	for _, base := range []string{"/sys/fs/cgroup/memory/berth", "/sys/fs/cgroup/pids/berth", "/sys/fs/cgroup/berth"} {
+		ents, _ := os.ReadDir(base)
+		for _, e := range ents {
+			if e.IsDir() {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (d *daemon) fdCount() int {
+	ents, _ := os.ReadDir("/proc/" + strconv.Itoa(d.cmd.Process.Pid) + "/fd")
+	return len(ents)
+}
+
+// monitorCount counts berth-monitor processes of this daemon's containers.
+func (d *daemon) monitorCount() int {
+	n := 0
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), "berth-monitor") && strings.Contains(string(b), d.root) {
+			n++
+		}
+	}
+	return n
+}
