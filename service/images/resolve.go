@@ -68,10 +68,10 @@ func (s *Service) resolve(refOrID string) (*Image, error) {
 			return s.images[t.ID], nil
 		}
 	}
-	if hexPrefix.MatchString(refOrID) {
+	if prefix := strings.TrimPrefix(refOrID, "sha256:"); hexPrefix.MatchString(prefix) {
 		var found *Image
 		for id, img := range s.images {
-			if strings.HasPrefix(id.Encoded(), refOrID) {
+			if strings.HasPrefix(id.Encoded(), prefix) {
 				if found != nil {
 					return nil, fmt.Errorf("multiple IDs found with provided prefix: %s: %w", refOrID, errdefs.ErrInvalidArgument)
 				}
