@@ -24,6 +24,7 @@ import (
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
+	"golang.org/x/sys/unix"
 )
 
 // Daemon is a running berthd.
@@ -44,6 +45,10 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		if err := os.MkdirAll(d, 0o711); err != nil {
 			return nil, fmt.Errorf("create %s: %w", d, err)
 		}
+	}
+	// Detached execs (runc exec -d, used for terminals) are reparented to us.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("become child subreaper: %w", err)
 	}
 	db, err := metadata.Open(filepath.Join(cfg.DataRoot, "metadata.db"))
 	if err != nil {

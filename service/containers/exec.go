@@ -156,7 +156,9 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, s
 		defer cs.Close()
 		args = append(args, "--tty", "--console-socket", cs.Path)
 	}
-	if o.Detach {
+	// runc hands out a terminal only to a detached exec; berthd is a child
+	// subreaper, so the detached process is reparented to it and reaped below.
+	if o.Detach || e.cfg.Tty {
 		args = append(args, "--detach")
 	}
 	cmd := rt.Command(logFile, append(args, c.ID)...)
@@ -210,10 +212,19 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, s
 			stdinW.Close()
 		}()
 	}
-	if b, err := os.ReadFile(pidFile); err == nil {
+	err = cmd.Wait()
+	if b, rerr := os.ReadFile(pidFile); rerr == nil {
 		fmt.Sscan(string(b), &e.pid)
 	}
-	err = cmd.Wait()
+	if e.cfg.Tty && err == nil && e.pid > 0 {
+		if o.Detach {
+			go reap(e.pid)
+			return 0, nil
+		}
+		code := reap(e.pid)
+		<-copyDone
+		return code, nil
+	}
 	if stdinW != nil {
 		stdinW.Close()
 	}
@@ -275,4 +286,22 @@ func (s *Service) ExecResize(execID string, height, width uint16) error {
 		return fmt.Errorf("exec %s has no terminal: %w", execID, errdefs.ErrConflict)
 	}
 	return unix.IoctlSetWinsize(int(e.console.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: height, Col: width})
+}
+
+// reap waits for a process reparented to berthd and returns Docker's exit code.
+func reap(pid int) int {
+	for {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 255
+		}
+		if ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ws.ExitStatus()
+	}
 }

@@ -20,11 +20,11 @@ var binDir = os.Getenv("BERTH_BIN")
 
 // daemon is one berthd on its own data root, exec root and socket.
 type daemon struct {
-	t                         *testing.T
-	root, dataRoot, execRoot  string
-	sock                      string
-	cmd                       *exec.Cmd
-	logf                      *os.File
+	t                        *testing.T
+	root, dataRoot, execRoot string
+	sock                     string
+	cmd                      *exec.Cmd
+	logf                     *os.File
 }
 
 func requireEnv(t *testing.T) {
@@ -136,7 +136,9 @@ func (d *daemon) cli(bin string, stdin string, args ...string) result {
 }
 
 // berth runs the berth CLI against this daemon.
-func (d *daemon) berth(args ...string) result { return d.cli(filepath.Join(binDir, "berth"), "", args...) }
+func (d *daemon) berth(args ...string) result {
+	return d.cli(filepath.Join(binDir, "berth"), "", args...)
+}
 
 // docker runs the real docker CLI against this daemon.
 func (d *daemon) docker(args ...string) result {
