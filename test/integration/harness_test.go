@@ -45,7 +45,7 @@ func startDaemon(t *testing.T) *daemon {
 		t.Fatal(err)
 	}
 	d := &daemon{t: t, root: root, dataRoot: filepath.Join(root, "data"), execRoot: filepath.Join(root, "exec"), sock: filepath.Join(root, "berth.sock")}
-	if err := os.WriteFile(filepath.Join(root, "daemon.json"), []byte("{}\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "daemon.json"), []byte(`{"cgroup-parent": "/`+filepath.Base(root)+`"}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.start()
@@ -55,6 +55,11 @@ func startDaemon(t *testing.T) *daemon {
 		}
 		d.stop(syscall.SIGTERM)
 		_ = exec.Command("umount", "-R", d.dataRoot).Run()
+		// runc creates but never removes the cgroup parent.
+		parents, _ := filepath.Glob("/sys/fs/cgroup/*/" + filepath.Base(root))
+		for _, p := range append(parents, "/sys/fs/cgroup/"+filepath.Base(root)) {
+			_ = os.Remove(p)
+		}
 		if !t.Failed() {
 			os.RemoveAll(root)
 		} else {

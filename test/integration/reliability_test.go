@@ -86,8 +86,9 @@ func (d *daemon) mountCount() int {
 
 func (d *daemon) cgroupCount() int {
 	n := 0
-	for _, base := range []string{"/sys/fs/cgroup/memory/berth", "/sys/fs/cgroup/pids/berth", "/sys/fs/cgroup/berth"} {
-		ents, _ := os.ReadDir(base)
+	parent := filepath.Base(d.root) // each test daemon has its own cgroup parent
+	for _, base := range []string{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup"} {
+		ents, _ := os.ReadDir(filepath.Join(base, parent))
 		for _, e := range ents {
 			if e.IsDir() {
 				n++
