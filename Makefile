@@ -11,7 +11,7 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/ ./cmd/berthd ./cmd/berth ./cmd/berth-monitor ./cmd/berth-init
+	$(GO) build -trimpath -ldflags "-s -w -X github.com/berth-project/berth/api/handlers/system.GitCommit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -o $(BIN)/ ./cmd/berthd ./cmd/berth ./cmd/berth-monitor ./cmd/berth-init
 
 images: build
 	scripts/make-images.sh /var/cache/berth/images

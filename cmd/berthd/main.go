@@ -84,12 +84,18 @@ func run(cfg daemon.Config) error {
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-sigs
 		log.Info("shutting down; containers keep running")
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		d.Shutdown(ctx)
 	}()
-	return d.Serve()
+	if err := d.Serve(); err != nil {
+		return err
+	}
+	<-stopped
+	return nil
 }

@@ -26,8 +26,11 @@ type Backend interface {
 	Subscribe(since time.Time) (past []events.Message, ch <-chan events.Message, cancel func())
 }
 
-// Version is berth's release, set at build time.
-var Version = "0.1.0-dev"
+// Version and GitCommit identify the build (set with -ldflags -X).
+var (
+	Version   = "0.1.0-dev"
+	GitCommit = "unknown"
+)
 
 type handlers struct{ b Backend }
 
@@ -64,9 +67,10 @@ func kernel() string {
 func (h handlers) version(w http.ResponseWriter, r *http.Request) error {
 	v := system.VersionResponse{
 		Version: Version, APIVersion: server.APIVersion, MinAPIVersion: server.MinAPIVersion,
-		Os: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version(), KernelVersion: kernel(),
+		Os: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version(), KernelVersion: kernel(), GitCommit: GitCommit,
 		Components: []system.ComponentVersion{{Name: "Engine", Version: Version, Details: map[string]string{
 			"ApiVersion": server.APIVersion, "MinAPIVersion": server.MinAPIVersion, "Os": runtime.GOOS, "Arch": runtime.GOARCH,
+			"GoVersion": runtime.Version(), "KernelVersion": kernel(), "GitCommit": GitCommit, "Experimental": "false",
 		}}},
 	}
 	v.Platform.Name = "berth"
