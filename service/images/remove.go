@@ -46,7 +46,8 @@ func (s *Service) Remove(refOrID string, force, prune bool) ([]image.DeleteRespo
 	}
 	byName := false
 	var named string
-	if n, err := reference.ParseNormalizedNamed(refOrID); err == nil && !strings.HasPrefix(img.ID.Encoded(), refOrID) {
+	byID := strings.HasPrefix(img.ID.Encoded(), strings.TrimPrefix(refOrID, "sha256:"))
+	if n, err := reference.ParseNormalizedNamed(refOrID); err == nil && !byID {
 		if _, isDigest := n.(reference.Canonical); !isDigest {
 			byName, named = true, reference.TagNameOnly(n).String()
 		}
