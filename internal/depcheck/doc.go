@@ -1,0 +1,2 @@
+// Package depcheck holds the test that keeps berth's one-way import rules true.
+package depcheck
