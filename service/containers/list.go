@@ -83,6 +83,10 @@ func (s *Service) summary(c *Container, o ListOptions) (container.Summary, bool)
 	sum.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
 	if o.Size {
 		sum.SizeRw, _ = overlay.DirSize(filepath.Join(c.dir, "upper"))
+		sum.SizeRootFs = sum.SizeRw
+		if img, ok := s.images.Get(c.Image); ok {
+			sum.SizeRootFs += img.Size
+		}
 	}
 	return sum, true
 }
