@@ -53,13 +53,21 @@ func (s *Service) restore() {
 			}
 		}
 	}
-	// Runtime state of containers we no longer know.
+	// Runtime state of containers that are not running by our records (a
+	// crash between `runc create` and the Started frame leaves such state).
 	rt := runc.Runtime{Binary: s.cfg.Runtime, Root: s.cfg.RuntimeRoot}
 	if ids, err := rt.List(); err == nil {
 		for _, id := range ids {
-			if c, err := s.Get(id); err != nil || c.ID != id {
-				_ = rt.Delete(id)
+			c, err := s.Get(id)
+			if err == nil && c.ID == id {
+				c.mu.Lock()
+				running := c.running()
+				c.mu.Unlock()
+				if running {
+					continue
+				}
 			}
+			_ = rt.Delete(id)
 		}
 	}
 }
