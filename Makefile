@@ -10,8 +10,12 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+CC ?= gcc
+CFLAGS ?= -O2 -Wall -Wextra -Werror
+
 build: deps
-	$(GO) build -trimpath -ldflags "-s -w -X github.com/berth-project/berth/api/handlers/system.GitCommit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -o $(BIN)/ ./cmd/berthd ./cmd/berth ./cmd/berth-monitor ./cmd/berth-init
+	$(GO) build -trimpath -ldflags "-s -w -X github.com/berth-project/berth/api/handlers/system.GitCommit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -o $(BIN)/ ./cmd/berthd ./cmd/berth ./cmd/berth-init
+	$(CC) $(CFLAGS) -static -s -o $(BIN)/berth-monitor cmd/berth-monitor/monitor.c
 
 images: build
 	scripts/make-images.sh /var/cache/berth/images
