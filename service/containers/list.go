@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-project/berth/internal/labels"
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/containerd/errdefs"
 	"github.com/docker/go-units"
@@ -123,18 +124,7 @@ func (s *Service) matches(c *Container, f map[string][]string) bool {
 			img, err := s.images.Resolve(v)
 			return err == nil && img.ID == c.Image
 		}) &&
-		allLabels(c.Config.Labels, f["label"])
-}
-
-func allLabels(have map[string]string, want []string) bool {
-	for _, w := range want {
-		k, v, hasValue := strings.Cut(w, "=")
-		got, ok := have[k]
-		if !ok || (hasValue && got != v) {
-			return false
-		}
-	}
-	return true
+		labels.Match(c.Config.Labels, labels.Parse(f["label"]))
 }
 
 // statusString is Docker's human status ("Up 3 seconds", "Exited (0) 2 minutes ago").

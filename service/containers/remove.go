@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/berth-project/berth/internal/labels"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/containerd/errdefs"
@@ -107,11 +108,11 @@ func (s *Service) Rename(ref, newName string) error {
 }
 
 // Prune removes all stopped containers matching the label filters.
-func (s *Service) Prune(labels map[string]string) (container.PruneReport, error) {
+func (s *Service) Prune(want map[string]string) (container.PruneReport, error) {
 	rep := container.PruneReport{ContainersDeleted: []string{}}
 	for _, c := range s.all() {
 		c.mu.Lock()
-		skip := c.running() || !matchLabels(c.Config.Labels, labels)
+		skip := c.running() || !labels.Match(c.Config.Labels, want)
 		c.mu.Unlock()
 		if skip {
 			continue
@@ -127,14 +128,4 @@ func (s *Service) Prune(labels map[string]string) (container.PruneReport, error)
 		rep.SpaceReclaimed += uint64(size)
 	}
 	return rep, nil
-}
-
-func matchLabels(have, want map[string]string) bool {
-	for k, v := range want {
-		got, ok := have[k]
-		if !ok || (v != "" && got != v) {
-			return false
-		}
-	}
-	return true
 }

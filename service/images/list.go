@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-project/berth/internal/labels"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/storage"
@@ -45,7 +46,7 @@ func (s *Service) List(o ListOptions) []image.Summary {
 				continue
 			}
 		}
-		if !matchLabels(img.Config.Config.Labels, o.Labels) {
+		if !labels.Match(img.Config.Config.Labels, o.Labels) {
 			continue
 		}
 		sum := image.Summary{
@@ -99,16 +100,6 @@ func matchRefs(tags, patterns []string) []string {
 		}
 	}
 	return out
-}
-
-func matchLabels(have, want map[string]string) bool {
-	for k, v := range want {
-		got, ok := have[k]
-		if !ok || (v != "" && got != v) {
-			return false
-		}
-	}
-	return true
 }
 
 // Inspect returns Docker's image inspect document.

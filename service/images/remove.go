@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/berth-project/berth/internal/labels"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
@@ -177,7 +178,7 @@ func layerDigests(img *Image) []digest.Digest {
 
 // Prune deletes dangling images (all unused ones with all=true) that no
 // container uses.
-func (s *Service) Prune(all bool, labels map[string]string) (image.PruneReport, error) {
+func (s *Service) Prune(all bool, want map[string]string) (image.PruneReport, error) {
 	report := image.PruneReport{ImagesDeleted: []image.DeleteResponse{}}
 	s.mu.RLock()
 	var victims []*Image
@@ -185,7 +186,7 @@ func (s *Service) Prune(all bool, labels map[string]string) (image.PruneReport, 
 		if len(s.refsOf(id)) > 0 && !all {
 			continue
 		}
-		if !matchLabels(img.Config.Config.Labels, labels) {
+		if !labels.Match(img.Config.Config.Labels, want) {
 			continue
 		}
 		victims = append(victims, img)

@@ -5,10 +5,10 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/internal/labels"
 	svc "github.com/berth-project/berth/service/containers"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
@@ -266,12 +266,7 @@ func (h handlers) prune(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	labels := map[string]string{}
-	for _, l := range f["label"] {
-		k, v, _ := strings.Cut(l, "=")
-		labels[k] = v
-	}
-	rep, err := h.b.Prune(labels)
+	rep, err := h.b.Prune(labels.Parse(f["label"]))
 	if err != nil {
 		return err
 	}

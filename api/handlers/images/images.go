@@ -6,6 +6,7 @@ import (
 
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/internal/labels"
 	svc "github.com/berth-project/berth/service/images"
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
@@ -30,7 +31,7 @@ func (h handlers) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o := svc.ListOptions{All: httputil.Bool(r, "all"), Reference: f["reference"], Labels: labels(f["label"])}
+	o := svc.ListOptions{All: httputil.Bool(r, "all"), Reference: f["reference"], Labels: labels.Parse(f["label"])}
 	for _, d := range f["dangling"] {
 		v := d == "true" || d == "1"
 		o.Dangling = &v
@@ -39,15 +40,6 @@ func (h handlers) list(w http.ResponseWriter, r *http.Request) error {
 		o.Reference = append(o.Reference, ref)
 	}
 	return httputil.WriteJSON(w, http.StatusOK, h.b.List(o))
-}
-
-func labels(in []string) map[string]string {
-	out := map[string]string{}
-	for _, l := range in {
-		k, v, _ := strings.Cut(l, "=")
-		out[k] = v
-	}
-	return out
 }
 
 func (h handlers) get(w http.ResponseWriter, r *http.Request) error {
@@ -108,7 +100,7 @@ func (h handlers) prune(w http.ResponseWriter, r *http.Request) error {
 	for _, d := range f["dangling"] {
 		all = d == "false" || d == "0"
 	}
-	rep, err := h.b.Prune(all, labels(f["label"]))
+	rep, err := h.b.Prune(all, labels.Parse(f["label"]))
 	if err != nil {
 		return err
 	}
