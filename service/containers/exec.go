@@ -3,6 +3,7 @@ package containers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,9 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
+
+// errDetached tells ExecStart that a detached exec is still running.
+var errDetached = errors.New("exec detached")
 
 // execProcess is one `exec` in a container.
 type execProcess struct {
@@ -113,6 +117,9 @@ func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptio
 		size = e.cfg.ConsoleSize
 	}
 	code, err := s.runExec(c, e, bundle, rootfs, size, o)
+	if errors.Is(err, errDetached) {
+		return nil
+	}
 	e.mu.Lock()
 	e.running, e.exitCode, e.console = false, &code, nil
 	e.mu.Unlock()
@@ -216,10 +223,18 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, s
 	if b, rerr := os.ReadFile(pidFile); rerr == nil {
 		fmt.Sscan(string(b), &e.pid)
 	}
-	if e.cfg.Tty && err == nil && e.pid > 0 {
+	if (o.Detach || e.cfg.Tty) && err == nil && e.pid > 0 {
 		if o.Detach {
-			go reap(e.pid)
-			return 0, nil
+			// The process was reparented to berthd: reap it and record
+			// its exit when it ends.
+			go func(pid int) {
+				code := reap(pid)
+				e.mu.Lock()
+				e.running, e.exitCode = false, &code
+				e.mu.Unlock()
+				s.publish(c, "exec_die", map[string]string{"execID": e.id, "exitCode": fmt.Sprint(code)})
+			}(e.pid)
+			return 0, errDetached
 		}
 		code := reap(e.pid)
 		<-copyDone

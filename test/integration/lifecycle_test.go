@@ -1,6 +1,9 @@
 package integration
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -86,4 +89,35 @@ func TestLogsAndExec(t *testing.T) {
 	if !strings.Contains(top, "sleep 1000") {
 		t.Fatalf("top: %s", top)
 	}
+}
+
+// TestExecDetachedIsReaped: a detached exec is reparented to berthd (a child
+// subreaper) and must be reaped, not left a zombie.
+func TestExecDetachedIsReaped(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	id := must(t, d.berth("run", "-d", "busybox", "sleep", "1000"))
+	must(t, d.berth("exec", "-d", id, "sh", "-c", "echo done > /tmp/mark"))
+	must(t, d.berth("exec", "-d", "-t", id, "true"))
+	waitFor(t, func() bool { return d.berth("exec", id, "cat", "/tmp/mark").stdout == "done\n" })
+	waitFor(t, func() bool { return d.zombies() == 0 })
+}
+
+// zombies counts zombie children of berthd.
+func (d *daemon) zombies() int {
+	n := 0
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[0] == "Z" && f[1] == strconv.Itoa(d.cmd.Process.Pid) {
+			n++
+		}
+	}
+	return n
 }
