@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,12 +55,7 @@ func startDaemon(t *testing.T) *daemon {
 			d.berth("rm", "-f", id)
 		}
 		d.stop(syscall.SIGTERM)
-		_ = exec.Command("umount", "-R", d.dataRoot).Run()
-		// runc creates but never removes the cgroup parent.
-		parents, _ := filepath.Glob("/sys/fs/cgroup/*/" + filepath.Base(root))
-		for _, p := range append(parents, "/sys/fs/cgroup/"+filepath.Base(root)) {
-			_ = os.Remove(p)
-		}
+		d.reclaim()
 		if !t.Failed() {
 			os.RemoveAll(root)
 		} else {
@@ -188,4 +184,53 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("condition not met within 20s")
+}
+
+// reclaim removes whatever a failed test left of this daemon's containers
+// (monitors, runtime state, mounts, cgroups), so one failure does not leak
+// into the machine or the next test.
+func (d *daemon) reclaim() {
+	pids := d.monitorPids()
+	for i := 0; len(pids) > 0 && i < 100; i++ { // monitors exit just after reporting
+		time.Sleep(50 * time.Millisecond)
+		pids = d.monitorPids()
+	}
+	if len(pids) > 0 {
+		d.t.Errorf("monitors still running after cleanup: %v", pids)
+		for _, p := range pids {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+	}
+	if ids, err := os.ReadDir(filepath.Join(d.execRoot, "runc")); err == nil {
+		for _, id := range ids {
+			_ = exec.Command("runc", "--root", filepath.Join(d.execRoot, "runc"), "delete", "--force", id.Name()).Run()
+		}
+	}
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], d.root) {
+			_ = syscall.Unmount(f[4], syscall.MNT_DETACH)
+		}
+	}
+	parent := filepath.Base(d.root) // runc creates but never removes the cgroup parent
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + parent + "/*")
+	more, _ := filepath.Glob("/sys/fs/cgroup/*/" + parent)
+	for _, p := range append(append(dirs, more...), "/sys/fs/cgroup/"+parent) {
+		_ = os.Remove(p)
+	}
+}
+
+// monitorPids lists berth-monitor processes of this daemon's containers.
+func (d *daemon) monitorPids() []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), "berth-monitor") && strings.Contains(string(b), d.root) {
+			if pid, err := strconv.Atoi(e.Name()); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
 }

@@ -104,14 +104,4 @@ func (d *daemon) fdCount() int {
 }
 
 // monitorCount counts berth-monitor processes of this daemon's containers.
-func (d *daemon) monitorCount() int {
-	n := 0
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), "berth-monitor") && strings.Contains(string(b), d.root) {
-			n++
-		}
-	}
-	return n
-}
+func (d *daemon) monitorCount() int { return len(d.monitorPids()) }
