@@ -121,3 +121,17 @@ func (d *daemon) zombies() int {
 	}
 	return n
 }
+
+// TestLogsFollow: logs -f streams lines as they come and returns when the
+// container stops.
+func TestLogsFollow(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "for i in 1 2 3; do echo line$i; sleep 0.3; done; echo err >&2"))
+	for _, cli := range []func(...string) result{d.berth, d.docker} {
+		r := cli("logs", "-f", id)
+		if r.code != 0 || r.stdout != "line1\nline2\nline3\n" || r.stderr != "err\n" {
+			t.Fatalf("logs -f: %s", r)
+		}
+	}
+}
