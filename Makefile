@@ -15,7 +15,7 @@ CFLAGS ?= -O2 -Wall -Wextra -Werror
 
 build: deps
 	$(GO) build -trimpath -ldflags "-s -w -X github.com/berth-project/berth/api/handlers/system.GitCommit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -o $(BIN)/ ./cmd/berthd ./cmd/berth ./cmd/berth-init
-	$(CC) $(CFLAGS) -static -s -o $(BIN)/berth-monitor cmd/berth-monitor/monitor.c
+	$(CC) $(CFLAGS) -static -s -o $(BIN)/berth-monitor cmd/berth-monitor/*.c -lseccomp
 
 images: build
 	scripts/make-images.sh /var/cache/berth/images
@@ -23,13 +23,15 @@ images: build
 unit:
 	$(GO) test ./...
 
+# The integration suite runs against both runtimes: the native one (default) and runc.
 integration: build
 	BERTH_BIN=$(CURDIR)/$(BIN) BERTH_IMAGES=/var/cache/berth/images $(GO) test -count=1 -timeout 30m ./test/integration/...
+	BERTH_RUNTIME=runc BERTH_BIN=$(CURDIR)/$(BIN) BERTH_IMAGES=/var/cache/berth/images $(GO) test -count=1 -timeout 30m ./test/integration/...
 
 test: build
 	scripts/make-images.sh /var/cache/berth/images
 	$(GO) test -count=1 -timeout 40m ./...
-	BERTH_BIN=$(CURDIR)/$(BIN) BERTH_IMAGES=/var/cache/berth/images $(GO) test -count=1 -timeout 30m ./test/integration/...
+	$(MAKE) --no-print-directory integration
 
 clean:
 	rm -rf $(BIN)

@@ -28,7 +28,6 @@ func Defaults() Config {
 		ExecRoot:     "/run/berth",
 		Pidfile:      "/run/berth.pid",
 		LogLevel:     "info",
-		Runtime:      "runc",
 		CgroupParent: "/berth",
 	}
 }

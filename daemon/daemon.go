@@ -16,6 +16,9 @@ import (
 	"github.com/berth-project/berth/api/handlers/images"
 	"github.com/berth-project/berth/api/handlers/system"
 	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/core/runtime"
+	"github.com/berth-project/berth/runtime/native"
+	"github.com/berth-project/berth/runtime/runc"
 	containersvc "github.com/berth-project/berth/service/containers"
 	"github.com/berth-project/berth/service/events"
 	imagesvc "github.com/berth-project/berth/service/images"
@@ -35,6 +38,7 @@ type Daemon struct {
 	images     *imagesvc.Service
 	containers *containersvc.Service
 	events     *events.Bus
+	runtime    runtime.Runtime
 	servers    []*http.Server
 	listeners  []net.Listener
 }
@@ -70,8 +74,11 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if d.images, err = imagesvc.New(cs, snaps, db); err != nil {
 		return fail(err)
 	}
+	if d.runtime, err = selectRuntime(cfg, log); err != nil {
+		return fail(err)
+	}
 	d.containers, err = containersvc.New(containersvc.Config{
-		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Runtime: cfg.Runtime,
+		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Runtime: d.runtime,
 		RuntimeRoot: filepath.Join(cfg.ExecRoot, "runc"), MonitorPath: filepath.Join(cfg.BinDir, "berth-monitor"),
 		InitPath: filepath.Join(cfg.BinDir, "berth-init"), CgroupParent: cfg.CgroupParent,
 	}, db, d.images, snaps, d.events)
@@ -79,6 +86,32 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		return fail(err)
 	}
 	return d, nil
+}
+
+// selectRuntime returns the configured runtime. By default that is the
+// native one, except on cgroup v2-only hosts: there device access is
+// controlled by eBPF programs, which only runc builds so far.
+func selectRuntime(cfg Config, log *slog.Logger) (runtime.Runtime, error) {
+	monitor := filepath.Join(cfg.BinDir, "berth-monitor")
+	runcRT := runc.Runtime{Binary: "runc", Root: filepath.Join(cfg.ExecRoot, "runc")}
+	switch cfg.Runtime {
+	case native.Name:
+		return native.New(monitor, filepath.Join(cfg.ExecRoot, "native"))
+	case "runc":
+		return runcRT, nil
+	case "":
+		rt, err := native.New(monitor, filepath.Join(cfg.ExecRoot, "native"))
+		if err != nil {
+			return nil, err
+		}
+		if rt.CgroupV2() {
+			log.Info("cgroup v2 only: using runc as the default runtime (device control needs eBPF)")
+			return runcRT, nil
+		}
+		return rt, nil
+	default:
+		return nil, fmt.Errorf("unknown runtime %q: use %q or \"runc\"", cfg.Runtime, native.Name)
+	}
 }
 
 // Handler returns the Engine API handler.
@@ -149,6 +182,10 @@ func (s systemBackend) Counts() system.Counts {
 }
 
 func (s systemBackend) DataRoot() string { return s.d.cfg.DataRoot }
+
+func (s systemBackend) Runtimes() (map[string]string, string) {
+	return map[string]string{native.Name: filepath.Join(s.d.cfg.BinDir, "berth-monitor"), "runc": "runc"}, s.d.runtime.Name()
+}
 
 func (s systemBackend) Subscribe(since time.Time) ([]eventtypes.Message, <-chan eventtypes.Message, func()) {
 	return s.d.events.Subscribe(since)

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "native.h"
+
 enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_CLOSE_STDIN = 3, F_RESIZE = 4,
        F_STARTED = 5, F_EXITED = 6, F_FAILED = 7 };
 #define MAX_FRAME (1 << 20)
@@ -237,7 +239,14 @@ static void runtime_error(char *msg, size_t n) {
 	}
 }
 
+static int native;
+static struct plan plan;
+
 static void runtime_delete(void) {
+	if (native) {
+		native_cleanup(&plan);
+		return;
+	}
 	char *args[] = { "delete", "--force", (char *)o.id, NULL };
 	run_runtime(-1, -1, -1, 1, args);
 }
@@ -354,6 +363,8 @@ static int handle_client(int i) {
 }
 
 int main(int argc, char **argv) {
+	if (argc > 1 && !strcmp(argv[1], "exec")) return exec_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "seccomp-compile")) return seccomp_compile_main(argc - 1, argv + 1);
 	static struct option opts[] = {
 		{ "id", 1, 0, 'i' }, { "bundle", 1, 0, 'b' }, { "runtime", 1, 0, 'r' }, { "runtime-root", 1, 0, 'R' },
 		{ "log", 1, 0, 'l' }, { "exit-file", 1, 0, 'e' }, { "socket", 1, 0, 's' }, { "cgroup", 1, 0, 'c' },
@@ -393,10 +404,17 @@ int main(int argc, char **argv) {
 
 	int child_in = -1, child_out = -1, child_err = -1, clfd = -1;
 	char console_path[4096] = "";
-	if (o.tty) {
+	native = !strcmp(o.runtime, "native");
+	char msg[8192];
+	if (native) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/plan", o.bundle);
+		if (plan_load(path, &plan, msg, sizeof msg) < 0) return fail(msg);
+	}
+	if (o.tty && !native) {
 		snprintf(console_path, sizeof console_path, "%s/console.sock", o.bundle);
 		clfd = listen_unix(console_path);
-	} else {
+	} else if (!o.tty) {
 		int p[2];
 		if (pipe2(p, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
 		out_fd = p[0], child_out = p[1];
@@ -412,8 +430,19 @@ int main(int argc, char **argv) {
 	char *create[] = { "create", "--bundle", (char *)o.bundle, "--pid-file", pidfile, NULL, NULL, (char *)o.id, NULL };
 	if (o.tty) create[5] = "--console-socket", create[6] = console_path;
 	else create[5] = (char *)o.id, create[6] = NULL;
-	char msg[8192];
 	int ok = 1;
+	pid_t init = 0;
+	char started_at[64];
+	if (native) {
+		ok = native_start(&plan, child_in, child_out, child_err, &console_fd, &init, msg, sizeof msg) == 0;
+		if (child_out >= 0) close(child_out);
+		if (child_err >= 0) close(child_err);
+		if (child_in >= 0) close(child_in);
+		if (!ok) return fail(msg);
+		if (o.tty) stdin_fd = out_fd = console_fd;
+		fmt_time(started_at, sizeof started_at);
+		goto started;
+	}
 	if (o.tty) {
 		pid_t rp = run_runtime(-1, -1, -1, 0, create);
 		console_fd = receive_console(clfd, rp, &ok);
@@ -434,14 +463,12 @@ int main(int argc, char **argv) {
 		runtime_delete();
 		return fail(msg);
 	}
-	pid_t init = 0;
 	FILE *pf = fopen(pidfile, "r");
 	if (!pf || fscanf(pf, "%d", &init) != 1) {
 		runtime_delete();
 		return fail("cannot read the container's pid file");
 	}
 	fclose(pf);
-	char started_at[64];
 	fmt_time(started_at, sizeof started_at);
 	char *start[] = { "start", (char *)o.id, NULL };
 	if (run_runtime(-1, -1, -1, 1, start) < 0) {
@@ -449,6 +476,7 @@ int main(int argc, char **argv) {
 		runtime_delete();
 		return fail(msg);
 	}
+started:
 	snprintf(started_json, sizeof started_json, "{\"pid\":%d}", init);
 	broadcast(F_STARTED, started_json, strlen(started_json));
 

@@ -37,7 +37,8 @@ func main() {
 				dst  *string
 				val  string
 			}{{"data-root", &file.DataRoot, cfg.DataRoot}, {"exec-root", &file.ExecRoot, cfg.ExecRoot},
-				{"pidfile", &file.Pidfile, cfg.Pidfile}, {"log-level", &file.LogLevel, cfg.LogLevel}} {
+				{"pidfile", &file.Pidfile, cfg.Pidfile}, {"log-level", &file.LogLevel, cfg.LogLevel},
+				{"default-runtime", &file.Runtime, cfg.Runtime}} {
 				if flags.Changed(f.name) {
 					*f.dst = f.val
 				}
@@ -59,6 +60,7 @@ func main() {
 	f.StringVar(&configFile, "config-file", "/etc/berth/daemon.json", "Daemon configuration file")
 	f.StringVarP(&cfg.LogLevel, "log-level", "l", cfg.LogLevel, `Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")`)
 	f.BoolVarP(&cfg.Debug, "debug", "D", false, "Enable debug mode")
+	f.StringVar(&cfg.Runtime, "default-runtime", cfg.Runtime, `Default container runtime: "native" (berth's own) or "runc"; empty: native, or runc on cgroup v2-only hosts`)
 	if err := cmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "berthd:", err)
 		os.Exit(1)

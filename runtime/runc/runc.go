@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/berth-project/berth/core/runtime"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,8 +32,41 @@ func (r Runtime) Command(logPath string, args ...string) *exec.Cmd {
 	return exec.Command(r.Binary, append(full, args...)...)
 }
 
+var _ runtime.Runtime = Runtime{}
+
+// Name is the binary: the monitor runs it.
+func (r Runtime) Name() string { return r.Binary }
+
+// Prepare has nothing to add: runc reads config.json.
+func (r Runtime) Prepare(string, *specs.Spec) error { return nil }
+
+// Exec returns `runc exec` for req; runc hands a terminal only to a detached exec.
+func (r Runtime) Exec(req runtime.ExecRequest) (*exec.Cmd, error) {
+	b, err := json.Marshal(req.Process)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(req.ProcessFile, b, 0o600); err != nil {
+		return nil, err
+	}
+	args := []string{"exec", "--process", req.ProcessFile}
+	if req.PidFile != "" {
+		args = append(args, "--pid-file", req.PidFile)
+	}
+	if req.ConsoleSocket != "" {
+		args = append(args, "--tty", "--console-socket", req.ConsoleSocket)
+	}
+	if req.Detach {
+		args = append(args, "--detach")
+	}
+	return r.Command(req.LogFile, append(args, req.ID)...), nil
+}
+
+// Orphans lists the containers runc has state for.
+func (r Runtime) Orphans() ([]string, error) { return r.List() }
+
 // Delete forcibly removes a container's runtime state (and kills what remains).
-func (r Runtime) Delete(id string) error {
+func (r Runtime) Delete(id string, _ *specs.Spec) error {
 	out, err := r.Command("", "delete", "--force", id).CombinedOutput()
 	if err != nil && !bytes.Contains(out, []byte("does not exist")) && !bytes.Contains(out, []byte("not exist")) {
 		return fmt.Errorf("runtime delete %s: %s: %w", id, strings.TrimSpace(string(out)), err)

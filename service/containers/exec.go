@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/internal/ids"
 	"github.com/berth-project/berth/runtime/oci"
 	"github.com/berth-project/berth/runtime/runc"
@@ -107,7 +108,7 @@ func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptio
 		return err
 	}
 	c.mu.Lock()
-	running, bundle, rootfs := c.running(), c.bundle(), c.rootfs()
+	running, bundle, rootfs, initPid := c.running(), c.bundle(), c.rootfs(), c.State.Pid
 	c.mu.Unlock()
 	if !running {
 		return fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
@@ -116,7 +117,7 @@ func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptio
 	if size == nil {
 		size = e.cfg.ConsoleSize
 	}
-	code, err := s.runExec(c, e, bundle, rootfs, size, o)
+	code, err := s.runExec(c, e, bundle, rootfs, initPid, size, o)
 	if errors.Is(err, errDetached) {
 		return nil
 	}
@@ -127,7 +128,7 @@ func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptio
 	return err
 }
 
-func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, size *[2]uint, o ExecStartOptions) (int, error) {
+func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, initPid int, size *[2]uint, o ExecStartOptions) (int, error) {
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if err != nil {
 		return 126, fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
@@ -143,32 +144,32 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, s
 	if err != nil {
 		return 126, err
 	}
-	pb, _ := json.Marshal(proc)
 	procFile := filepath.Join(bundle, "exec-"+e.id+".json")
 	logFile := filepath.Join(bundle, "exec-"+e.id+".log")
 	pidFile := filepath.Join(bundle, "exec-"+e.id+".pid")
-	if err := os.WriteFile(procFile, pb, 0o600); err != nil {
-		return 126, err
-	}
 	defer os.Remove(procFile)
 	defer os.Remove(logFile)
 	defer os.Remove(pidFile)
-	rt := runc.Runtime{Binary: s.cfg.Runtime, Root: s.cfg.RuntimeRoot}
-	args := []string{"exec", "--process", procFile, "--pid-file", pidFile}
+	req := runtime.ExecRequest{
+		ID: c.ID, Pid: initPid, Spec: &base, Process: proc,
+		ProcessFile: procFile, PidFile: pidFile, LogFile: logFile,
+		// a terminal's master is handed over only by a detached exec
+		// (runc's rule); berthd is a child subreaper, so the detached
+		// process is reparented to it and reaped below.
+		Detach: o.Detach || e.cfg.Tty,
+	}
 	var cs *runc.ConsoleSocket
 	if e.cfg.Tty {
 		if cs, err = runc.NewConsoleSocket(filepath.Join(bundle, "exec-"+ids.Short(e.id)+".sock")); err != nil {
 			return 126, err
 		}
 		defer cs.Close()
-		args = append(args, "--tty", "--console-socket", cs.Path)
+		req.ConsoleSocket = cs.Path
 	}
-	// runc hands out a terminal only to a detached exec; berthd is a child
-	// subreaper, so the detached process is reparented to it and reaped below.
-	if o.Detach || e.cfg.Tty {
-		args = append(args, "--detach")
+	cmd, err := s.cfg.Runtime.Exec(req)
+	if err != nil {
+		return 126, err
 	}
-	cmd := rt.Command(logFile, append(args, c.ID)...)
 	var stdinW *os.File
 	if !e.cfg.Tty {
 		if e.cfg.AttachStdin && o.Stdin != nil && !o.Detach {

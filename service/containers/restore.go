@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/runtime/monitor"
-	"github.com/berth-project/berth/runtime/runc"
 	"github.com/moby/moby/api/types/container"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // restore reconciles records with the host after a daemon (re)start:
@@ -31,9 +31,14 @@ func (s *Service) restore() {
 				exit = monitor.Exit{ExitCode: 255, FinishedAt: time.Now().UTC(), Error: "container monitor exited unexpectedly"}
 			}
 			c.mu.Unlock()
-			_ = runc.Runtime{Binary: s.cfg.Runtime, Root: s.cfg.RuntimeRoot}.Delete(c.ID)
+			_ = s.cfg.Runtime.Delete(c.ID, s.readSpec(c))
 			s.handleExit(c, exit)
 			continue
+		}
+		// A crash between the monitor's start and its Started frame can
+		// leave the runtime's state (cgroups) behind.
+		if spec := s.readSpec(c); spec != nil {
+			_ = s.cfg.Runtime.Delete(c.ID, spec)
 		}
 		s.cleanupRun(c)
 		c.mu.Unlock()
@@ -55,8 +60,8 @@ func (s *Service) restore() {
 	}
 	// Runtime state of containers that are not running by our records (a
 	// crash between `runc create` and the Started frame leaves such state).
-	rt := runc.Runtime{Binary: s.cfg.Runtime, Root: s.cfg.RuntimeRoot}
-	if ids, err := rt.List(); err == nil {
+	rt := s.cfg.Runtime
+	if ids, err := rt.Orphans(); err == nil {
 		for _, id := range ids {
 			c, err := s.Get(id)
 			if err == nil && c.ID == id {
@@ -67,7 +72,7 @@ func (s *Service) restore() {
 					continue
 				}
 			}
-			_ = rt.Delete(id)
+			_ = rt.Delete(id, nil)
 		}
 	}
 }
@@ -110,4 +115,17 @@ func (s *Service) reconnect(c *Container) bool {
 		fmt.Fprintf(os.Stderr, "berthd: container %s: unexpected monitor frame %d\n", c.ID, typ)
 		return false
 	}
+}
+
+// readSpec returns the spec of c's last start, nil if there is none.
+func (s *Service) readSpec(c *Container) *specs.Spec {
+	b, err := os.ReadFile(filepath.Join(c.bundle(), "config.json"))
+	if err != nil {
+		return nil
+	}
+	var spec specs.Spec
+	if json.Unmarshal(b, &spec) != nil {
+		return nil
+	}
+	return &spec
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/service/events"
 	"github.com/berth-project/berth/service/images"
 	"github.com/berth-project/berth/store/metadata"
@@ -21,8 +22,8 @@ import (
 type Config struct {
 	DataRoot     string // containers' persistent dirs live in DataRoot/containers
 	ExecRoot     string // bundles and sockets in ExecRoot/containers
-	Runtime      string // OCI runtime binary
-	RuntimeRoot  string // its --root
+	Runtime      runtime.Runtime
+	RuntimeRoot  string // runc's --root, passed to the monitor
 	MonitorPath  string // berth-monitor binary
 	InitPath     string // berth-init binary for --init
 	CgroupParent string // e.g. "/berth"

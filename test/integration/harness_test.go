@@ -46,7 +46,9 @@ func startDaemon(t *testing.T) *daemon {
 		t.Fatal(err)
 	}
 	d := &daemon{t: t, root: root, dataRoot: filepath.Join(root, "data"), execRoot: filepath.Join(root, "exec"), sock: filepath.Join(root, "berth.sock")}
-	if err := os.WriteFile(filepath.Join(root, "daemon.json"), []byte(`{"cgroup-parent": "/`+filepath.Base(root)+`"}`+"\n"), 0o644); err != nil {
+	// BERTH_RUNTIME picks the runtime under test ("native", "runc"; empty: the daemon's default).
+	conf := `{"cgroup-parent": "/` + filepath.Base(root) + `", "default-runtime": "` + os.Getenv("BERTH_RUNTIME") + `"}` + "\n"
+	if err := os.WriteFile(filepath.Join(root, "daemon.json"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.start()

@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +15,25 @@ func TestHelloWorldOffline(t *testing.T) {
 		if !strings.Contains(out, "Hello from Berth!") || !strings.Contains(out, "working correctly") {
 			t.Fatalf("hello-world printed:\n%s", out)
 		}
+	}
+}
+
+// TestRuntimeSelected checks the suite runs on the runtime it means to.
+func TestRuntimeSelected(t *testing.T) {
+	d := startDaemon(t)
+	want := os.Getenv("BERTH_RUNTIME")
+	if want == "" {
+		want = "native" // the default on cgroup v1 and hybrid hosts like these
+	}
+	if got := must(t, d.berth("info", "--format", "{{.DefaultRuntime}}")); got != want {
+		t.Fatalf("default runtime %q, want %q", got, want)
+	}
+	d.loadBusybox()
+	id := must(t, d.berth("run", "-d", "busybox", "sleep", "1000"))
+	// runc keeps state under its root; the native runtime has none.
+	_, err := os.Stat(filepath.Join(d.execRoot, "runc", id))
+	if (err == nil) != (want == "runc") {
+		t.Fatalf("runc state for %s: %v (runtime %s)", id, err, want)
 	}
 }
 
@@ -93,6 +114,18 @@ func TestIsolation(t *testing.T) {
 	}
 	if out := must(t, d.berth("run", "--rm", "-u", "nobody", "busybox", "id")); !strings.Contains(out, "uid=65534(nobody)") {
 		t.Errorf("-u nobody: %s", out)
+	}
+	// Docker's seccomp profile: creating a user namespace needs no
+	// capability, only the profile refuses it.
+	if r := d.berth("run", "--rm", "busybox", "sh", "-c", "grep '^Seccomp:' /proc/self/status; unshare -U true"); r.code == 0 || !strings.Contains(r.stdout, "Seccomp:\t2") {
+		t.Errorf("no seccomp filter by default: %s", r)
+	}
+	if r := d.berth("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "sh", "-c", "grep '^Seccomp:' /proc/self/status; unshare -U true"); r.code != 0 || !strings.Contains(r.stdout, "Seccomp:\t0") {
+		t.Errorf("seccomp=unconfined: %s", r)
+	}
+	// exec'd processes get the same confinement
+	if r := d.berth("exec", id, "sh", "-c", "grep -E '^(Seccomp|CapEff):' /proc/self/status; unshare -U true"); r.code == 0 || !strings.Contains(r.stdout, "Seccomp:\t2") || !strings.Contains(r.stdout, "CapEff:\t00000000a80425fb") {
+		t.Errorf("exec is not confined like the container: %s", r)
 	}
 }
 

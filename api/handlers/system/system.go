@@ -23,6 +23,8 @@ type Counts struct {
 type Backend interface {
 	Counts() Counts
 	DataRoot() string
+	// Runtimes returns the runtimes by name and the default's name.
+	Runtimes() (map[string]string, string)
 	Subscribe(since time.Time) (past []events.Message, ch <-chan events.Message, cancel func())
 }
 
@@ -87,6 +89,11 @@ func (h handlers) info(w http.ResponseWriter, r *http.Request) error {
 	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
 		cgv = "2"
 	}
+	runtimes := map[string]system.RuntimeWithStatus{}
+	paths, defRuntime := h.b.Runtimes()
+	for name, path := range paths {
+		runtimes[name] = system.RuntimeWithStatus{Runtime: system.Runtime{Path: path}}
+	}
 	info := system.Info{
 		ID: "berth", Containers: c.Containers, ContainersRunning: c.Running, ContainersPaused: c.Paused, ContainersStopped: c.Stopped,
 		Images: c.Images, Driver: "overlay2", MemoryLimit: true, SwapLimit: true, CPUCfsPeriod: true, CPUCfsQuota: true,
@@ -94,7 +101,7 @@ func (h handlers) info(w http.ResponseWriter, r *http.Request) error {
 		SystemTime: time.Now().Format(time.RFC3339Nano), LoggingDriver: "json-file", CgroupDriver: "cgroupfs", CgroupVersion: cgv,
 		KernelVersion: kernel(), OperatingSystem: osName(), OSType: "linux", Architecture: arch(), NCPU: runtime.NumCPU(),
 		MemTotal: int64(si.Totalram) * int64(si.Unit), DockerRootDir: h.b.DataRoot(), Name: host, ServerVersion: Version,
-		DefaultRuntime: "runc", Runtimes: map[string]system.RuntimeWithStatus{"runc": {Runtime: system.Runtime{Path: "runc"}}},
+		DefaultRuntime: defRuntime, Runtimes: runtimes,
 		SecurityOptions: []string{"name=seccomp,profile=builtin"}, Labels: []string{}, Warnings: []string{},
 		IndexServerAddress: "https://index.docker.io/v1/", InitBinary: "berth-init",
 	}

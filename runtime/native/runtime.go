@@ -1,0 +1,110 @@
+// Package native is berth's own runtime: berthd lowers the OCI spec to a
+// plan (plan.go) and a cached seccomp filter, and berth-monitor starts the
+// container from them itself (cmd/berth-monitor/native.c), without an OCI
+// runtime process per start, exec or delete.
+package native
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/berth-project/berth/core/runtime"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Name is the runtime's name in daemon.json and the monitor's --runtime.
+const Name = "native"
+
+// Runtime implements runtime.Runtime with berth-monitor.
+type Runtime struct {
+	monitor string
+	dir     string
+	cg      *Cgroups
+}
+
+var _ runtime.Runtime = (*Runtime)(nil)
+
+// New returns the runtime; monitor is the berth-monitor binary, dir a
+// directory for its state (the seccomp filter cache).
+func New(monitor, dir string) (*Runtime, error) {
+	cg, err := DetectCgroups()
+	if err != nil {
+		return nil, err
+	}
+	return &Runtime{monitor: monitor, dir: dir, cg: cg}, nil
+}
+
+func (r *Runtime) Name() string { return Name }
+
+// CgroupV2 reports a cgroup v2-only host.
+func (r *Runtime) CgroupV2() bool { return r.cg.V2 }
+
+// Prepare writes bundle/plan.
+func (r *Runtime) Prepare(bundle string, spec *specs.Spec) error {
+	filter, err := r.filter(spec)
+	if err != nil {
+		return err
+	}
+	plan, err := containerPlan(spec, r.cg, filter)
+	if err != nil {
+		return fmt.Errorf("native runtime: %w", err)
+	}
+	return os.WriteFile(filepath.Join(bundle, "plan"), plan, 0o600)
+}
+
+func (r *Runtime) filter(spec *specs.Spec) (string, error) {
+	if spec.Linux == nil {
+		return "", nil
+	}
+	return seccompFilter(filepath.Join(r.dir, "seccomp"), r.monitor, spec.Linux.Seccomp)
+}
+
+// Exec returns `berth-monitor exec` for req.
+func (r *Runtime) Exec(req runtime.ExecRequest) (*exec.Cmd, error) {
+	filter, err := r.filter(req.Spec)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := execPlan(req.Spec, req.Process, r.cg, filter)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(req.ProcessFile, plan, 0o600); err != nil {
+		return nil, err
+	}
+	args := []string{"exec", "--pid", strconv.Itoa(req.Pid), "--plan", req.ProcessFile}
+	if req.PidFile != "" {
+		args = append(args, "--pid-file", req.PidFile)
+	}
+	if req.LogFile != "" {
+		args = append(args, "--log", req.LogFile)
+	}
+	if req.ConsoleSocket != "" {
+		args = append(args, "--console-socket", req.ConsoleSocket)
+	}
+	if req.Detach {
+		args = append(args, "--detach")
+	}
+	return exec.Command(r.monitor, args...), nil
+}
+
+// Delete removes the container's cgroups (the monitor does it when the
+// container ends; this is for a monitor that died).
+func (r *Runtime) Delete(_ string, spec *specs.Spec) error {
+	if spec == nil || spec.Linux == nil || spec.Linux.CgroupsPath == "" {
+		return nil
+	}
+	return r.cg.Remove(spec.Linux.CgroupsPath)
+}
+
+// Orphans: the native runtime keeps no state of its own besides cgroups.
+func (r *Runtime) Orphans() ([]string, error) { return nil, nil }
+
+func syscallKill(pid int) error { return unix.Kill(pid, unix.SIGKILL) }
+
+func sleepBriefly() { time.Sleep(time.Millisecond) }
