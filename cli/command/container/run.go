@@ -119,14 +119,18 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 		go func() { attachErr <- s.stream(ctx) }()
 	}
 
-	status := waitExitOrRemoved(ctx, c, api, id, o.rm)
+	// A detached run does not wait (the daemon honours --rm by itself).
+	status := make(<-chan int)
+	if !o.detach {
+		status = waitExitOrRemoved(ctx, c, api, id, o.rm)
+	}
 
 	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		if attach {
 			cancel()
 			<-attachErr
 		}
-		if o.rm {
+		if o.rm && !o.detach {
 			<-status
 		}
 		return runStatusError(err)
