@@ -358,12 +358,6 @@ static void container_child(struct plan *p, int in, int out, int err) {
 	/* the cgroup namespace is made after joining the cgroup, so it is its root */
 	if (unshare_flags && unshare(unshare_flags) < 0) child_fail("unshare namespaces: %s", go_errstr(errno));
 	if (setsid() < 0) child_fail("setsid: %s", go_errstr(errno));
-	if (!p->terminal) {
-		int fds[3] = { in, out, err };
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		for (int i = 0; i < 3; i++)
-			if (dup2(fds[i] >= 0 ? fds[i] : null, i) < 0) child_fail("dup2: %s", go_errstr(errno));
-	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) child_fail("make / rslave: %s", go_errstr(errno));
 	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) child_fail("bind rootfs: %s", go_errstr(errno));
 	int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -378,6 +372,13 @@ static void container_child(struct plan *p, int in, int out, int err) {
 	if (umount2(".", MNT_DETACH) < 0) child_fail("unmount old root: %s", go_errstr(errno));
 	if (chdir("/") < 0) child_fail("chdir /: %s", go_errstr(errno));
 	close(rootfd);
+	if (!p->terminal) {
+		/* after pivot_root, so a closed stdin is the container's /dev/null */
+		int fds[3] = { in, out, err };
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		for (int i = 0; i < 3; i++)
+			if (dup2(fds[i] >= 0 ? fds[i] : null, i) < 0) child_fail("dup2: %s", go_errstr(errno));
+	}
 	/* sysctls before /proc/sys turns read-only */
 	for (int i = 0; i + 1 < p->sysctl.n; i += 2) {
 		char path[512];
@@ -412,6 +413,8 @@ static void container_child(struct plan *p, int in, int out, int err) {
 	if (p->root_ro && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
 		child_fail("make rootfs read-only: %s", go_errstr(errno));
 	if (p->root_prop && mount(NULL, "/", NULL, p->root_prop, NULL) < 0) child_fail("rootfs propagation: %s", go_errstr(errno));
+	/* only stdio crosses into the container, whatever berthd inherited */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	finalize_and_exec(p);
 }
 
@@ -493,6 +496,8 @@ int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *
 	if (pid == 0) {
 		close(sv[0]);
 		sync_fd = sv[1];
+		/* see exec_main: nothing in the container may reach our binary */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		container_child(p, in, out, err);
 		_exit(1);
 	}
@@ -594,6 +599,10 @@ int exec_main(int argc, char **argv) {
 	if (plan_load(plan_path, &p, err, sizeof err) < 0) { exec_log_error(err); return 1; }
 	read_cap_last();
 	int csock = -1, pidfd = -1;
+	/* Non-dumpable until execve: a process of the container cannot open
+	 * this one's /proc/PID/exe (the host's berth-monitor) while it runs
+	 * inside (CVE-2019-5736's vector). execve of the target resets it. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) { exec_log_error("set non-dumpable"); return 1; }
 	if (p.terminal && (!console_sock || (csock = connect_unix(console_sock)) < 0)) {
 		snprintf(err, sizeof err, "connect console socket: %s", console_sock ? go_errstr(errno) : "none given");
 		exec_log_error(err);

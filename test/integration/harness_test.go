@@ -77,6 +77,12 @@ func (d *daemon) start() {
 	d.cmd = exec.Command(filepath.Join(binDir, "berthd"), "-H", "unix://"+d.sock, "--data-root", d.dataRoot,
 		"--exec-root", d.execRoot, "--pidfile", filepath.Join(d.root, "berthd.pid"), "--config-file", filepath.Join(d.root, "daemon.json"))
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	// An inherited descriptor, as a shell or service manager may leave:
+	// none may reach a container (TestIsolation checks).
+	if stray, err := os.Open(os.DevNull); err == nil {
+		defer stray.Close()
+		d.cmd.ExtraFiles = []*os.File{stray}
+	}
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

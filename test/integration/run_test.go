@@ -115,6 +115,14 @@ func TestIsolation(t *testing.T) {
 	if out := must(t, d.berth("run", "--rm", "-u", "nobody", "busybox", "id")); !strings.Contains(out, "uid=65534(nobody)") {
 		t.Errorf("-u nobody: %s", out)
 	}
+	// Only stdio crosses into a container (ls itself holds fd 3), however
+	// many descriptors berthd inherited.
+	for _, args := range [][]string{{"run", "--rm", "busybox"}, {"exec", id}} {
+		out := must(t, d.berth(append(args, "ls", "/proc/self/fd")...))
+		if strings.Join(strings.Fields(out), " ") != "0 1 2 3" {
+			t.Errorf("%s: descriptors %q", args[0], out)
+		}
+	}
 	// Docker's seccomp profile: creating a user namespace needs no
 	// capability, only the profile refuses it.
 	if r := d.berth("run", "--rm", "busybox", "sh", "-c", "grep '^Seccomp:' /proc/self/status; unshare -U true"); r.code == 0 || !strings.Contains(r.stdout, "Seccomp:\t2") {
