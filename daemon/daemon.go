@@ -15,6 +15,7 @@ import (
 	"github.com/berth-project/berth/api/handlers/containers"
 	"github.com/berth-project/berth/api/handlers/images"
 	"github.com/berth-project/berth/api/handlers/system"
+	"github.com/berth-project/berth/api/handlers/volumes"
 	"github.com/berth-project/berth/api/server"
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/runtime/native"
@@ -22,6 +23,7 @@ import (
 	containersvc "github.com/berth-project/berth/service/containers"
 	"github.com/berth-project/berth/service/events"
 	imagesvc "github.com/berth-project/berth/service/images"
+	volumesvc "github.com/berth-project/berth/service/volumes"
 	"github.com/berth-project/berth/store/content"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
@@ -39,6 +41,7 @@ type Daemon struct {
 	containers *containersvc.Service
 	events     *events.Bus
 	runtime    runtime.Runtime
+	volumes    *volumesvc.Service
 	servers    []*http.Server
 	listeners  []net.Listener
 }
@@ -74,6 +77,9 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if d.images, err = imagesvc.New(cs, snaps, db); err != nil {
 		return fail(err)
 	}
+	if d.volumes, err = volumesvc.New(filepath.Join(cfg.DataRoot, "volumes"), db); err != nil {
+		return fail(err)
+	}
 	if d.runtime, err = selectRuntime(cfg, log); err != nil {
 		return fail(err)
 	}
@@ -81,7 +87,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Runtime: d.runtime,
 		RuntimeRoot: filepath.Join(cfg.ExecRoot, "runc"), MonitorPath: filepath.Join(cfg.BinDir, "berth-monitor"),
 		InitPath: filepath.Join(cfg.BinDir, "berth-init"), CgroupParent: cfg.CgroupParent,
-	}, db, d.images, snaps, d.events)
+	}, db, d.images, d.volumes, snaps, d.events)
 	if err != nil {
 		return fail(err)
 	}
@@ -120,6 +126,7 @@ func (d *Daemon) Handler() http.Handler {
 	system.Register(rt, systemBackend{d})
 	containers.Register(rt, d.containers)
 	images.Register(rt, d.images)
+	volumes.Register(rt, d.volumes)
 	return rt
 }
 

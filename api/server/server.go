@@ -73,6 +73,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.mux.ServeHTTP(w, r)
 }
 
+// CompareVersions compares API versions ("1.41" < "1.42"): <0, 0, >0.
+func CompareVersions(a, b string) int { return compareVersions(a, b) }
+
 func compareVersions(a, b string) int {
 	var am, an, bm, bn int
 	fmt.Sscanf(a, "%d.%d", &am, &an)

@@ -40,6 +40,7 @@ type Record struct {
 	Hostname     string                `json:"hostname"`
 	State        State                 `json:"state"`
 	RestartCount int                   `json:"restartCount"`
+	Mounts       []Mount               `json:"mounts,omitempty"`
 }
 
 // Container is a record plus its live parts.
@@ -60,6 +61,8 @@ type Container struct {
 	removing bool
 	exits    int // number of exits seen, for wait?condition=next-exit
 	execs    map[string]*execProcess
+	// releaseMounts undoes the volume mounts of the current run.
+	releaseMounts func()
 }
 
 func newContainer(r Record, dataRoot, execRoot string) *Container {

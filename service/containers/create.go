@@ -58,6 +58,12 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 	if err := s.reserveName(c, req.Name); err != nil {
 		return "", err
 	}
+	mounts, err := s.resolveMounts(&cfg, hc, cfg.Labels)
+	if err != nil {
+		s.releaseName(c)
+		return "", err
+	}
+	c.Mounts = mounts
 	if err := s.prepareDir(c); err != nil {
 		s.releaseName(c)
 		os.RemoveAll(c.dir)

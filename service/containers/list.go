@@ -75,7 +75,7 @@ func (s *Service) summary(c *Container, o ListOptions) (container.Summary, bool)
 		Labels:          c.Config.Labels,
 		State:           c.State.Status,
 		Status:          statusString(c.State),
-		Mounts:          []container.MountPoint{},
+		Mounts:          s.mountPoints(c),
 		NetworkSettings: &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{}},
 	}
 	if sum.Labels == nil {
@@ -187,7 +187,7 @@ func (s *Service) Inspect(ref string, size bool) (*container.InspectResponse, er
 		GraphDriver: &storage.DriverData{Name: "overlay2", Data: map[string]string{
 			"MergedDir": c.rootfs(), "UpperDir": filepath.Join(c.dir, "upper"), "WorkDir": filepath.Join(c.dir, "work"),
 		}},
-		Mounts:          []container.MountPoint{},
+		Mounts:          s.mountPoints(c),
 		Config:          c.Config,
 		NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{}},
 	}

@@ -48,23 +48,41 @@ func (s *Service) Remove(ref string, o RemoveOptions) error {
 		}
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.removed {
+		c.mu.Unlock()
 		return nil
 	}
 	s.cleanupRun(c)
 	if err := os.RemoveAll(c.dir); err != nil {
 		c.removing = false
+		c.mu.Unlock()
 		return fmt.Errorf("remove container %s: %w", c.ID, err)
 	}
 	if err := s.db.Delete(metadata.Containers, c.ID); err != nil {
 		c.removing = false
+		c.mu.Unlock()
 		return err
 	}
 	s.releaseName(c)
 	c.removed = true
 	c.State.Status = container.StateDead
 	c.notify()
+	var anonymous []string
+	for _, m := range c.Mounts {
+		if m.Anonymous {
+			anonymous = append(anonymous, m.Name)
+		}
+	}
+	c.mu.Unlock()
+	// rm -v and --rm take the container's anonymous volumes along (unless
+	// another container still uses one); named volumes always stay.
+	if o.RemoveVolumes {
+		for _, name := range anonymous {
+			if err := s.volumes.Remove(name, true); err != nil && !errdefs.IsConflict(err) {
+				fmt.Fprintf(os.Stderr, "berthd: remove volume %s: %v\n", name, err)
+			}
+		}
+	}
 	go s.publish(c, "destroy", nil)
 	return nil
 }

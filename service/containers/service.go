@@ -11,6 +11,7 @@ import (
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/service/events"
 	"github.com/berth-project/berth/service/images"
+	"github.com/berth-project/berth/service/volumes"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/containerd/errdefs"
@@ -31,11 +32,12 @@ type Config struct {
 
 // Service owns all containers.
 type Service struct {
-	cfg    Config
-	db     *metadata.DB
-	images *images.Service
-	snaps  *overlay.Snapshotter
-	events *events.Bus
+	cfg     Config
+	db      *metadata.DB
+	images  *images.Service
+	volumes *volumes.Service
+	snaps   *overlay.Snapshotter
+	events  *events.Bus
 
 	mu     sync.RWMutex
 	byID   map[string]*Container
@@ -46,7 +48,7 @@ type Service struct {
 }
 
 // New loads container records and reconciles them with what is running.
-func New(cfg Config, db *metadata.DB, imgs *images.Service, snaps *overlay.Snapshotter, bus *events.Bus) (*Service, error) {
+func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Service, snaps *overlay.Snapshotter, bus *events.Bus) (*Service, error) {
 	cfg.DataRoot = filepath.Join(cfg.DataRoot, "containers")
 	cfg.ExecRoot = filepath.Join(cfg.ExecRoot, "containers")
 	for _, d := range []string{cfg.DataRoot, cfg.ExecRoot} {
@@ -54,7 +56,7 @@ func New(cfg Config, db *metadata.DB, imgs *images.Service, snaps *overlay.Snaps
 			return nil, err
 		}
 	}
-	s := &Service{cfg: cfg, db: db, images: imgs, snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProcess{}}
+	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProcess{}}
 	err := db.ForEach(metadata.Containers, func(_ string, raw []byte) error {
 		var r Record
 		if err := json.Unmarshal(raw, &r); err != nil {
@@ -69,6 +71,7 @@ func New(cfg Config, db *metadata.DB, imgs *images.Service, snaps *overlay.Snaps
 		return nil, fmt.Errorf("load containers: %w", err)
 	}
 	imgs.SetUsers(s.imageUsers)
+	vols.SetUsers(s.volumeUsers)
 	s.restore()
 	return s, nil
 }

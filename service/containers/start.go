@@ -61,6 +61,11 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err := s.snaps.Mount(c.Chain, c.dir, c.rootfs()); err != nil {
 		return err
 	}
+	mounts, release, err := s.setupMounts(c)
+	if err != nil {
+		return err
+	}
+	c.releaseMounts = release
 	spec, err := oci.Spec(oci.Options{
 		ID: c.ID, Rootfs: c.rootfs(), Config: c.Config, HostConfig: c.HostConfig, Hostname: c.Hostname,
 		HostnamePath:   filepath.Join(c.dir, "hostname"),
@@ -68,6 +73,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		ResolvConfPath: filepath.Join(c.dir, "resolv.conf"),
 		CgroupsPath:    s.cgroupPath(c),
 		InitPath:       s.cfg.InitPath,
+		ExtraMounts:    mounts,
 	})
 	if err != nil {
 		return s.startFailed(c, err.Error(), err)
@@ -271,6 +277,10 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 // cleanupRun releases what a run holds on the host: the rootfs mount, the
 // runtime's state and the run directory. Callers hold c.mu.
 func (s *Service) cleanupRun(c *Container) {
+	if c.releaseMounts != nil {
+		c.releaseMounts()
+		c.releaseMounts = nil
+	}
 	if err := overlay.Unmount(c.rootfs()); err != nil {
 		fmt.Fprintf(os.Stderr, "berthd: %v\n", err)
 	}

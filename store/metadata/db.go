@@ -14,6 +14,7 @@ const (
 	Images     = "images"
 	Tags       = "tags"
 	Containers = "containers"
+	Volumes    = "volumes"
 )
 
 // DB is a JSON record store on bbolt. bbolt commits are atomic and fsynced,
@@ -31,7 +32,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open metadata %s (is another berthd using this data root?): %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range []string{Images, Tags, Containers} {
+		for _, b := range []string{Images, Tags, Containers, Volumes} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}

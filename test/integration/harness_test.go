@@ -167,17 +167,21 @@ func must(t *testing.T, r result) string {
 	return strings.TrimSpace(r.stdout)
 }
 
+// imagesDir is where scripts/make-images.sh left the test images.
+func imagesDir() string {
+	if dir := os.Getenv("BERTH_IMAGES"); dir != "" {
+		return dir
+	}
+	return "/var/cache/berth/images"
+}
+
 // loadBusybox imports the busybox test image (scripts/make-images.sh).
 func (d *daemon) loadBusybox() {
 	t := d.t
 	t.Helper()
-	dir := os.Getenv("BERTH_IMAGES")
-	if dir == "" {
-		dir = "/var/cache/berth/images"
-	}
-	tarball := filepath.Join(dir, "busybox.tar")
+	tarball := filepath.Join(imagesDir(), "busybox.tar")
 	if _, err := os.Stat(tarball); err != nil {
-		t.Skipf("busybox test image missing (%v): run scripts/make-images.sh %s", err, dir)
+		t.Skipf("busybox test image missing (%v): run scripts/make-images.sh %s", err, imagesDir())
 	}
 	must(t, d.berth("import", "-c", `CMD ["sh"]`, tarball, "busybox:latest"))
 }

@@ -20,6 +20,7 @@ type containerOptions struct {
 	labelFile   listOpt
 	volumes     listOpt
 	tmpfs       listOpt
+	volumesFrom listOpt
 	publish     listOpt
 	capAdd      listOpt
 	capDrop     listOpt
@@ -78,6 +79,7 @@ func addFlags(fl *pflag.FlagSet, o *containerOptions) {
 	fl.VarP(&o.publish, "publish", "p", "Publish a container's port(s) to the host")
 	fl.BoolVarP(&o.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports")
 	fl.Var(&o.tmpfs, "tmpfs", "Mount a tmpfs directory")
+	fl.Var(&o.volumesFrom, "volumes-from", "Mount volumes from the specified container(s)")
 	fl.Var(&o.mounts, "mount", "Attach a filesystem mount to the container")
 	fl.StringVar(&o.platform, "platform", os.Getenv("DOCKER_DEFAULT_PLATFORM"), "Set platform if server is multi-platform capable")
 	fl.StringVar(&o.pull, "pull", "missing", `Pull image before running ("always", "missing", "never")`)
@@ -210,6 +212,7 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 		ReadonlyRootfs:  o.readOnly,
 		SecurityOpt:     secOpts,
 		Tmpfs:           parseTmpfs(o.tmpfs.values),
+		VolumesFrom:     o.volumesFrom.values,
 		ShmSize:         int64(o.shmSize),
 		Runtime:         o.runtime,
 		GroupAdd:        o.groupAdd.values,

@@ -1,0 +1,76 @@
+package containers
+
+import (
+	"testing"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/mount"
+)
+
+func TestParseBind(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		want Mount
+		bad  bool
+	}{
+		{spec: "/a:/b", want: Mount{Type: mount.TypeBind, Source: "/a", Destination: "/b", RW: true, Propagation: mount.PropagationRPrivate}},
+		{spec: "/a/../c/:/b/:ro", want: Mount{Type: mount.TypeBind, Source: "/c", Destination: "/b", Mode: "ro", Propagation: mount.PropagationRPrivate}},
+		{spec: "/a:/b:ro,rshared", want: Mount{Type: mount.TypeBind, Source: "/a", Destination: "/b", Mode: "ro,rshared", Propagation: mount.PropagationRShared}},
+		{spec: "vol:/data", want: Mount{Type: mount.TypeVolume, Name: "vol", Destination: "/data", RW: true}},
+		{spec: "vol:/data:nocopy", want: Mount{Type: mount.TypeVolume, Name: "vol", Destination: "/data", RW: true, Mode: "nocopy", NoCopy: true}},
+		{spec: "vol:/data:z", want: Mount{Type: mount.TypeVolume, Name: "vol", Destination: "/data", RW: true, Mode: "z"}},
+		{spec: "/a", bad: true},
+		{spec: "/a:b", bad: true},
+		{spec: "/a:/", bad: true},
+		{spec: "/a:/b:ro,rw", bad: true},
+		{spec: "/a:/b:nocopy", bad: true}, // nocopy is for volumes
+		{spec: "vol:/b:rshared", bad: true},
+		{spec: "/a:/b:c:d", bad: true},
+		{spec: ":/b", bad: true},
+	} {
+		got, err := parseBind(tc.spec)
+		if tc.bad {
+			if err == nil || !errdefs.IsInvalidArgument(err) {
+				t.Errorf("%s: want an invalid-argument error, got %+v, %v", tc.spec, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s: got %+v, %v; want %+v", tc.spec, got, err, tc.want)
+		}
+	}
+}
+
+func TestFromAPIMount(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		in   mount.Mount
+		want Mount
+		bad  bool
+	}{
+		{"bind", mount.Mount{Type: mount.TypeBind, Source: dir, Target: "/x", ReadOnly: true},
+			Mount{Type: mount.TypeBind, Source: dir, Destination: "/x", MustExist: true, Propagation: mount.PropagationRPrivate}, false},
+		{"bind missing", mount.Mount{Type: mount.TypeBind, Source: dir + "/nope", Target: "/x"}, Mount{}, true},
+		{"bind relative", mount.Mount{Type: mount.TypeBind, Source: "rel", Target: "/x"}, Mount{}, true},
+		{"volume", mount.Mount{Type: mount.TypeVolume, Source: "v", Target: "/x", VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
+			Mount{Type: mount.TypeVolume, Name: "v", Destination: "/x", RW: true, NoCopy: true}, false},
+		{"anonymous volume", mount.Mount{Type: mount.TypeVolume, Target: "/x"}, Mount{Type: mount.TypeVolume, Destination: "/x", RW: true}, false},
+		{"tmpfs", mount.Mount{Type: mount.TypeTmpfs, Target: "/t", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 1 << 20, Mode: 0o1777}},
+			Mount{Type: mount.TypeTmpfs, Destination: "/t", RW: true, Data: "size=1048576,mode=1777"}, false},
+		{"tmpfs with source", mount.Mount{Type: mount.TypeTmpfs, Source: "x", Target: "/t"}, Mount{}, true},
+		{"no target", mount.Mount{Type: mount.TypeVolume, Source: "v"}, Mount{}, true},
+		{"unknown type", mount.Mount{Type: "npipe", Target: "/x"}, Mount{}, true},
+	} {
+		got, err := fromAPIMount(tc.in)
+		if tc.bad {
+			if err == nil || !errdefs.IsInvalidArgument(err) {
+				t.Errorf("%s: want an invalid-argument error, got %+v, %v", tc.name, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, tc.want)
+		}
+	}
+}
