@@ -14,6 +14,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/storage"
 )
@@ -123,6 +124,14 @@ func (s *Service) matches(c *Container, f map[string][]string) bool {
 			}
 			img, err := s.images.Resolve(v)
 			return err == nil && img.ID == c.Image
+		}) &&
+		any("volume", func(v string) bool {
+			for _, m := range c.Mounts {
+				if m.Name == v || m.Destination == v || (m.Type == mount.TypeBind && m.Source == v) {
+					return true
+				}
+			}
+			return false
 		}) &&
 		labels.Match(c.Config.Labels, labels.Parse(f["label"]))
 }

@@ -108,6 +108,11 @@ func TestNamedAndAnonymousVolumes(t *testing.T) {
 	if after := must(t, d.berth("volume", "ls", "-q")); after != before {
 		t.Fatalf("--rm left a volume:\n%s\nvs\n%s", after, before)
 	}
+	must(t, d.berth("create", "--name", "user-of-data", "-v", "data:/d", "busybox", "true"))
+	if out := must(t, d.berth("ps", "-a", "--format", "{{.Names}}", "--filter", "volume=data")); out != "user-of-data" {
+		t.Fatalf("ps --filter volume=data: %q", out)
+	}
+	must(t, d.berth("rm", "user-of-data"))
 	// ls filters and formats
 	if out := must(t, d.berth("volume", "ls", "-q", "--filter", "label=team=a")); out != "data" {
 		t.Fatalf("label filter: %q", out)
