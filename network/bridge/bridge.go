@@ -1,0 +1,178 @@
+// Package bridge makes Linux bridges and connects network namespaces to
+// them with veth pairs (netlink, no `ip` commands).
+package bridge
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// Ensure creates the bridge (or adopts an existing one), gives it the
+// gateway address and brings it up.
+func Ensure(name string, gw netip.Prefix) error {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if !errors.As(err, &nf) {
+			return fmt.Errorf("bridge %s: %w", name, err)
+		}
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name, TxQLen: -1}}
+		if err := netlink.LinkAdd(br); err != nil {
+			return fmt.Errorf("create bridge %s: %w", name, err)
+		}
+		if link, err = netlink.LinkByName(name); err != nil {
+			return err
+		}
+	} else if link.Type() != "bridge" {
+		return fmt.Errorf("%s exists and is not a bridge (%s)", name, link.Type())
+	}
+	if gw.IsValid() {
+		addr := &netlink.Addr{IPNet: ipNet(gw)}
+		if err := netlink.AddrReplace(link, addr); err != nil {
+			return fmt.Errorf("address %s on %s: %w", gw, name, err)
+		}
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("bring %s up: %w", name, err)
+	}
+	return nil
+}
+
+// Delete removes the bridge; a missing one is not an error.
+func Delete(name string) error {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		return nil
+	}
+	return netlink.LinkDel(link)
+}
+
+// Exists reports whether a link of that name exists.
+func Exists(name string) bool {
+	_, err := netlink.LinkByName(name)
+	return err == nil
+}
+
+// VethName is the host end's name for a container's endpoint on a network.
+func VethName(containerID, networkID string) string {
+	sum := sha256.Sum256([]byte(containerID + "/" + networkID))
+	return "veth" + hex.EncodeToString(sum[:])[:11]
+}
+
+// MAC derives Docker's style of address from an IPv4 one: 02:42:a.b.c.d.
+func MAC(ip netip.Addr) net.HardwareAddr {
+	a := ip.As4()
+	return net.HardwareAddr{0x02, 0x42, a[0], a[1], a[2], a[3]}
+}
+
+// Endpoint is one interface of a namespace on a bridge.
+type Endpoint struct {
+	Bridge   string       // bridge name
+	HostName string       // host end of the veth pair
+	IfName   string       // name inside, e.g. eth0
+	Addr     netip.Prefix // address and subnet length
+	Gateway  netip.Addr   // default route via this, if valid
+	MAC      net.HardwareAddr
+}
+
+// Attach creates the veth pair, puts one end on the bridge and the other
+// into the namespace at nsPath, configured as ep says. On error nothing is
+// left behind.
+func Attach(nsPath string, ep Endpoint) (retErr error) {
+	br, err := netlink.LinkByName(ep.Bridge)
+	if err != nil {
+		return fmt.Errorf("bridge %s: %w", ep.Bridge, err)
+	}
+	peer := "tmp" + ep.HostName[4:]
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: ep.HostName, MasterIndex: br.Attrs().Index, MTU: br.Attrs().MTU}, PeerName: peer}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("create veth %s: %w", ep.HostName, err)
+	}
+	defer func() {
+		if retErr != nil {
+			_ = Detach(ep.HostName)
+		}
+	}()
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		return fmt.Errorf("open netns %s: %w", nsPath, err)
+	}
+	defer ns.Close()
+	peerLink, err := netlink.LinkByName(peer)
+	if err != nil {
+		return err
+	}
+	if err := netlink.LinkSetNsFd(peerLink, int(ns)); err != nil {
+		return fmt.Errorf("move %s into the container: %w", peer, err)
+	}
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	in, err := h.LinkByName(peer)
+	if err != nil {
+		return err
+	}
+	if err := h.LinkSetName(in, ep.IfName); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", peer, ep.IfName, err)
+	}
+	if ep.MAC != nil {
+		if err := h.LinkSetHardwareAddr(in, ep.MAC); err != nil {
+			return fmt.Errorf("set MAC address: %w", err)
+		}
+	}
+	if err := h.AddrAdd(in, &netlink.Addr{IPNet: ipNet(ep.Addr)}); err != nil {
+		return fmt.Errorf("address %s: %w", ep.Addr, err)
+	}
+	if err := h.LinkSetUp(in); err != nil {
+		return err
+	}
+	if ep.Gateway.IsValid() {
+		route := &netlink.Route{LinkIndex: in.Attrs().Index, Gw: net.IP(ep.Gateway.AsSlice())}
+		if err := h.RouteAdd(route); err != nil && !os.IsExist(err) {
+			return fmt.Errorf("default route via %s: %w", ep.Gateway, err)
+		}
+	}
+	host, err := netlink.LinkByName(ep.HostName)
+	if err != nil {
+		return err
+	}
+	return netlink.LinkSetUp(host)
+}
+
+// Detach deletes the veth pair by its host end (both ends go).
+func Detach(hostName string) error {
+	link, err := netlink.LinkByName(hostName)
+	if err != nil {
+		return nil
+	}
+	return netlink.LinkDel(link)
+}
+
+// Veths lists the host ends berth made (named veth…, on a bridge).
+func Veths() ([]string, error) {
+	links, err := netlink.LinkList()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range links {
+		if l.Type() == "veth" && len(l.Attrs().Name) == 15 && l.Attrs().Name[:4] == "veth" {
+			out = append(out, l.Attrs().Name)
+		}
+	}
+	return out, nil
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
