@@ -18,6 +18,8 @@ type Config struct {
 	Runtime      string   `json:"default-runtime,omitempty"`
 	BinDir       string   `json:"-"` // where berth-monitor and berth-init live
 	CgroupParent string   `json:"cgroup-parent,omitempty"`
+	Bridge       string   `json:"bridge,omitempty"` // the default bridge's interface (created if missing)
+	BIP          string   `json:"bip,omitempty"`    // its address/prefix, e.g. 172.17.0.1/16
 }
 
 // Defaults mirror dockerd's, under berth's names.
@@ -47,7 +49,7 @@ func (c *Config) LoadFile(path string, required bool) error {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	known := map[string]bool{"hosts": true, "data-root": true, "exec-root": true, "pidfile": true, "log-level": true, "debug": true,
-		"default-runtime": true, "cgroup-parent": true, "registry-mirrors": true, "insecure-registries": true}
+		"default-runtime": true, "cgroup-parent": true, "bridge": true, "bip": true, "registry-mirrors": true, "insecure-registries": true}
 	for k := range raw {
 		if !known[k] {
 			return fmt.Errorf("config file %s: the following directives don't match any configuration option: %s", path, k)

@@ -2,11 +2,14 @@ package daemon
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/berth-project/berth/api/handlers/containers"
 	"github.com/berth-project/berth/api/handlers/images"
+	"github.com/berth-project/berth/api/handlers/networks"
 	"github.com/berth-project/berth/api/handlers/system"
 	"github.com/berth-project/berth/api/handlers/volumes"
 	"github.com/berth-project/berth/api/server"
@@ -23,6 +27,7 @@ import (
 	containersvc "github.com/berth-project/berth/service/containers"
 	"github.com/berth-project/berth/service/events"
 	imagesvc "github.com/berth-project/berth/service/images"
+	networksvc "github.com/berth-project/berth/service/networks"
 	volumesvc "github.com/berth-project/berth/service/volumes"
 	"github.com/berth-project/berth/store/content"
 	"github.com/berth-project/berth/store/metadata"
@@ -42,6 +47,7 @@ type Daemon struct {
 	events     *events.Bus
 	runtime    runtime.Runtime
 	volumes    *volumesvc.Service
+	networks   *networksvc.Service
 	servers    []*http.Server
 	listeners  []net.Listener
 }
@@ -80,6 +86,15 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if d.volumes, err = volumesvc.New(filepath.Join(cfg.DataRoot, "volumes"), db); err != nil {
 		return fail(err)
 	}
+	netCfg := networksvc.Config{DefaultBridge: cfg.Bridge, ChainSuffix: chainSuffix(cfg.DataRoot)}
+	if cfg.BIP != "" {
+		if netCfg.BIP, err = netip.ParsePrefix(cfg.BIP); err != nil {
+			return fail(fmt.Errorf("invalid bip %q: %w", cfg.BIP, err))
+		}
+	}
+	if d.networks, err = networksvc.New(netCfg, db); err != nil {
+		return fail(fmt.Errorf("networks: %w", err))
+	}
 	if d.runtime, err = selectRuntime(cfg, log); err != nil {
 		return fail(err)
 	}
@@ -87,11 +102,18 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Runtime: d.runtime,
 		RuntimeRoot: filepath.Join(cfg.ExecRoot, "runc"), MonitorPath: filepath.Join(cfg.BinDir, "berth-monitor"),
 		InitPath: filepath.Join(cfg.BinDir, "berth-init"), CgroupParent: cfg.CgroupParent,
-	}, db, d.images, d.volumes, snaps, d.events)
+	}, db, d.images, d.volumes, d.networks, snaps, d.events)
 	if err != nil {
 		return fail(err)
 	}
 	return d, nil
+}
+
+// chainSuffix names this daemon's iptables chains after its data root, so
+// daemons side by side (tests) keep their rules apart.
+func chainSuffix(dataRoot string) string {
+	sum := sha256.Sum256([]byte(filepath.Clean(dataRoot)))
+	return hex.EncodeToString(sum[:])[:6]
 }
 
 // selectRuntime returns the configured runtime. By default that is the
@@ -127,6 +149,7 @@ func (d *Daemon) Handler() http.Handler {
 	containers.Register(rt, d.containers)
 	images.Register(rt, d.images)
 	volumes.Register(rt, d.volumes)
+	networks.Register(rt, d.networks, d.containers)
 	return rt
 }
 
@@ -165,6 +188,7 @@ func (d *Daemon) Shutdown(ctx context.Context) {
 	if d.cfg.Pidfile != "" {
 		_ = os.Remove(d.cfg.Pidfile)
 	}
+	d.networks.Close()
 	_ = d.db.Close()
 }
 

@@ -38,7 +38,7 @@ func main() {
 				val  string
 			}{{"data-root", &file.DataRoot, cfg.DataRoot}, {"exec-root", &file.ExecRoot, cfg.ExecRoot},
 				{"pidfile", &file.Pidfile, cfg.Pidfile}, {"log-level", &file.LogLevel, cfg.LogLevel},
-				{"default-runtime", &file.Runtime, cfg.Runtime}} {
+				{"default-runtime", &file.Runtime, cfg.Runtime}, {"bridge", &file.Bridge, cfg.Bridge}, {"bip", &file.BIP, cfg.BIP}} {
 				if flags.Changed(f.name) {
 					*f.dst = f.val
 				}
@@ -60,6 +60,8 @@ func main() {
 	f.StringVar(&configFile, "config-file", "/etc/berth/daemon.json", "Daemon configuration file")
 	f.StringVarP(&cfg.LogLevel, "log-level", "l", cfg.LogLevel, `Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")`)
 	f.BoolVarP(&cfg.Debug, "debug", "D", false, "Enable debug mode")
+	f.StringVarP(&cfg.Bridge, "bridge", "b", "", "Interface of the default bridge network (default berth0)")
+	f.StringVar(&cfg.BIP, "bip", "", "IPv4 address and prefix of the default bridge (default: a free 172.17-31.0.0/16 or 192.168.x.0/20)")
 	f.StringVar(&cfg.Runtime, "default-runtime", cfg.Runtime, `Default container runtime: "native" (berth's own) or "runc"; empty: native, or runc on cgroup v2-only hosts`)
 	if err := cmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "berthd:", err)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-project/berth/network/dns"
+	"github.com/berth-project/berth/service/networks"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/opencontainers/go-digest"
@@ -41,6 +43,10 @@ type Record struct {
 	State        State                 `json:"state"`
 	RestartCount int                   `json:"restartCount"`
 	Mounts       []Mount               `json:"mounts,omitempty"`
+	// Networks are the container's memberships by network name.
+	Networks map[string]*NetConfig `json:"networks,omitempty"`
+	// Ports are the ports published for the current run.
+	Ports []networks.Port `json:"ports,omitempty"`
 }
 
 // Container is a record plus its live parts.
@@ -63,6 +69,7 @@ type Container struct {
 	execs    map[string]*execProcess
 	// releaseMounts undoes the volume mounts of the current run.
 	releaseMounts func()
+	dns           *dns.Server // the embedded resolver on user-defined networks
 }
 
 func newContainer(r Record, dataRoot, execRoot string) *Container {

@@ -20,9 +20,10 @@ var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 
 // CreateRequest is the body of POST /containers/create plus its name.
 type CreateRequest struct {
-	Name       string
-	Config     *container.Config
-	HostConfig *container.HostConfig
+	Name             string
+	Config           *container.Config
+	HostConfig       *container.HostConfig
+	NetworkingConfig *network.NetworkingConfig
 }
 
 // Create makes a container record and its directory; nothing runs yet.
@@ -64,6 +65,18 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 		return "", err
 	}
 	c.Mounts = mounts
+	if hc.NetworkMode == "" || hc.NetworkMode == "default" {
+		hc.NetworkMode = network.NetworkBridge
+	}
+	if c.Networks, err = s.resolveNetworks(hc, req.NetworkingConfig); err != nil {
+		s.releaseName(c)
+		for _, m := range mounts {
+			if m.Anonymous {
+				_ = s.volumes.Remove(m.Name, true)
+			}
+		}
+		return "", err
+	}
 	if err := s.prepareDir(c); err != nil {
 		s.releaseName(c)
 		os.RemoveAll(c.dir)

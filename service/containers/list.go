@@ -15,7 +15,6 @@ import (
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
-	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/storage"
 )
 
@@ -72,12 +71,12 @@ func (s *Service) summary(c *Container, o ListOptions) (container.Summary, bool)
 		ImageID:         c.Image.String(),
 		Command:         strings.Join(append([]string{c.Path}, c.Args...), " "),
 		Created:         c.Created.Unix(),
-		Ports:           []container.PortSummary{},
+		Ports:           portSummaries(c),
 		Labels:          c.Config.Labels,
 		State:           c.State.Status,
 		Status:          statusString(c.State),
 		Mounts:          s.mountPoints(c),
-		NetworkSettings: &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{}},
+		NetworkSettings: &container.NetworkSettingsSummary{Networks: s.networkSettings(c).Networks},
 	}
 	if sum.Labels == nil {
 		sum.Labels = map[string]string{}
@@ -198,7 +197,7 @@ func (s *Service) Inspect(ref string, size bool) (*container.InspectResponse, er
 		}},
 		Mounts:          s.mountPoints(c),
 		Config:          c.Config,
-		NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{}},
+		NetworkSettings: s.networkSettings(c),
 	}
 	if args := resp.Args; args == nil {
 		resp.Args = []string{}

@@ -100,6 +100,7 @@ func (s *Service) reconnect(c *Container) bool {
 		if c.State.Status != container.StatePaused {
 			c.State.Status = container.StateRunning
 		}
+		s.restoreNetwork(c)
 		close(c.started)
 		c.mu.Unlock()
 		go s.pump(c, conn)

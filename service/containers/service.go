@@ -11,6 +11,7 @@ import (
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/service/events"
 	"github.com/berth-project/berth/service/images"
+	"github.com/berth-project/berth/service/networks"
 	"github.com/berth-project/berth/service/volumes"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
@@ -36,6 +37,7 @@ type Service struct {
 	db      *metadata.DB
 	images  *images.Service
 	volumes *volumes.Service
+	networks *networks.Service
 	snaps   *overlay.Snapshotter
 	events  *events.Bus
 
@@ -48,7 +50,7 @@ type Service struct {
 }
 
 // New loads container records and reconciles them with what is running.
-func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Service, snaps *overlay.Snapshotter, bus *events.Bus) (*Service, error) {
+func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Service, nets *networks.Service, snaps *overlay.Snapshotter, bus *events.Bus) (*Service, error) {
 	cfg.DataRoot = filepath.Join(cfg.DataRoot, "containers")
 	cfg.ExecRoot = filepath.Join(cfg.ExecRoot, "containers")
 	for _, d := range []string{cfg.DataRoot, cfg.ExecRoot} {
@@ -56,7 +58,7 @@ func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Servic
 			return nil, err
 		}
 	}
-	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProcess{}}
+	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, networks: nets, snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProcess{}}
 	err := db.ForEach(metadata.Containers, func(_ string, raw []byte) error {
 		var r Record
 		if err := json.Unmarshal(raw, &r); err != nil {
@@ -72,6 +74,7 @@ func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Servic
 	}
 	imgs.SetUsers(s.imageUsers)
 	vols.SetUsers(s.volumeUsers)
+	nets.SetUsers(s.networkUsers)
 	s.restore()
 	return s, nil
 }

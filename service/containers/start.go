@@ -66,6 +66,10 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		return err
 	}
 	c.releaseMounts = release
+	nsPath, err := s.setupNetwork(c)
+	if err != nil {
+		return err
+	}
 	spec, err := oci.Spec(oci.Options{
 		ID: c.ID, Rootfs: c.rootfs(), Config: c.Config, HostConfig: c.HostConfig, Hostname: c.Hostname,
 		HostnamePath:   filepath.Join(c.dir, "hostname"),
@@ -74,6 +78,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		CgroupsPath:    s.cgroupPath(c),
 		InitPath:       s.cfg.InitPath,
 		ExtraMounts:    mounts,
+		NetNSPath:      nsPath,
 	})
 	if err != nil {
 		return s.startFailed(c, err.Error(), err)
@@ -277,6 +282,7 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 // cleanupRun releases what a run holds on the host: the rootfs mount, the
 // runtime's state and the run directory. Callers hold c.mu.
 func (s *Service) cleanupRun(c *Container) {
+	s.teardownNetwork(c)
 	if c.releaseMounts != nil {
 		c.releaseMounts()
 		c.releaseMounts = nil

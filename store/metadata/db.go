@@ -15,6 +15,7 @@ const (
 	Tags       = "tags"
 	Containers = "containers"
 	Volumes    = "volumes"
+	Networks   = "networks"
 )
 
 // DB is a JSON record store on bbolt. bbolt commits are atomic and fsynced,
@@ -32,7 +33,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open metadata %s (is another berthd using this data root?): %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range []string{Images, Tags, Containers, Volumes} {
+		for _, b := range []string{Images, Tags, Containers, Volumes, Networks} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}

@@ -3,8 +3,11 @@ package integration
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/berth-project/berth/network/firewall"
 	"net"
 	"os"
 	"os/exec"
@@ -26,6 +29,7 @@ type daemon struct {
 	sock                     string
 	cmd                      *exec.Cmd
 	logf                     *os.File
+	bridge                   string // the default bridge's interface
 }
 
 func requireEnv(t *testing.T) {
@@ -47,7 +51,11 @@ func startDaemon(t *testing.T) *daemon {
 	}
 	d := &daemon{t: t, root: root, dataRoot: filepath.Join(root, "data"), execRoot: filepath.Join(root, "exec"), sock: filepath.Join(root, "berth.sock")}
 	// BERTH_RUNTIME picks the runtime under test ("native", "runc"; empty: the daemon's default).
-	conf := `{"cgroup-parent": "/` + filepath.Base(root) + `", "default-runtime": "` + os.Getenv("BERTH_RUNTIME") + `"}` + "\n"
+	// Each daemon gets its own default bridge interface (its subnet is
+	// chosen clear of the others' routes).
+	sum := sha256.Sum256([]byte(root))
+	d.bridge = "bt" + hex.EncodeToString(sum[:])[:10]
+	conf := `{"cgroup-parent": "/` + filepath.Base(root) + `", "default-runtime": "` + os.Getenv("BERTH_RUNTIME") + `", "bridge": "` + d.bridge + `"}` + "\n"
 	if err := os.WriteFile(filepath.Join(root, "daemon.json"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -224,12 +232,24 @@ func (d *daemon) reclaim() {
 			_ = syscall.Unmount(f[4], syscall.MNT_DETACH)
 		}
 	}
+	// the daemon keeps its default bridge and chains (as dockerd keeps
+	// docker0); a test machine gets them back
+	_ = exec.Command("ip", "link", "del", d.bridge).Run()
+	if fw, err := firewall.New(chainSuffix(d.dataRoot)); err == nil {
+		_ = fw.Teardown()
+	}
 	parent := filepath.Base(d.root) // runc creates but never removes the cgroup parent
 	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + parent + "/*")
 	more, _ := filepath.Glob("/sys/fs/cgroup/*/" + parent)
 	for _, p := range append(append(dirs, more...), "/sys/fs/cgroup/"+parent) {
 		_ = os.Remove(p)
 	}
+}
+
+// chainSuffix is berthd's per-data-root iptables chain suffix (daemon.chainSuffix).
+func chainSuffix(dataRoot string) string {
+	sum := sha256.Sum256([]byte(filepath.Clean(dataRoot)))
+	return hex.EncodeToString(sum[:])[:6]
 }
 
 // monitorPids lists berth-monitor processes of this daemon's containers.

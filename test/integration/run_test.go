@@ -87,8 +87,12 @@ func TestIsolation(t *testing.T) {
 	if !strings.Contains(out, short+"\n") {
 		t.Errorf("hostname is not the short ID %s:\n%s", short, out)
 	}
-	if !regexp.MustCompile(`(?m)^lo$`).MatchString(out) || strings.Contains(out, "eth0") {
+	// the default bridge gives eth0; --network none leaves only lo
+	if !regexp.MustCompile(`(?m)^lo$`).MatchString(out) || !regexp.MustCompile(`(?m)^eth0$`).MatchString(out) {
 		t.Errorf("unexpected interfaces:\n%s", out)
+	}
+	if out := must(t, d.berth("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net")); out != "lo" {
+		t.Errorf("--network none: %q", out)
 	}
 	if !strings.Contains(out, "CapEff:\t00000000a80425fb") {
 		t.Errorf("not Docker's default capabilities:\n%s", out)

@@ -45,7 +45,7 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
 	if err := httputil.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	id, err := h.b.Create(svc.CreateRequest{Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig})
+	id, err := h.b.Create(svc.CreateRequest{Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig, NetworkingConfig: req.NetworkingConfig})
 	if err != nil {
 		return err
 	}

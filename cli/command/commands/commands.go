@@ -4,6 +4,7 @@ import (
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/command/container"
 	"github.com/berth-project/berth/cli/command/image"
+	"github.com/berth-project/berth/cli/command/network"
 	"github.com/berth-project/berth/cli/command/system"
 	"github.com/berth-project/berth/cli/command/volume"
 	"github.com/spf13/cobra"
@@ -11,7 +12,7 @@ import (
 
 // Add registers the management groups and docker's top-level shortcuts.
 func Add(root *cobra.Command, c *cli.Cli) {
-	root.AddCommand(container.NewContainerCommand(c), image.NewImageCommand(c), system.NewSystemCommand(c), volume.NewVolumeCommand(c))
+	root.AddCommand(container.NewContainerCommand(c), image.NewImageCommand(c), system.NewSystemCommand(c), volume.NewVolumeCommand(c), network.NewNetworkCommand(c))
 	root.AddCommand(container.TopLevelCommands(c)...)
 	root.AddCommand(image.TopLevelCommands(c)...)
 	root.AddCommand(system.TopLevelCommands(c)...)

@@ -15,6 +15,7 @@ func NewContainerCommand(c *cli.Cli) *cobra.Command {
 	cmd.AddCommand(
 		newCreateCommand(c),
 		newRunCommand(c),
+		newPortCommand(c),
 		newStartCommand(c),
 		newStopCommand(c),
 		newKillCommand(c),
@@ -40,6 +41,7 @@ func TopLevelCommands(c *cli.Cli) []*cobra.Command {
 	return []*cobra.Command{
 		newCreateCommand(c),
 		newRunCommand(c),
+		newPortCommand(c),
 		newStartCommand(c),
 		newStopCommand(c),
 		newKillCommand(c),

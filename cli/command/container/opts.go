@@ -3,6 +3,8 @@ package container
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -38,6 +40,8 @@ type containerOptions struct {
 	stopSignal, cpusetCPUs, platform, pull, restart    string
 	detachKeys, logDriver, runtime, name               string
 	logOpts, dns, addHost, groupAdd                    listOpt
+	dnsSearch, dnsOptions, aliases, links              listOpt
+	ip, mac                                            string
 	stopTimeout                                        int
 	cpuShares, pidsLimit                               int64
 }
@@ -88,6 +92,12 @@ func addFlags(fl *pflag.FlagSet, o *containerOptions) {
 	fl.Var(&o.logOpts, "log-opt", "Log driver options")
 	fl.StringVar(&o.runtime, "runtime", "", "Runtime to use for this container")
 	fl.Var(&o.dns, "dns", "Set custom DNS servers")
+	fl.Var(&o.dnsSearch, "dns-search", "Set custom DNS search domains")
+	fl.Var(&o.dnsOptions, "dns-option", "Set DNS options")
+	fl.Var(&o.aliases, "network-alias", "Add network-scoped alias for the container")
+	fl.Var(&o.links, "link", "Add link to another container")
+	fl.StringVar(&o.ip, "ip", "", "IPv4 address (e.g., 172.30.100.104)")
+	fl.StringVar(&o.mac, "mac-address", "", "Container MAC address (e.g., 92:d0:c6:0a:29:33)")
 	fl.Var(&o.addHost, "add-host", "Add a custom host-to-IP mapping (host:ip)")
 	fl.Var(&o.groupAdd, "group-add", "Add additional groups to join")
 	fl.StringVar(&o.detachKeys, "detach-keys", "", "Override the key sequence for detaching a container")
@@ -241,12 +251,30 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 		}
 		hc.DNS = append(hc.DNS, a)
 	}
+	hc.DNSSearch, hc.DNSOptions, hc.Links = o.dnsSearch.values, o.dnsOptions.values, o.links.values
 	endpoints := map[string]*network.EndpointSettings{}
 	for _, n := range o.networks.values {
 		endpoints[n] = &network.EndpointSettings{}
 	}
 	if len(endpoints) == 0 {
 		endpoints[networkMode] = &network.EndpointSettings{}
+	}
+	// --ip, --network-alias and --mac-address apply to the first network
+	primary := endpoints[networkMode]
+	primary.Aliases = o.aliases.values
+	if o.ip != "" {
+		a, err := netip.ParseAddr(o.ip)
+		if err != nil || !a.Is4() {
+			return nil, fmt.Errorf("invalid IPv4 address: %s", o.ip)
+		}
+		primary.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: a}
+	}
+	if o.mac != "" {
+		m, err := net.ParseMAC(o.mac)
+		if err != nil {
+			return nil, fmt.Errorf("%s is not a valid mac address", o.mac)
+		}
+		primary.MacAddress = network.HardwareAddr(m)
 	}
 	return &createConfig{Config: cfg, HostConfig: hc, Networking: &network.NetworkingConfig{EndpointsConfig: endpoints}}, nil
 }

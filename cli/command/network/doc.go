@@ -1,0 +1,3 @@
+// Package network holds `berth network …`: create, ls, inspect, rm, prune,
+// connect, disconnect.
+package network

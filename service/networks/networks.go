@@ -1,0 +1,436 @@
+// Package networks keeps the network records (the predefined bridge, host
+// and none, and user-defined bridge networks), their address pools and
+// firewall rules, and connects containers' network namespaces to them.
+package networks
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/berth-project/berth/network/bridge"
+	"github.com/berth-project/berth/network/firewall"
+	"github.com/berth-project/berth/network/ipam"
+	"github.com/berth-project/berth/store/metadata"
+	"github.com/containerd/errdefs"
+	"github.com/vishvananda/netlink"
+)
+
+// Drivers.
+const (
+	DriverBridge = "bridge"
+	DriverHost   = "host"
+	DriverNull   = "null"
+)
+
+// Network is a network's persisted record.
+type Network struct {
+	ID       string            `json:"id"`
+	Name     string            `json:"name"`
+	Driver   string            `json:"driver"`
+	Created  time.Time         `json:"created"`
+	Bridge   string            `json:"bridge,omitempty"`
+	Subnet   netip.Prefix      `json:"subnet,omitzero"`
+	IPRange  netip.Prefix      `json:"ipRange,omitzero"`
+	Gateway  netip.Addr        `json:"gateway,omitzero"`
+	Internal bool              `json:"internal,omitempty"`
+	Labels   map[string]string `json:"labels"`
+	Options  map[string]string `json:"options"`
+}
+
+// Predefined reports whether the network is one of bridge, host and none.
+func (n *Network) Predefined() bool { return n.Name == "bridge" || n.Name == "host" || n.Name == "none" }
+
+// Default reports whether this is the default bridge (no name resolution, --link).
+func (n *Network) Default() bool { return n.Name == "bridge" }
+
+// Use is one container's endpoint on a network, for inspect and rm.
+type Use struct {
+	ContainerID, Name string
+	Endpoint          Endpoint
+}
+
+// UsersFunc returns the containers with an endpoint on a network.
+type UsersFunc func(networkID string) []Use
+
+// Config are the daemon's network settings.
+type Config struct {
+	DefaultBridge string       // interface of the default bridge, e.g. berth0
+	BIP           netip.Prefix // its address and subnet; zero: chosen to avoid the host's routes
+	ChainSuffix   string       // makes this daemon's iptables chains its own
+}
+
+// Service owns the networks.
+type Service struct {
+	cfg   Config
+	db    *metadata.DB
+	fw    *firewall.Firewall
+	users UsersFunc
+
+	mu    sync.Mutex
+	nets  map[string]*Network
+	pools map[string]*ipam.Pool
+	ports map[string]*reservation
+}
+
+// New loads the networks, creates the predefined ones, and rebuilds the
+// bridges and firewall rules (restarting from empty chains, so nothing a
+// crash left is duplicated or stale). Endpoints of running containers are
+// given back with Restore.
+func New(cfg Config, db *metadata.DB) (*Service, error) {
+	if cfg.DefaultBridge == "" {
+		cfg.DefaultBridge = "berth0"
+	}
+	fw, err := firewall.New(cfg.ChainSuffix)
+	if err != nil {
+		return nil, err
+	}
+	if err := fw.Init(); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, db: db, fw: fw, users: func(string) []Use { return nil },
+		nets: map[string]*Network{}, pools: map[string]*ipam.Pool{}, ports: map[string]*reservation{}}
+	err = db.ForEach(metadata.Networks, func(id string, raw []byte) error {
+		var n Network
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return fmt.Errorf("network %s: %w", id, err)
+		}
+		s.nets[id] = &n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load networks: %w", err)
+	}
+	for _, p := range []struct{ name, driver string }{{"bridge", DriverBridge}, {"host", DriverHost}, {"none", DriverNull}} {
+		if n := s.byName(p.name); n != nil {
+			continue
+		}
+		n := &Network{ID: newID(), Name: p.name, Driver: p.driver, Created: time.Now().UTC(), Labels: map[string]string{}, Options: map[string]string{}}
+		if p.driver == DriverBridge {
+			n.Bridge = cfg.DefaultBridge
+			n.Options = map[string]string{"com.docker.network.bridge.name": cfg.DefaultBridge, "com.docker.network.bridge.default_bridge": "true"}
+		}
+		s.nets[n.ID] = n
+	}
+	def := s.byName("bridge")
+	if cfg.BIP.IsValid() {
+		def.Subnet, def.Gateway = cfg.BIP.Masked(), cfg.BIP.Addr()
+	}
+	if !def.Subnet.IsValid() {
+		sub, err := ipam.ChooseSubnet(s.takenLocked(def.ID))
+		if err != nil {
+			return nil, err
+		}
+		def.Subnet, def.Gateway = sub, sub.Addr().Next()
+	}
+	for _, n := range s.nets {
+		if err := s.db.Put(metadata.Networks, n.ID, n); err != nil {
+			return nil, err
+		}
+		if n.Driver == DriverBridge {
+			if err := s.bringUp(n); err != nil {
+				return nil, fmt.Errorf("network %s: %w", n.Name, err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// SetUsers tells the service how to find the endpoints on a network.
+func (s *Service) SetUsers(fn UsersFunc) { s.users = fn }
+
+func newID() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Service) byName(name string) *Network {
+	for _, n := range s.nets {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// bringUp makes the bridge, its pool and rules.
+func (s *Service) bringUp(n *Network) error {
+	pool, err := ipam.NewPool(n.Subnet, n.IPRange, n.Gateway)
+	if err != nil {
+		return err
+	}
+	if err := bridge.Ensure(n.Bridge, netip.PrefixFrom(n.Gateway, n.Subnet.Bits())); err != nil {
+		return err
+	}
+	if err := s.fw.AddNetwork(firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal}); err != nil {
+		return err
+	}
+	s.pools[n.ID] = pool
+	return nil
+}
+
+// takenLocked lists the prefixes a new network must not overlap: the
+// host's routes (but those of our own bridges) and the other networks.
+func (s *Service) takenLocked(except string) []netip.Prefix {
+	ours := map[string]bool{}
+	var out []netip.Prefix
+	for id, n := range s.nets {
+		if n.Bridge != "" {
+			ours[n.Bridge] = true
+		}
+		if id != except && n.Subnet.IsValid() {
+			out = append(out, n.Subnet)
+		}
+	}
+	routes, _ := netlink.RouteList(nil, netlink.FAMILY_V4)
+	for _, r := range routes {
+		if r.Dst == nil {
+			continue
+		}
+		if l, err := netlink.LinkByIndex(r.LinkIndex); err == nil && ours[l.Attrs().Name] {
+			continue
+		}
+		ones, _ := r.Dst.Mask.Size()
+		if a, ok := netip.AddrFromSlice(r.Dst.IP.To4()); ok && ones > 0 {
+			out = append(out, netip.PrefixFrom(a, ones))
+		}
+	}
+	return out
+}
+
+// NotFound is Docker's error for an unknown network.
+func NotFound(ref string) error {
+	return fmt.Errorf("network %s not found: %w", ref, errdefs.ErrNotFound)
+}
+
+// Get finds a network by name, full ID or unique ID prefix.
+func (s *Service) Get(ref string) (*Network, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.getLocked(ref)
+}
+
+func (s *Service) getLocked(ref string) (*Network, error) {
+	if ref == "" {
+		return nil, NotFound(ref)
+	}
+	if n, ok := s.nets[ref]; ok {
+		return n, nil
+	}
+	if n := s.byName(ref); n != nil {
+		return n, nil
+	}
+	var found *Network
+	for id, n := range s.nets {
+		if strings.HasPrefix(id, ref) {
+			if found != nil {
+				return nil, fmt.Errorf("network %s is ambiguous (%d matches found on name): %w", ref, 2, errdefs.ErrInvalidArgument)
+			}
+			found = n
+		}
+	}
+	if found == nil {
+		return nil, NotFound(ref)
+	}
+	return found, nil
+}
+
+// CreateOptions are the parameters of a new network.
+type CreateOptions struct {
+	Name     string
+	Driver   string
+	Subnet   netip.Prefix
+	IPRange  netip.Prefix
+	Gateway  netip.Addr
+	Internal bool
+	Labels   map[string]string
+	Options  map[string]string
+}
+
+// Create makes a user-defined bridge network.
+func (s *Service) Create(o CreateOptions) (*Network, error) {
+	if o.Driver == "" {
+		o.Driver = DriverBridge
+	}
+	if o.Driver != DriverBridge {
+		return nil, fmt.Errorf("could not find plugin %s in v1 plugin registry: plugin not found: %w", o.Driver, errdefs.ErrNotFound)
+	}
+	if o.Name == "" {
+		return nil, fmt.Errorf("network name must not be empty: %w", errdefs.ErrInvalidArgument)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byName(o.Name) != nil {
+		return nil, fmt.Errorf("network with name %s already exists: %w", o.Name, errdefs.ErrConflict)
+	}
+	n := &Network{ID: newID(), Name: o.Name, Driver: DriverBridge, Created: time.Now().UTC(), Internal: o.Internal,
+		Labels: o.Labels, Options: o.Options, IPRange: o.IPRange, Gateway: o.Gateway}
+	if n.Labels == nil {
+		n.Labels = map[string]string{}
+	}
+	if n.Options == nil {
+		n.Options = map[string]string{}
+	}
+	n.Bridge = n.Options["com.docker.network.bridge.name"]
+	if n.Bridge == "" {
+		n.Bridge = "br-" + n.ID[:12]
+	}
+	if len(n.Bridge) > 15 {
+		return nil, fmt.Errorf("bridge name %q is longer than 15 characters: %w", n.Bridge, errdefs.ErrInvalidArgument)
+	}
+	for _, other := range s.nets {
+		if other.Bridge == n.Bridge {
+			return nil, fmt.Errorf("bridge name %s is used by network %s: %w", n.Bridge, other.Name, errdefs.ErrConflict)
+		}
+	}
+	taken := s.takenLocked("")
+	if o.Subnet.IsValid() {
+		if ipam.OverlapsAny(o.Subnet.Masked(), taken) {
+			return nil, fmt.Errorf("invalid pool request: Pool overlaps with other one on this address space: %w", errdefs.ErrPermissionDenied)
+		}
+		n.Subnet = o.Subnet.Masked()
+	} else {
+		if o.IPRange.IsValid() || o.Gateway.IsValid() {
+			return nil, fmt.Errorf("ip-range and gateway need a subnet: %w", errdefs.ErrInvalidArgument)
+		}
+		sub, err := ipam.ChooseSubnet(taken)
+		if err != nil {
+			return nil, err
+		}
+		n.Subnet = sub
+	}
+	if !n.Gateway.IsValid() {
+		n.Gateway = n.Subnet.Addr().Next()
+	}
+	if _, err := ipam.NewPool(n.Subnet, n.IPRange, n.Gateway); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
+	}
+	if err := s.bringUp(n); err != nil {
+		s.tearDown(n)
+		return nil, err
+	}
+	if err := s.db.Put(metadata.Networks, n.ID, n); err != nil {
+		s.tearDown(n)
+		return nil, err
+	}
+	s.nets[n.ID] = n
+	return n, nil
+}
+
+func (s *Service) tearDown(n *Network) {
+	_ = s.fw.RemoveNetwork(firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal})
+	_ = bridge.Delete(n.Bridge)
+	delete(s.pools, n.ID)
+}
+
+// Remove deletes a user-defined network without endpoints.
+func (s *Service) Remove(ref string) error {
+	n, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	if n.Predefined() {
+		return fmt.Errorf("%s is a pre-defined network and cannot be removed: %w", n.Name, errdefs.ErrPermissionDenied)
+	}
+	if len(s.users(n.ID)) > 0 {
+		return fmt.Errorf("error while removing network: network %s id %s has active endpoints: %w", n.Name, n.ID, errdefs.ErrPermissionDenied)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.db.Delete(metadata.Networks, n.ID); err != nil {
+		return err
+	}
+	s.tearDown(n)
+	delete(s.nets, n.ID)
+	return nil
+}
+
+// List returns the networks matching the filters (name, id, driver,
+// label, type=custom|builtin, dangling), sorted by name.
+func (s *Service) List(filters map[string][]string) ([]*Network, error) {
+	for k := range filters {
+		switch k {
+		case "name", "id", "driver", "label", "type", "dangling", "scope":
+		default:
+			return nil, fmt.Errorf("invalid filter '%s': %w", k, errdefs.ErrInvalidArgument)
+		}
+	}
+	s.mu.Lock()
+	all := make([]*Network, 0, len(s.nets))
+	for _, n := range s.nets {
+		all = append(all, n)
+	}
+	s.mu.Unlock()
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	out := []*Network{}
+	for _, n := range all {
+		if s.matches(n, filters) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) matches(n *Network, f map[string][]string) bool {
+	any := func(key string, ok func(string) bool) bool {
+		if len(f[key]) == 0 {
+			return true
+		}
+		for _, v := range f[key] {
+			if ok(v) {
+				return true
+			}
+		}
+		return false
+	}
+	driver := n.Driver
+	for _, l := range f["label"] {
+		k, v, hasV := strings.Cut(l, "=")
+		if got, ok := n.Labels[k]; !ok || (hasV && got != v) {
+			return false
+		}
+	}
+	return any("name", func(v string) bool { return strings.Contains(n.Name, v) }) &&
+		any("id", func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
+		any("driver", func(v string) bool { return v == driver }) &&
+		any("scope", func(v string) bool { return v == "local" }) &&
+		any("type", func(v string) bool { return (v == "builtin") == n.Predefined() }) &&
+		any("dangling", func(v string) bool {
+			return (v == "true" || v == "1") == (!n.Predefined() && len(s.users(n.ID)) == 0)
+		})
+}
+
+// Prune removes user-defined networks without endpoints.
+func (s *Service) Prune(labels []string) ([]string, error) {
+	nets, err := s.List(map[string][]string{"label": labels})
+	if err != nil {
+		return nil, err
+	}
+	deleted := []string{}
+	for _, n := range nets {
+		if n.Predefined() || len(s.users(n.ID)) > 0 {
+			continue
+		}
+		if err := s.Remove(n.ID); err != nil {
+			if errdefs.IsPermissionDenied(err) || errdefs.IsNotFound(err) {
+				continue
+			}
+			return deleted, err
+		}
+		deleted = append(deleted, n.Name)
+	}
+	return deleted, nil
+}
+
+// Users returns the endpoints on a network.
+func (s *Service) Users(id string) []Use { return s.users(id) }
+
+var errNoPool = errors.New("network has no address pool")
