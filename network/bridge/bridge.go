@@ -146,6 +146,12 @@ func Attach(nsPath string, ep Endpoint) (retErr error) {
 	if err != nil {
 		return err
 	}
+	// With br_netfilter, DNAT to a published port happens while the frame
+	// is still bridged: a container reaching its own published port needs
+	// the frame sent back out the port it came in on.
+	if err := netlink.LinkSetHairpin(host, true); err != nil {
+		return fmt.Errorf("hairpin mode on %s: %w", ep.HostName, err)
+	}
 	return netlink.LinkSetUp(host)
 }
 
