@@ -91,8 +91,15 @@ func Attach(nsPath string, ep Endpoint) (retErr error) {
 	if err != nil {
 		return fmt.Errorf("bridge %s: %w", ep.Bridge, err)
 	}
-	peer := "tmp" + ep.HostName[4:]
-	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: ep.HostName, MasterIndex: br.Attrs().Index, MTU: br.Attrs().MTU}, PeerName: peer}
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		return fmt.Errorf("open netns %s: %w", nsPath, err)
+	}
+	defer ns.Close()
+	// The peer is born inside the namespace with its final name: moving a
+	// link between namespaces waits for an RCU grace period (~15 ms here).
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: ep.HostName, MasterIndex: br.Attrs().Index, MTU: br.Attrs().MTU},
+		PeerName: ep.IfName, PeerNamespace: netlink.NsFd(int(ns)), PeerHardwareAddr: ep.MAC}
 	if err := netlink.LinkAdd(veth); err != nil {
 		return fmt.Errorf("create veth %s: %w", ep.HostName, err)
 	}
@@ -101,34 +108,14 @@ func Attach(nsPath string, ep Endpoint) (retErr error) {
 			_ = Detach(ep.HostName)
 		}
 	}()
-	ns, err := netns.GetFromPath(nsPath)
-	if err != nil {
-		return fmt.Errorf("open netns %s: %w", nsPath, err)
-	}
-	defer ns.Close()
-	peerLink, err := netlink.LinkByName(peer)
-	if err != nil {
-		return err
-	}
-	if err := netlink.LinkSetNsFd(peerLink, int(ns)); err != nil {
-		return fmt.Errorf("move %s into the container: %w", peer, err)
-	}
 	h, err := netlink.NewHandleAt(ns)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	in, err := h.LinkByName(peer)
+	in, err := h.LinkByName(ep.IfName)
 	if err != nil {
 		return err
-	}
-	if err := h.LinkSetName(in, ep.IfName); err != nil {
-		return fmt.Errorf("rename %s to %s: %w", peer, ep.IfName, err)
-	}
-	if ep.MAC != nil {
-		if err := h.LinkSetHardwareAddr(in, ep.MAC); err != nil {
-			return fmt.Errorf("set MAC address: %w", err)
-		}
 	}
 	if err := h.AddrAdd(in, &netlink.Addr{IPNet: ipNet(ep.Addr)}); err != nil {
 		return fmt.Errorf("address %s: %w", ep.Addr, err)

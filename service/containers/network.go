@@ -207,23 +207,23 @@ func (s *Service) teardownNetwork(c *Container) {
 		c.dns.Stop()
 		c.dns = nil
 	}
+	if usesBridge(c.HostConfig) {
+		_ = netns.Remove(c.netnsPath())
+	}
 	var primary *networks.Endpoint
 	for _, name := range netOrder(c) {
 		if ep := c.Networks[name].Endpoint; ep != nil {
 			if primary == nil {
 				primary = ep
 			}
+			if len(c.Ports) > 0 && ep == primary {
+				s.networks.Unpublish(primary, c.Ports)
+			}
 			s.networks.Leave(ep)
 			c.Networks[name].Endpoint = nil
 		}
 	}
-	if primary != nil && len(c.Ports) > 0 {
-		s.networks.Unpublish(primary, c.Ports)
-	}
 	c.Ports = nil
-	if usesBridge(c.HostConfig) {
-		_ = netns.Remove(c.netnsPath())
-	}
 }
 
 // restoreNetwork takes back a running container's endpoints, ports and
@@ -616,6 +616,7 @@ func (s *Service) Disconnect(ref, netRef string, force bool) error {
 			c.Ports = nil
 		}
 		s.networks.Leave(cfg.Endpoint)
+		s.networks.Settle() // disconnected means unreachable when this returns
 	}
 	delete(c.Networks, n.Name)
 	return s.save(c)

@@ -89,16 +89,27 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 	return ep, nil
 }
 
-// Leave disconnects an endpoint and frees its address.
+// Leave disconnects an endpoint and frees its address. Deleting a veth
+// waits for an RCU grace period (~15–30 ms), so it happens in the
+// background, off the path of a container's exit; the address is freed
+// once the link is gone. Remove and Close wait for pending leaves.
 func (s *Service) Leave(ep *Endpoint) {
-	_ = bridge.Detach(ep.HostVeth)
 	s.mu.Lock()
 	pool := s.pools[ep.NetworkID]
 	s.mu.Unlock()
-	if pool != nil && ep.IP.IsValid() {
-		pool.Release(ep.IP)
-	}
+	veth, ip := ep.HostVeth, ep.IP
+	s.leaving.Add(1)
+	go func() {
+		defer s.leaving.Done()
+		_ = bridge.Detach(veth)
+		if pool != nil && ip.IsValid() {
+			pool.Release(ip)
+		}
+	}()
 }
+
+// Settle waits for the background part of Leave calls.
+func (s *Service) Settle() { s.leaving.Wait() }
 
 // Restore takes back the address of an endpoint that survived a daemon
 // restart (its container kept running).
@@ -221,6 +232,7 @@ func (s *Service) Unpublish(ep *Endpoint, ports []Port) {
 // Close releases every port reservation (daemon shutdown; running
 // containers keep their DNAT rules until the next start reconciles them).
 func (s *Service) Close() {
+	s.leaving.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, r := range s.ports {

@@ -78,6 +78,8 @@ type Service struct {
 	nets  map[string]*Network
 	pools map[string]*ipam.Pool
 	ports map[string]*reservation
+	// leaving counts endpoints being deleted in the background
+	leaving sync.WaitGroup
 }
 
 // New loads the networks, creates the predefined ones, and rebuilds the
@@ -343,6 +345,7 @@ func (s *Service) Remove(ref string) error {
 	if len(s.users(n.ID)) > 0 {
 		return fmt.Errorf("error while removing network: network %s id %s has active endpoints: %w", n.Name, n.ID, errdefs.ErrPermissionDenied)
 	}
+	s.leaving.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.db.Delete(metadata.Networks, n.ID); err != nil {
