@@ -95,6 +95,9 @@ func (s *Service) resolveNetworks(hc *container.HostConfig, nc *network.Networki
 
 // netOrder lists c's networks, the primary (its NetworkMode) first.
 func netOrder(c *Container) []string {
+	if c.HostConfig == nil {
+		return nil
+	}
 	primary := string(networkMode(c.HostConfig))
 	names := make([]string, 0, len(c.Networks))
 	for name := range c.Networks {
@@ -207,8 +210,8 @@ func (s *Service) teardownNetwork(c *Container) {
 		c.dns.Stop()
 		c.dns = nil
 	}
-	if usesBridge(c.HostConfig) {
-		_ = netns.Remove(c.netnsPath())
+	if c.HostConfig == nil || usesBridge(c.HostConfig) {
+		_ = netns.Remove(c.netnsPath()) // a missing one is fine
 	}
 	var primary *networks.Endpoint
 	for _, name := range netOrder(c) {

@@ -360,3 +360,40 @@ func TestNetworkReconcileAfterKill9(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkModesAndResolverOptions: host, none and container:<name>
+// modes; --dns, --dns-search, --dns-option, --add-host, --link, --hostname.
+func TestNetworkModesAndResolverOptions(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	hostIfs, _ := net.Interfaces()
+	out := must(t, d.berth("run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net"))
+	if len(strings.Fields(out)) != len(hostIfs) {
+		t.Fatalf("--network host sees %q, the host has %d interfaces", out, len(hostIfs))
+	}
+	web := must(t, d.berth("run", "-d", "--name", "web", "busybox", "sh", "-c", "echo page > /i; httpd -f -h / -p 80"))
+	webIP := must(t, d.berth("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", web))
+	// container:<name> shares web's namespace: its localhost is web's
+	fetch := `for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://$0/i && exit 0; sleep 0.2; done; exit 1`
+	if out := must(t, d.berth("run", "--rm", "--network", "container:web", "busybox", "sh", "-c", fetch, "127.0.0.1")); out != "page" {
+		t.Fatalf("container:web: %q", out)
+	}
+	if out := must(t, d.berth("run", "--rm", "--network", "container:web", "busybox", "ip", "-4", "-o", "addr", "show", "eth0")); !strings.Contains(out, webIP+"/") {
+		t.Fatalf("container:web address: %q", out)
+	}
+	// --link on the default bridge puts the name in /etc/hosts
+	if out := must(t, d.berth("run", "--rm", "--link", "web:site", "busybox", "sh", "-c", fetch, "site")); out != "page" {
+		t.Fatalf("--link: %q", out)
+	}
+	out = must(t, d.berth("run", "--rm", "--hostname", "box", "--dns", "10.0.0.53", "--dns-search", "example.test", "--dns-option", "ndots:2",
+		"--add-host", "db.local:10.1.2.3", "busybox", "cat", "/etc/resolv.conf", "/etc/hosts"))
+	for _, want := range []string{"nameserver 10.0.0.53", "search example.test", "options ndots:2", "10.1.2.3\tdb.local", "\tbox"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "nameserver 127.") {
+		t.Errorf("a loopback resolver leaked into the container:\n%s", out)
+	}
+	must(t, d.berth("rm", "-f", web))
+}
