@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ func TestNoLeaks(t *testing.T) {
 	}
 	must(t, d.berth("run", "--rm", "busybox", "true")) // warm up lazily made state
 	mounts0, cgroups0, fds0, procs0 := d.mountCount(), d.cgroupCount(), d.fdCount(), d.monitorCount()
+	veths0, rules0 := d.vethCount(), d.berthRules()
 	for i := 0; i < cycles; i++ {
 		id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "echo "+strconv.Itoa(i)))
 		must(t, d.berth("wait", id))
@@ -64,6 +66,16 @@ func TestNoLeaks(t *testing.T) {
 	id := must(t, d.berth("run", "-d", "busybox", "sleep", "100"))
 	must(t, d.berth("rm", "-f", id))
 	waitFor(t, func() bool { return d.monitorCount() == procs0 })
+	// endpoints are deleted in the background after a container ends: let them settle
+	for i := 0; i < 100 && (d.fdCount() > fds0+2 || d.vethCount() != veths0); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v := d.vethCount(); v != veths0 {
+		t.Errorf("veths on the bridge: %d before, %d after", veths0, v)
+	}
+	if r := d.berthRules(); r != rules0 {
+		t.Errorf("iptables rules changed:\nbefore:\n%s\nafter:\n%s", rules0, r)
+	}
 	if m := d.mountCount(); m != mounts0 {
 		t.Errorf("mounts: %d before, %d after", mounts0, m)
 	}
@@ -96,6 +108,12 @@ func (d *daemon) cgroupCount() int {
 		}
 	}
 	return n
+}
+
+// vethCount counts the links enslaved to the daemon's default bridge.
+func (d *daemon) vethCount() int {
+	out, _ := exec.Command("ip", "-o", "link", "show", "master", d.bridge).Output()
+	return strings.Count(string(out), "\n")
 }
 
 func (d *daemon) fdCount() int {
