@@ -19,7 +19,7 @@ done
 
 BERTH="${BERTH:-bin/berth}"
 BERTH_HOST="${BERTH_HOST:-unix:///run/berth/berth.sock}"
-BERTH_RUN_ARGS="${BERTH_RUN_ARGS:-}"
+BERTH_RUN_ARGS="${BERTH_RUN_ARGS:---network none}"
 DOCKER="${DOCKER:-docker}"
 DOCKERD="${DOCKERD:-dockerd}"
 DOCKER_RUN_ARGS="${DOCKER_RUN_ARGS:---network none}"
