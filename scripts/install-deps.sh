@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what berth needs at run time from Debian's packages: an OCI
 # runtime (runc, the alternative to the native one), ps (procps), a C compiler,
-# static libc and libseccomp for berth-monitor,
+# static libc and libseccomp for berth-monitor, iptables for bridge networks
+# (iproute2's ip for the tests),
 # and, for test images, busybox-static.
 set -euo pipefail
 need=()
@@ -10,6 +11,8 @@ command -v ps >/dev/null 2>&1 || need+=(procps)
 command -v cc >/dev/null 2>&1 || need+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
 [ -f /usr/include/seccomp.h ] && { [ -f /usr/lib/x86_64-linux-gnu/libseccomp.a ] || [ -f /usr/lib/aarch64-linux-gnu/libseccomp.a ]; } || need+=(libseccomp-dev)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /bin/busybox ] || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
