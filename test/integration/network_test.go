@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/network/netns"
+	"github.com/miekg/dns"
 )
 
 // freePort returns a TCP port nothing listens on now.
@@ -140,7 +141,10 @@ func TestPublishedPorts(t *testing.T) {
 	pid := must(t, d.berth("run", "-d", "-P", "-v", site+":/www", "exposing", "httpd", "-f", "-h", "/www", "-p", "80"))
 	hp := must(t, d.berth("port", pid, "80"))
 	_, p, _ := net.SplitHostPort(hp)
-	waitFor(t, func() bool { b, err := httpGet("http://127.0.0.1:" + p + "/index.html"); return err == nil && b == "v2" })
+	waitFor(t, func() bool {
+		b, err := httpGet("http://127.0.0.1:" + p + "/index.html")
+		return err == nil && b == "v2"
+	})
 	// removing the containers removes their rules
 	before := d.berthRules()
 	if !strings.Contains(before, fmt.Sprintf("--dport %d", port)) {
@@ -199,6 +203,15 @@ func TestUserNetworks(t *testing.T) {
 	if r := d.berth("exec", cli, "nc", "-w", "2", dbIP, "80"); r.code == 0 {
 		t.Fatalf("still connected after disconnect: %s", r)
 	}
+	// --gateway, --ip-range and --mac-address
+	must(t, d.berth("network", "create", "--subnet", "10.233.0.0/16", "--gateway", "10.233.0.254", "--ip-range", "10.233.5.0/24", "ranged"))
+	out := must(t, d.berth("run", "--rm", "--network", "ranged", "--mac-address", "02:11:22:33:44:55", "busybox", "sh", "-c", "ip -4 -o addr show eth0; ip route; cat /sys/class/net/eth0/address"))
+	for _, want := range []string{"10.233.5.", "default via 10.233.0.254", "02:11:22:33:44:55"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("ranged network: missing %q in\n%s", want, out)
+		}
+	}
+	must(t, d.berth("network", "rm", "ranged"))
 	// --ip on a user network, and the errors
 	if out := must(t, d.berth("run", "--rm", "--network", "n1", "--ip", "10.231.0.77", "busybox", "ip", "-4", "-o", "addr", "show", "eth0")); !strings.Contains(out, "10.231.0.77/24") {
 		t.Fatalf("--ip: %q", out)
@@ -272,6 +285,25 @@ func outside(t *testing.T) (addr string, peers chan string) {
 			return err
 		}
 		t.Cleanup(func() { ln.Close() })
+		// and a DNS server out there that knows one name
+		pc, err := net.ListenPacket("udp4", "10.232.7.2:53")
+		if err != nil {
+			return err
+		}
+		srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+			m := new(dns.Msg)
+			m.SetReply(r)
+			switch {
+			case len(r.Question) != 1 || r.Question[0].Name != "world.example.":
+				m.Rcode = dns.RcodeNameError
+			case r.Question[0].Qtype == dns.TypeA:
+				m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: "world.example.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(10, 232, 7, 2)})
+			default: // the name exists, without records of that type
+			}
+			_ = w.WriteMsg(m)
+		})}
+		go srv.ActivateAndServe()
+		t.Cleanup(func() { srv.Shutdown() })
 		go func() {
 			for {
 				c, err := ln.Accept()
@@ -309,6 +341,11 @@ func TestNATAndInternal(t *testing.T) {
 		t.Fatalf("from a user network: %q", out)
 	}
 	<-peers
+	// the embedded resolver forwards names it does not own to --dns (here the outside's server)
+	out = must(t, d.berth("run", "--rm", "--network", "usernet", "--dns", "10.232.7.2", "busybox", "sh", "-c", "cat /etc/resolv.conf; nslookup world.example"))
+	if !strings.Contains(out, "nameserver 127.0.0.11") || !strings.Contains(out, "Address: 10.232.7.2") {
+		t.Fatalf("forwarding through the embedded resolver:\n%s", out)
+	}
 	must(t, d.berth("network", "create", "--internal", "closed"))
 	if r := d.berth("run", "--rm", "--network", "closed", "busybox", "sh", "-c", "nc -w 2 "+addr+" </dev/null"); r.code == 0 {
 		t.Fatalf("an internal network reached the outside: %s", r)
