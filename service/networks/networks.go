@@ -348,10 +348,12 @@ func (s *Service) Remove(ref string) error {
 	s.leaving.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// bridge and rules first: a crash in between leaves a record whose
+	// bridge the next start brings back, never a bridge without a record
+	s.tearDown(n)
 	if err := s.db.Delete(metadata.Networks, n.ID); err != nil {
 		return err
 	}
-	s.tearDown(n)
 	delete(s.nets, n.ID)
 	return nil
 }
