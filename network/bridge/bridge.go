@@ -151,21 +151,6 @@ func Detach(hostName string) error {
 	return netlink.LinkDel(link)
 }
 
-// Veths lists the host ends berth made (named veth…, on a bridge).
-func Veths() ([]string, error) {
-	links, err := netlink.LinkList()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, l := range links {
-		if l.Type() == "veth" && len(l.Attrs().Name) == 15 && l.Attrs().Name[:4] == "veth" {
-			out = append(out, l.Attrs().Name)
-		}
-	}
-	return out, nil
-}
-
 func ipNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }

@@ -59,7 +59,7 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 	if err := s.reserveName(c, req.Name); err != nil {
 		return "", err
 	}
-	mounts, err := s.resolveMounts(&cfg, hc, cfg.Labels)
+	mounts, err := s.resolveMounts(&cfg, hc)
 	if err != nil {
 		s.releaseName(c)
 		return "", err

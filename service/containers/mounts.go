@@ -160,7 +160,7 @@ func fromAPIMount(am mount.Mount) (Mount, error) {
 // into the container's mounts, creating the volumes they name (as Docker
 // does at create). Later sources override image volumes at the same place;
 // two explicit mounts at one place are an error.
-func (s *Service) resolveMounts(cfg *container.Config, hc *container.HostConfig, labels map[string]string) (_ []Mount, retErr error) {
+func (s *Service) resolveMounts(cfg *container.Config, hc *container.HostConfig) (_ []Mount, retErr error) {
 	byDst := map[string]Mount{}
 	explicit := map[string]bool{}
 	add := func(m Mount, isExplicit bool) error {

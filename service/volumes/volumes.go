@@ -382,9 +382,6 @@ func splitMountFlags(o string) (uintptr, string) {
 	return flags, strings.Join(data, ",")
 }
 
-// Size returns the bytes used by the volume's data.
-func (s *Service) Size(name string) uint64 { return dirSize(s.dataDir(name)) }
-
 func dirSize(dir string) uint64 {
 	var n uint64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
