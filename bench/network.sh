@@ -33,6 +33,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 CLI=()
 dockerd_pid=""
+forward_policy="$(iptables -S FORWARD 2>/dev/null | awk '/^-P FORWARD/ { print $3 }')"
+forward_policy="${forward_policy:-ACCEPT}"
 cleanup() {
 	for e in berth docker; do
 		use_engine "$e" 2>/dev/null || continue
@@ -45,6 +47,17 @@ cleanup() {
 		kill "$dockerd_pid" 2>/dev/null || true
 		for _ in $(seq 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
 		kill -9 "$dockerd_pid" 2>/dev/null || true
+	fi
+	if [[ -n "$dockerd_pid" ]]; then
+		# dockerd leaves docker0, its chains and a FORWARD policy of DROP behind
+		ip link del docker0 2>/dev/null || true
+		for t in nat filter; do
+			iptables -t "$t" -S | grep -E '^-A (PREROUTING|OUTPUT|POSTROUTING|FORWARD|INPUT) .*(DOCKER|docker0)' | sed 's/^-A/-D/' |
+				while read -r rule; do eval iptables -t "$t" "$rule" 2>/dev/null || true; done
+			for c in $(iptables -t "$t" -S | awk '/^-N DOCKER/ { print $2 }'); do iptables -t "$t" -F "$c" 2>/dev/null || true; done
+			for c in $(iptables -t "$t" -S | awk '/^-N DOCKER/ { print $2 }'); do iptables -t "$t" -X "$c" 2>/dev/null || true; done
+		done
+		iptables -P FORWARD "$forward_policy" 2>/dev/null || true
 	fi
 	umount -R "$work/docker" 2>/dev/null || true
 	rm -rf "$work" 2>/dev/null || true

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -12,33 +13,46 @@ import (
 )
 
 // TestAttachReachable connects a fresh namespace to a fresh bridge and
-// talks TCP from the namespace to a listener on the host's bridge address.
+// talks TCP from the namespace to a listener on the bridge's address. It
+// all happens inside a namespace of its own ("host"), so the machine's
+// routes and bridges cannot interfere and nothing is left on it.
 func TestAttachReachable(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
+	host := filepath.Join(t.TempDir(), "host")
+	if err := netns.Create(host); err != nil {
+		t.Fatal(err)
+	}
+	defer netns.Remove(host)
+	if err := netns.Do(host, func() error { return attachReachable(t) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func attachReachable(t *testing.T) error {
 	const br = "berthtest0"
 	gw := netip.MustParsePrefix("10.213.0.1/24")
 	if err := Ensure(br, gw); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer Delete(br)
 	if err := Ensure(br, gw); err != nil {
-		t.Fatalf("Ensure is not idempotent: %v", err)
+		return fmt.Errorf("Ensure is not idempotent: %v", err)
 	}
 	ns := filepath.Join(t.TempDir(), "ns")
 	if err := netns.Create(ns); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer netns.Remove(ns)
 	ep := Endpoint{Bridge: br, HostName: VethName("ctr", "net"), IfName: "eth0",
 		Addr: netip.MustParsePrefix("10.213.0.2/24"), Gateway: gw.Addr(), MAC: MAC(netip.MustParseAddr("10.213.0.2"))}
 	if err := Attach(ns, ep); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	ln, err := net.Listen("tcp", "10.213.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer ln.Close()
 	go func() {
@@ -68,15 +82,16 @@ func TestAttachReachable(t *testing.T) {
 		return err
 	})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := Detach(ep.HostName); err != nil || Exists(ep.HostName) {
-		t.Fatalf("detach: %v", err)
+		return fmt.Errorf("detach: %v", err)
 	}
 	if err := Attach(ns, Endpoint{Bridge: "nosuchbridge", HostName: VethName("c2", "n"), IfName: "eth1", Addr: netip.MustParsePrefix("10.0.0.2/24")}); err == nil {
-		t.Fatal("attach to a missing bridge")
+		return fmt.Errorf("attach to a missing bridge")
 	}
 	if Exists(VethName("c2", "n")) {
-		t.Fatal("failed attach left a veth")
+		return fmt.Errorf("failed attach left a veth")
 	}
+	return nil
 }

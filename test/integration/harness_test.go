@@ -64,6 +64,7 @@ func startDaemon(t *testing.T) *daemon {
 		for _, id := range strings.Fields(d.berth("ps", "-aq").stdout) {
 			d.berth("rm", "-f", id)
 		}
+		d.berth("network", "prune", "-f") // their bridges and rules go with them
 		d.stop(syscall.SIGTERM)
 		d.reclaim()
 		if !t.Failed() {
