@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/berth-project/berth/api/handlers/build"
 	"github.com/berth-project/berth/api/handlers/containers"
 	"github.com/berth-project/berth/api/handlers/images"
 	"github.com/berth-project/berth/api/handlers/networks"
@@ -24,6 +28,7 @@ import (
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/runtime/native"
 	"github.com/berth-project/berth/runtime/runc"
+	buildsvc "github.com/berth-project/berth/service/build"
 	containersvc "github.com/berth-project/berth/service/containers"
 	"github.com/berth-project/berth/service/events"
 	imagesvc "github.com/berth-project/berth/service/images"
@@ -48,6 +53,7 @@ type Daemon struct {
 	runtime    runtime.Runtime
 	volumes    *volumesvc.Service
 	networks   *networksvc.Service
+	builder    *buildsvc.Builder
 	servers    []*http.Server
 	listeners  []net.Listener
 }
@@ -106,6 +112,9 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if d.builder, err = buildsvc.New(d.images, d.containers, filepath.Join(cfg.DataRoot, "tmp", "build")); err != nil {
+		return fail(err)
+	}
 	return d, nil
 }
 
@@ -150,6 +159,7 @@ func (d *Daemon) Handler() http.Handler {
 	images.Register(rt, d.images)
 	volumes.Register(rt, d.volumes)
 	networks.Register(rt, d.networks, d.containers)
+	build.Register(rt, buildBackend{d.builder})
 	return rt
 }
 
@@ -220,4 +230,22 @@ func (s systemBackend) Runtimes() (map[string]string, string) {
 
 func (s systemBackend) Subscribe(since time.Time) ([]eventtypes.Message, <-chan eventtypes.Message, func()) {
 	return s.d.events.Subscribe(since)
+}
+
+type buildBackend struct{ b *buildsvc.Builder }
+
+func (b buildBackend) Build(ctx context.Context, r io.Reader, o buildsvc.Options, out io.Writer) (digest.Digest, error) {
+	img, err := b.b.Build(ctx, r, o, out)
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
+}
+
+func (b buildBackend) Familiar(ref string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	return reference.FamiliarString(reference.TagNameOnly(named))
 }

@@ -125,6 +125,20 @@ func (s *Service) Get(id digest.Digest) (*Image, bool) {
 	return img, ok
 }
 
+// Children returns the images whose parent is id ("" for root images
+// without a parent), the build cache's candidates.
+func (s *Service) Children(id digest.Digest) []*Image {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*Image
+	for _, img := range s.images {
+		if img.Parent == id {
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
 // Tags returns the familiar names of an image.
 func (s *Service) Tags(id digest.Digest) []string {
 	s.mu.RLock()

@@ -172,12 +172,22 @@ func (s *Service) History(refOrID string) ([]image.HistoryResponseItem, error) {
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}
-	if len(out) > 0 {
-		out[0].ID = img.ID.String()
-		out[0].Tags = s.Tags(img.ID)
-		if out[0].Tags == nil {
-			out[0].Tags = []string{}
+	// Each image of the parent chain (a build's steps) names the history
+	// entry that made it, as Docker shows for locally built images.
+	for cur := img; cur != nil; {
+		n := len(cur.Config.History)
+		if n == 0 || n > len(out) {
+			break
 		}
+		item := &out[len(out)-n]
+		item.ID = cur.ID.String()
+		if item.Tags = s.Tags(cur.ID); item.Tags == nil {
+			item.Tags = []string{}
+		}
+		if cur.Parent == "" {
+			break
+		}
+		cur, _ = s.Get(cur.Parent)
 	}
 	return out, nil
 }

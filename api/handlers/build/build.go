@@ -1,0 +1,116 @@
+// Package build serves POST /build, Docker's classic builder API: the
+// context is the request body (a tar), progress is a JSON stream of
+// {"stream": …} messages, the image ID comes as {"aux": {"ID": …}}.
+package build
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/berth-project/berth/api/httperr"
+	"github.com/berth-project/berth/api/httputil"
+	"github.com/berth-project/berth/api/server"
+	svc "github.com/berth-project/berth/service/build"
+	"github.com/containerd/errdefs"
+)
+
+type handlers struct{ b Backend }
+
+// Register adds the build route.
+func Register(rt *server.Router, b Backend) {
+	rt.Handle("POST /build", handlers{b}.build)
+}
+
+// streamWriter turns writes into {"stream": …} messages; until the first
+// one, nothing has been sent, so an early error can still be an HTTP error.
+type streamWriter struct {
+	mu      sync.Mutex
+	w       http.ResponseWriter
+	started bool
+	quiet   bool
+}
+
+func (s *streamWriter) start() {
+	if !s.started {
+		s.started = true
+		s.w.Header().Set("Content-Type", "application/json")
+		s.w.WriteHeader(http.StatusOK)
+	}
+}
+
+func (s *streamWriter) send(v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.start()
+	_ = httputil.WriteJSONBody(s.w, v)
+	if f, ok := s.w.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *streamWriter) Write(p []byte) (int, error) {
+	if !s.quiet {
+		s.send(map[string]string{"stream": string(p)})
+	}
+	return len(p), nil
+}
+
+func (h handlers) build(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	o := svc.Options{Dockerfile: q.Get("dockerfile"), Tags: q["t"], Target: q.Get("target"), NoCache: httputil.Bool(r, "nocache"),
+		Remove: q.Get("rm") != "0" && q.Get("rm") != "false", ForceRm: httputil.Bool(r, "forcerm"), Network: q.Get("networkmode"),
+		ExtraHosts: q["extrahosts"], Epoch: time.Unix(0, 0).UTC()}
+	if v := q.Get("buildargs"); v != "" {
+		if err := json.Unmarshal([]byte(v), &o.BuildArgs); err != nil {
+			return fmt.Errorf("invalid buildargs: %v: %w", err, errdefs.ErrInvalidArgument)
+		}
+	}
+	if v := q.Get("labels"); v != "" {
+		if err := json.Unmarshal([]byte(v), &o.Labels); err != nil {
+			return fmt.Errorf("invalid labels: %v: %w", err, errdefs.ErrInvalidArgument)
+		}
+	}
+	if o.Network == "default" {
+		o.Network = ""
+	}
+	// SOURCE_DATE_EPOCH as a build arg (BuildKit's way) or in berthd's environment
+	epoch := os.Getenv("SOURCE_DATE_EPOCH")
+	if v, ok := o.BuildArgs["SOURCE_DATE_EPOCH"]; ok && v != nil {
+		epoch = *v
+	}
+	if epoch != "" {
+		n, err := strconv.ParseInt(epoch, 10, 64)
+		if err != nil {
+			return fmt.Errorf("invalid SOURCE_DATE_EPOCH %q: %w", epoch, errdefs.ErrInvalidArgument)
+		}
+		o.Epoch = time.Unix(n, 0).UTC()
+	}
+	sw := &streamWriter{w: w, quiet: httputil.Bool(r, "q")}
+	id, err := h.b.Build(r.Context(), r.Body, o, sw)
+	if err != nil {
+		var be *svc.Error
+		if !sw.started && !errors.As(err, &be) {
+			return err // nothing sent yet: a plain HTTP error
+		}
+		msg := httperr.Message(err)
+		sw.send(map[string]any{"errorDetail": map[string]string{"message": msg}, "error": msg})
+		return nil
+	}
+	sw.send(map[string]any{"aux": map[string]string{"ID": id.String()}})
+	if !sw.quiet {
+		sw.send(map[string]string{"stream": "Successfully built " + id.Encoded()[:12] + "\n"})
+		for _, t := range o.Tags {
+			sw.send(map[string]string{"stream": "Successfully tagged " + h.b.Familiar(t) + "\n"})
+		}
+	}
+	return nil
+}
+
+var _ io.Writer = (*streamWriter)(nil)

@@ -1,0 +1,300 @@
+package image
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/berth-project/berth/cli"
+	"github.com/berth-project/berth/cli/format"
+	"github.com/moby/go-archive"
+	"github.com/moby/moby/client"
+	"github.com/moby/patternmatcher/ignorefile"
+	"github.com/spf13/cobra"
+)
+
+type buildOptions struct {
+	tags, buildArgs, labels, addHosts, cacheFrom cli.ListOpt
+	file, target, iidfile, network, platform     string
+	noCache, pull, quiet, rm, forceRm            bool
+}
+
+func newBuildCommand(c *cli.Cli) *cobra.Command {
+	o := &buildOptions{}
+	cmd := &cobra.Command{
+		Use:         "build [OPTIONS] PATH | URL | -",
+		Short:       "Build an image from a Dockerfile",
+		Args:        cli.ExactArgs(1),
+		Annotations: cli.Aliases("image build", "build", "builder build"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(cmd, c, args[0], o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.VarP(&o.tags, "tag", "t", `Name and optionally a tag in the "name:tag" format`)
+	fl.StringVarP(&o.file, "file", "f", "", `Name of the Dockerfile (Default is "PATH/Dockerfile")`)
+	fl.Var(&o.buildArgs, "build-arg", "Set build-time variables")
+	fl.StringVar(&o.target, "target", "", "Set the target build stage to build.")
+	fl.BoolVar(&o.noCache, "no-cache", false, "Do not use cache when building the image")
+	fl.BoolVar(&o.pull, "pull", false, "Always attempt to pull a newer version of the image")
+	fl.BoolVarP(&o.quiet, "quiet", "q", false, "Suppress the build output and print image ID on success")
+	fl.Var(&o.labels, "label", "Set metadata for an image")
+	fl.StringVar(&o.iidfile, "iidfile", "", "Write the image ID to the file")
+	fl.StringVar(&o.network, "network", "default", "Set the networking mode for the RUN instructions during build")
+	fl.Var(&o.addHosts, "add-host", "Add a custom host-to-IP mapping (\"host:ip\")")
+	fl.Var(&o.cacheFrom, "cache-from", "Images to consider as cache sources")
+	fl.BoolVar(&o.rm, "rm", true, "Remove intermediate containers after a successful build")
+	fl.BoolVar(&o.forceRm, "force-rm", false, "Always remove intermediate containers")
+	fl.StringVar(&o.platform, "platform", "", "Set platform if server is multi-platform capable")
+	return cmd
+}
+
+func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error {
+	var body io.Reader
+	dockerfile := o.file
+	switch {
+	case src == "-":
+		data, err := io.ReadAll(c.In())
+		if err != nil {
+			return err
+		}
+		if isTar(data) {
+			body = bytes.NewReader(data)
+		} else {
+			// a Dockerfile on stdin: an empty context
+			body, dockerfile = singleFileTar("Dockerfile", data), "Dockerfile"
+		}
+	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
+		return fmt.Errorf("remote build contexts are not supported yet: %s", src)
+	default:
+		tarball, name, size, err := contextTar(src, o.file)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tarball.Name())
+		defer tarball.Close()
+		body, dockerfile = tarball, name
+		if !o.quiet {
+			fmt.Fprintf(c.Out(), "Sending build context to Docker daemon  %s\n", format.HumanSize(size))
+		}
+	}
+	args := map[string]*string{}
+	for _, a := range o.buildArgs.Values {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			// KEY alone takes the value from the environment, if set
+			if ev, set := os.LookupEnv(k); set {
+				v, ok = ev, true
+			}
+		}
+		if ok {
+			val := v
+			args[k] = &val
+		} else {
+			args[k] = nil
+		}
+	}
+	labels := map[string]string{}
+	for _, l := range o.labels.Values {
+		k, v, _ := strings.Cut(l, "=")
+		labels[k] = v
+	}
+	api, err := c.Client()
+	if err != nil {
+		return err
+	}
+	res, err := api.ImageBuild(cmd.Context(), body, client.ImageBuildOptions{
+		Tags: o.tags.Values, Dockerfile: dockerfile, BuildArgs: args, Target: o.target, NoCache: o.noCache, PullParent: o.pull,
+		SuppressOutput: o.quiet, Labels: labels, Remove: o.rm, ForceRemove: o.forceRm, NetworkMode: o.network,
+		ExtraHosts: o.addHosts.Values, CacheFrom: o.cacheFrom.Values,
+	})
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	var id string
+	dec := json.NewDecoder(res.Body)
+	for {
+		var m struct {
+			Stream      string `json:"stream"`
+			Error       string `json:"error"`
+			ErrorDetail *struct {
+				Message string `json:"message"`
+			} `json:"errorDetail"`
+			Aux *struct {
+				ID string `json:"ID"`
+			} `json:"aux"`
+		}
+		if err := dec.Decode(&m); err == io.EOF {
+			break
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case m.ErrorDetail != nil:
+			return cli.StatusError{Status: m.ErrorDetail.Message, StatusCode: 1}
+		case m.Error != "":
+			return cli.StatusError{Status: m.Error, StatusCode: 1}
+		case m.Aux != nil:
+			id = m.Aux.ID
+		case m.Stream != "":
+			fmt.Fprint(c.Out(), m.Stream)
+		}
+	}
+	if o.quiet && id != "" {
+		fmt.Fprintln(c.Out(), id)
+	}
+	if o.iidfile != "" && id != "" {
+		if err := os.WriteFile(o.iidfile, []byte(id), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isTar(b []byte) bool {
+	if len(b) < 512 {
+		return false
+	}
+	_, err := tar.NewReader(bytes.NewReader(b)).Next()
+	return err == nil
+}
+
+func singleFileTar(name string, data []byte) io.Reader {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+	_, _ = tw.Write(data)
+	_ = tw.Close()
+	return &buf
+}
+
+// contextTar tars the context directory into a temporary file, leaving out
+// what .dockerignore (or <Dockerfile>.dockerignore) excludes but always
+// keeping the Dockerfile and .dockerignore; a Dockerfile outside the
+// context is added under a private name. It returns the Dockerfile's name
+// in the context and the tar's size.
+func contextTar(dir, dockerfile string) (*os.File, string, int64, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("unable to prepare context: path %q not found", dir)
+	}
+	if !st.IsDir() {
+		return nil, "", 0, fmt.Errorf("unable to prepare context: context must be a directory: %s", dir)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	// -f is relative to the current directory, not the context (docker's rule)
+	if dockerfile == "" {
+		dockerfile = filepath.Join(abs, "Dockerfile")
+	} else if dockerfile, err = filepath.Abs(dockerfile); err != nil {
+		return nil, "", 0, err
+	}
+	df, err := os.ReadFile(dockerfile)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: %w", err)
+	}
+	rel, err := filepath.Rel(abs, dockerfile)
+	inside := err == nil && !strings.HasPrefix(rel, "..")
+	excludes, err := readIgnore(abs, dockerfile)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	name := filepath.ToSlash(rel)
+	if inside {
+		excludes = append(excludes, "!"+name, "!.dockerignore")
+	} else {
+		name = ".dockerfile." + randomSuffix()
+	}
+	rc, err := archive.TarWithOptions(abs, &archive.TarOptions{ExcludePatterns: excludes, ChownOpts: &archive.ChownOpts{UID: 0, GID: 0}})
+	if err != nil {
+		return nil, "", 0, err
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp("", "berth-build-context-")
+	if err != nil {
+		return nil, "", 0, err
+	}
+	fail := func(err error) (*os.File, string, int64, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, "", 0, err
+	}
+	w := bufio.NewWriter(f)
+	if inside {
+		if _, err := io.Copy(w, rc); err != nil {
+			return fail(err)
+		}
+	} else {
+		// copy the entries, then add the Dockerfile under its private name
+		tr, tw := tar.NewReader(rc), tar.NewWriter(w)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fail(err)
+			}
+			if err := tw.WriteHeader(h); err != nil {
+				return fail(err)
+			}
+			if _, err := io.Copy(tw, tr); err != nil {
+				return fail(err)
+			}
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(df)), Typeflag: tar.TypeReg}); err != nil {
+			return fail(err)
+		}
+		if _, err := tw.Write(df); err != nil {
+			return fail(err)
+		}
+		if err := tw.Close(); err != nil {
+			return fail(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	size, _ := f.Seek(0, io.SeekCurrent)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	return f, name, size, nil
+}
+
+// readIgnore reads <Dockerfile>.dockerignore next to the Dockerfile, else
+// the context's .dockerignore.
+func readIgnore(ctxDir, dockerfile string) ([]string, error) {
+	for _, p := range []string{dockerfile + ".dockerignore", filepath.Join(ctxDir, ".dockerignore")} {
+		f, err := os.Open(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return ignorefile.ReadAll(f)
+	}
+	return nil, nil
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	f, err := os.Open("/dev/urandom")
+	if err == nil {
+		_, _ = io.ReadFull(f, b)
+		f.Close()
+	}
+	return fmt.Sprintf("%x", b)
+}

@@ -1,0 +1,268 @@
+// Package build turns a Dockerfile and a context into an image, the way
+// Docker's classic builder does: each step is an image whose parent is the
+// previous step's, RUN steps are containers, and the cache is a child of
+// the current image made by the same instruction (same expanded text, same
+// build args, same content checksum for COPY/ADD). Layers and configs carry
+// fixed timestamps (SOURCE_DATE_EPOCH or the Unix epoch) and normalised
+// tar headers, so a build is reproducible.
+package build
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/internal/ids"
+	"github.com/berth-project/berth/service/containers"
+	"github.com/berth-project/berth/service/images"
+	"github.com/containerd/errdefs"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Options are the parameters of one build (the /build query).
+type Options struct {
+	Dockerfile string             // path in the context; default "Dockerfile"
+	Tags       []string           // references to tag the result with
+	BuildArgs  map[string]*string // --build-arg
+	Target     string             // stop after this stage
+	NoCache    bool
+	Labels     map[string]string
+	Remove     bool // remove intermediate containers of successful steps (default true)
+	ForceRm    bool // remove them after failures too
+	Network    string
+	ExtraHosts []string
+	Epoch      time.Time // timestamps in layers and config (SOURCE_DATE_EPOCH)
+}
+
+// Builder runs builds.
+type Builder struct {
+	images     *images.Service
+	containers *containers.Service
+	tmp        string
+}
+
+// New returns a builder keeping its scratch files under tmp.
+func New(imgs *images.Service, ctrs *containers.Service, tmp string) (*Builder, error) {
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	return &Builder{images: imgs, containers: ctrs, tmp: tmp}, nil
+}
+
+// Error is a build failure reported to the client as an errorDetail.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+func failf(format string, a ...any) error { return &Error{Msg: fmt.Sprintf(format, a...)} }
+
+// stage is the state of one FROM … section.
+type stage struct {
+	name   string
+	img    *images.Image // current image; nil for scratch before any step
+	cfg    dockerspec.DockerOCIImage
+	layers []ocispec.Descriptor
+	args   map[string]string // ARGs in scope with their values
+	shell  []string
+}
+
+func (s *stage) id() digest.Digest {
+	if s.img == nil {
+		return ""
+	}
+	return s.img.ID
+}
+
+// Build runs the Dockerfile in the context read from r (a tar), writing
+// Docker's progress lines to out, and returns the final image.
+func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writer) (*images.Image, error) {
+	dir, err := os.MkdirTemp(b.tmp, "ctx-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := extractContext(r, dir); err != nil {
+		return nil, fmt.Errorf("read build context: %w: %w", err, errdefs.ErrInvalidArgument)
+	}
+	name := o.Dockerfile
+	if name == "" {
+		name = "Dockerfile"
+	}
+	dfPath, err := containedPath(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	df, err := os.ReadFile(dfPath)
+	if err != nil {
+		return nil, fmt.Errorf("Cannot locate specified Dockerfile: %s: %w", name, errdefs.ErrInvalidArgument)
+	}
+	res, err := parser.Parse(bytes.NewReader(df))
+	if err != nil {
+		return nil, fmt.Errorf("Dockerfile parse error %s: %w", strings.TrimPrefix(err.Error(), "dockerfile parse error "), errdefs.ErrInvalidArgument)
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return nil, fmt.Errorf("Dockerfile parse error %s: %w", parseErrorText(err), errdefs.ErrInvalidArgument)
+	}
+	if len(stages) == 0 {
+		return nil, fmt.Errorf("the Dockerfile (%s) cannot be empty: %w", name, errdefs.ErrInvalidArgument)
+	}
+	last := len(stages) - 1
+	if o.Target != "" {
+		last = -1
+		for i, s := range stages {
+			if strings.EqualFold(s.Name, o.Target) {
+				last = i
+			}
+		}
+		if last < 0 {
+			return nil, fmt.Errorf("failed to reach build target %s in Dockerfile: %w", o.Target, errdefs.ErrInvalidArgument)
+		}
+	}
+	need := neededStages(stages, last)
+	lex := shell.NewLex(res.EscapeToken)
+	// ARGs before the first FROM: defaults overridden by --build-arg
+	global := map[string]string{}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			if v, ok := o.BuildArgs[kv.Key]; ok && v != nil {
+				global[kv.Key] = *v
+			} else if kv.Value != nil {
+				v, _, err := lex.ProcessWord(*kv.Value, shell.EnvsFromSlice(envList(global)))
+				if err != nil {
+					return nil, err
+				}
+				global[kv.Key] = v
+			}
+		}
+	}
+	total := 0
+	for i := range stages {
+		if need[i] {
+			total += 1 + len(stages[i].Commands)
+		}
+	}
+	run := &run{b: b, ctx: ctx, o: o, out: out, dir: dir, lex: lex, global: global, total: total, done: map[string]*stage{}}
+	var final *stage
+	for i := 0; i <= last; i++ {
+		if !need[i] {
+			continue
+		}
+		st, err := run.stage(stages[i], i)
+		if err != nil {
+			return nil, err
+		}
+		run.done[strconv.Itoa(i)] = st
+		if stages[i].Name != "" {
+			run.done[strings.ToLower(stages[i].Name)] = st
+		}
+		final = st
+	}
+	if final.img == nil || len(o.Labels) > 0 {
+		// scratch without steps, or --label: one more (metadata) image
+		if final.cfg.Config.Labels == nil && len(o.Labels) > 0 {
+			final.cfg.Config.Labels = map[string]string{}
+		}
+		keys := make([]string, 0, len(o.Labels))
+		for k := range o.Labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			final.cfg.Config.Labels[k] = o.Labels[k]
+		}
+		if err := run.commit(final, "LABEL "+strings.Join(keys, " "), nil, true); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range o.Tags {
+		if err := b.images.Tag(final.img.ID.String(), t); err != nil {
+			return nil, err
+		}
+	}
+	return final.img, nil
+}
+
+// parseErrorText words instruction errors as Docker does: "on line N: …".
+func parseErrorText(err error) string {
+	msg := err.Error()
+	if loc, ok := findLocation(err); ok {
+		return fmt.Sprintf("on line %d: %s", loc, strings.TrimPrefix(msg, "dockerfile parse error on line "+strconv.Itoa(loc)+": "))
+	}
+	return msg
+}
+
+func findLocation(err error) (int, bool) {
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		return le.Locations[0][0].Start.Line, true
+	}
+	return 0, false
+}
+
+// neededStages marks the stages the target depends on (FROM <stage>,
+// COPY --from=<stage>); the others are skipped.
+func neededStages(stages []instructions.Stage, target int) map[int]bool {
+	byName := map[string]int{}
+	for i, s := range stages {
+		if s.Name != "" {
+			byName[strings.ToLower(s.Name)] = i
+		}
+	}
+	need := map[int]bool{}
+	var mark func(i int)
+	mark = func(i int) {
+		if need[i] {
+			return
+		}
+		need[i] = true
+		if j, ok := byName[strings.ToLower(stages[i].BaseName)]; ok && j < i {
+			mark(j)
+		}
+		for _, c := range stages[i].Commands {
+			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
+				if j, ok := byName[strings.ToLower(cp.From)]; ok {
+					mark(j)
+				} else if n, err := strconv.Atoi(cp.From); err == nil && n < i {
+					mark(n)
+				}
+			}
+		}
+	}
+	mark(target)
+	return need
+}
+
+func envList(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// containedPath joins name to root, refusing anything that leaves it.
+func containedPath(root, name string) (string, error) {
+	p := filepath.Join(root, filepath.Clean("/"+name))
+	rel, err := filepath.Rel(root, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("forbidden path outside the build context: %s: %w", name, errdefs.ErrInvalidArgument)
+	}
+	return p, nil
+}
+
+func shortID(d digest.Digest) string { return ids.Short(d.Encoded()) }

@@ -1,0 +1,635 @@
+package build
+
+import (
+	"archive/tar"
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/internal/securejoin"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/go-archive"
+	"github.com/moby/go-archive/compression"
+)
+
+func goarch() string { return runtime.GOARCH }
+
+func parseDockerfile(df string) ([]instructions.Stage, []instructions.ArgCommand, error) {
+	res, err := parser.Parse(strings.NewReader(df))
+	if err != nil {
+		return nil, nil, err
+	}
+	return instructions.Parse(res.AST, nil)
+}
+
+// extractContext unpacks the (possibly compressed) context tar into dir;
+// entries that would land outside dir are refused by go-archive.
+func extractContext(r io.Reader, dir string) error {
+	return archive.Untar(r, dir, &archive.TarOptions{NoLchown: true})
+}
+
+type copySpec struct {
+	sources  []string
+	contents []instructions.SourceContent
+	dest     string
+	from     string
+	chown    string
+	chmod    string
+	verb     string
+	add      bool
+}
+
+// entry is one file of a COPY, with its path in the layer.
+type entry struct {
+	src  string // host path ("" for generated content)
+	data []byte // generated content (heredoc, download)
+	name string // path in the image, without the leading /
+	fi   os.FileInfo
+}
+
+func (r *run) copyStep(st *stage, c copySpec) error {
+	srcRoot := r.dir
+	var release func()
+	if c.from != "" {
+		if prev, ok := r.done[strings.ToLower(c.from)]; ok {
+			root, rel, err := r.b.images.MountRootfs(prev.img)
+			if err != nil {
+				return err
+			}
+			srcRoot, release = root, rel
+		} else {
+			img, err := r.b.images.Resolve(c.from)
+			if err != nil {
+				return failf("%s failed: invalid from flag value %s: %v", c.verb, c.from, err)
+			}
+			root, rel, err := r.b.images.MountRootfs(img)
+			if err != nil {
+				return err
+			}
+			srcRoot, release = root, rel
+		}
+		defer release()
+	}
+	dest := c.dest
+	if !strings.HasPrefix(dest, "/") {
+		wd := st.cfg.Config.WorkingDir
+		if wd == "" {
+			wd = "/"
+		}
+		dest = joinPath(wd, dest)
+	}
+	// what the image already has decides "into the directory" and which parents to make
+	var destIsDir bool
+	var existing map[string]bool
+	uid, gid := 0, 0
+	err := r.withRootfs(st, func(root string) error {
+		if root == "" {
+			existing = map[string]bool{}
+			return nil
+		}
+		p, err := securejoin.Resolve(root, dest)
+		if err != nil {
+			return err
+		}
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			destIsDir = true
+		}
+		existing = existingParents(root, dest)
+		if c.chown != "" {
+			uid, gid, err = resolveChown(root, c.chown)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if c.chown != "" && st.img == nil {
+		if uid, gid, err = resolveChown("", c.chown); err != nil {
+			return err
+		}
+	}
+	var entries []entry
+	var kinds []string
+	nsrc := len(c.sources) + len(c.contents)
+	if strings.HasSuffix(c.dest, "/") || nsrc > 1 {
+		destIsDir = true
+	}
+	for _, hd := range c.contents {
+		name := hd.Path
+		target := dest
+		if destIsDir {
+			target = path.Join(dest, name)
+		}
+		entries = append(entries, entry{data: []byte(hd.Data), name: strings.TrimPrefix(path.Clean(target), "/"), fi: fakeInfo{name: name, size: int64(len(hd.Data)), mode: 0o644}})
+		kinds = append(kinds, "file")
+	}
+	for _, src := range c.sources {
+		if c.add && (strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")) {
+			e, err := download(src, dest, destIsDir)
+			if err != nil {
+				return failf("ADD failed: %v", err)
+			}
+			entries = append(entries, e)
+			kinds = append(kinds, "file")
+			continue
+		}
+		matches, err := matchSources(srcRoot, src, c.from != "")
+		if err != nil {
+			return err
+		}
+		if len(matches) == 0 {
+			if c.from != "" {
+				return failf("%s failed: stat %s: file does not exist", c.verb, src)
+			}
+			return failf("%s failed: file not found in build context or excluded by .dockerignore: stat %s: file does not exist", c.verb, src)
+		}
+		if len(matches) > 1 {
+			destIsDir = true
+		}
+		if nsrc > 1 && !strings.HasSuffix(c.dest, "/") && !destIsDir {
+			return failf("When using %s with more than one source file, the destination must be a directory and end with a /", c.verb)
+		}
+		for _, m := range matches {
+			fi, err := os.Stat(m)
+			if err != nil {
+				return failf("%s failed: %v", c.verb, err)
+			}
+			if fi.IsDir() {
+				kinds = append(kinds, "dir")
+				es, err := walk(m, strings.TrimPrefix(path.Clean(dest), "/"))
+				if err != nil {
+					return err
+				}
+				entries = append(entries, es...)
+				continue
+			}
+			kinds = append(kinds, "file")
+			if c.add && isArchive(m) {
+				es, err := tarEntries(m, strings.TrimPrefix(path.Clean(dest), "/"))
+				if err != nil {
+					return failf("ADD failed: %v", err)
+				}
+				entries = append(entries, es...)
+				continue
+			}
+			target := dest
+			if destIsDir || strings.HasSuffix(c.dest, "/") {
+				target = path.Join(dest, filepath.Base(m))
+			}
+			entries = append(entries, entry{src: m, name: strings.TrimPrefix(path.Clean(target), "/"), fi: fi})
+		}
+	}
+	var mode *int64
+	if c.chmod != "" {
+		v, err := strconv.ParseInt(c.chmod, 8, 32)
+		if err != nil || v < 0 || v > 0o7777 {
+			return failf("invalid chmod parameter: %s", c.chmod)
+		}
+		mode = &v
+	}
+	tmp, err := os.CreateTemp(r.b.tmp, "layer-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	if err := writeLayer(io.MultiWriter(tmp, h), entries, existing, dest, destIsDir, uid, gid, mode, r.o.Epoch); err != nil {
+		return err
+	}
+	kind := "multi"
+	if len(kinds) == 1 {
+		kind = kinds[0]
+	}
+	createdBy := nop(st, fmt.Sprintf("%s %s:%s in %s ", c.verb, kind, hex.EncodeToString(h.Sum(nil)), dest))
+	if c.from != "" {
+		createdBy = nop(st, fmt.Sprintf("%s --from=%s %s:%s in %s ", c.verb, c.from, kind, hex.EncodeToString(h.Sum(nil)), dest))
+	}
+	return r.commit(st, createdBy, func() (io.ReadCloser, error) { return os.Open(tmp.Name()) }, true)
+}
+
+// matchSources expands a source pattern inside root (the context, or a
+// stage's filesystem) without leaving it.
+func matchSources(root, pattern string, inImage bool) ([]string, error) {
+	clean := path.Clean("/" + pattern)
+	if inImage {
+		p, err := securejoin.Resolve(root, clean)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.ContainsAny(clean, "*?[") {
+			if _, err := os.Lstat(p); err != nil {
+				return nil, nil
+			}
+			return []string{p}, nil
+		}
+	}
+	p, err := containedPath(root, clean)
+	if err != nil {
+		return nil, failf("COPY failed: forbidden path outside the build context: %s", pattern)
+	}
+	if rel, _ := filepath.Rel(root, p); strings.HasPrefix(pattern, "..") || strings.HasPrefix(rel, "..") {
+		return nil, failf("COPY failed: forbidden path outside the build context: %s", pattern)
+	}
+	matches, err := filepath.Glob(p)
+	if err != nil {
+		return nil, failf("COPY failed: %v", err)
+	}
+	var out []string
+	for _, m := range matches {
+		// a symlink in the context that points outside it is refused, as Docker
+		if real, err := filepath.EvalSymlinks(m); err == nil {
+			if rel, err := filepath.Rel(root, real); err != nil || strings.HasPrefix(rel, "..") {
+				if !inImage {
+					return nil, failf("COPY failed: forbidden path outside the build context: %s (%s)", pattern, real)
+				}
+			}
+		}
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// walk lists a directory's contents (not the directory itself) under dest.
+func walk(dir, dest string) ([]entry, error) {
+	var out []entry
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == dir {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, entry{src: p, name: path.Join(dest, filepath.ToSlash(rel)), fi: fi})
+		return nil
+	})
+	return out, err
+}
+
+func isArchive(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	if compression.Detect(head[:n]) != compression.None {
+		return true
+	}
+	_, err = tar.NewReader(strings.NewReader(string(head[:n]))).Next()
+	return err == nil && n == 512
+}
+
+// tarEntries reads a local archive ADD extracts into dest.
+func tarEntries(p, dest string) ([]entry, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rd, err := compression.DecompressStream(bufio.NewReader(f))
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	tr := tar.NewReader(rd)
+	var out []entry
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := path.Clean("/" + h.Name)
+		if name == "/" {
+			continue
+		}
+		var data []byte
+		if h.Typeflag == tar.TypeReg {
+			if data, err = io.ReadAll(tr); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, entry{data: data, name: path.Join(dest, strings.TrimPrefix(name, "/")), fi: h.FileInfo()})
+	}
+}
+
+func download(src, dest string, destIsDir bool) (entry, error) {
+	c := &http.Client{Timeout: 5 * time.Minute}
+	resp, err := c.Get(src)
+	if err != nil {
+		return entry{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return entry{}, fmt.Errorf("GET %s: %s", src, resp.Status)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return entry{}, err
+	}
+	target := dest
+	if destIsDir {
+		u, _ := url.Parse(src)
+		target = path.Join(dest, path.Base(u.Path))
+	}
+	return entry{data: data, name: strings.TrimPrefix(path.Clean(target), "/"), fi: fakeInfo{name: path.Base(target), size: int64(len(data)), mode: 0o600}}, nil
+}
+
+// existingParents reports which ancestors of dest (and dest) exist in root.
+func existingParents(root, dest string) map[string]bool {
+	out := map[string]bool{}
+	p := ""
+	for _, part := range strings.Split(strings.Trim(path.Clean(dest), "/"), "/") {
+		if part == "" {
+			continue
+		}
+		p = path.Join(p, part)
+		if rp, err := securejoin.Resolve(root, "/"+p); err == nil {
+			if _, err := os.Stat(rp); err == nil {
+				out[p] = true
+			}
+		}
+	}
+	return out
+}
+
+// writeLayer writes entries as a tar in a fixed order with normalised
+// headers, creating dest's missing parent directories (root-owned 0755).
+func writeLayer(w io.Writer, entries []entry, existing map[string]bool, dest string, destIsDir bool, uid, gid int, mode *int64, epoch time.Time) error {
+	tw := tar.NewWriter(w)
+	written := map[string]bool{}
+	dirHeader := func(name string, m int64, u, g int) error {
+		if written[name] {
+			return nil
+		}
+		written[name] = true
+		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: m, Uid: u, Gid: g, ModTime: epoch, Format: tar.FormatPAX})
+	}
+	parents := func(name string) error {
+		dir := path.Dir(name)
+		if dir == "." || dir == "/" {
+			return nil
+		}
+		var chain []string
+		for d := dir; d != "." && d != "/" && d != ""; d = path.Dir(d) {
+			chain = append([]string{d}, chain...)
+		}
+		for _, d := range chain {
+			if !existing[d] {
+				if err := dirHeader(d, 0o755, 0, 0); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+	if destIsDir && !existing[strings.Trim(path.Clean(dest), "/")] && strings.Trim(path.Clean(dest), "/") != "" {
+		d := strings.Trim(path.Clean(dest), "/")
+		if err := parents(d + "/x"); err != nil {
+			return err
+		}
+		if err := dirHeader(d, 0o755, uid, gid); err != nil {
+			return err
+		}
+	}
+	for _, e := range entries {
+		if err := parents(e.name); err != nil {
+			return err
+		}
+		perm := int64(e.fi.Mode().Perm()) | int64(e.fi.Mode()&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky)>>9)
+		if mode != nil {
+			perm = *mode
+		}
+		h := &tar.Header{Name: e.name, Mode: perm, Uid: uid, Gid: gid, ModTime: epoch, Format: tar.FormatPAX}
+		switch m := e.fi.Mode(); {
+		case m.IsDir():
+			if err := dirHeader(e.name, perm, uid, gid); err != nil {
+				return err
+			}
+			continue
+		case m&os.ModeSymlink != 0:
+			target := e.fi.Name()
+			if e.src != "" {
+				t, err := os.Readlink(e.src)
+				if err != nil {
+					return err
+				}
+				target = t
+			} else if th, ok := e.fi.Sys().(*tar.Header); ok {
+				target = th.Linkname
+			}
+			h.Typeflag, h.Linkname = tar.TypeSymlink, target
+			if err := tw.WriteHeader(h); err != nil {
+				return err
+			}
+			continue
+		case !m.IsRegular():
+			continue // devices, sockets and fifos are not copied
+		}
+		h.Typeflag = tar.TypeReg
+		if e.src == "" {
+			h.Size = int64(len(e.data))
+			if err := tw.WriteHeader(h); err != nil {
+				return err
+			}
+			if _, err := tw.Write(e.data); err != nil {
+				return err
+			}
+			continue
+		}
+		f, err := os.Open(e.src)
+		if err != nil {
+			return err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		h.Size = st.Size()
+		if err := tw.WriteHeader(h); err != nil {
+			f.Close()
+			return err
+		}
+		_, err = io.Copy(tw, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+// resolveChown turns "user[:group]" into ids, names through the image's
+// /etc/passwd and /etc/group (root "" allows numeric ids only).
+func resolveChown(root, spec string) (int, int, error) {
+	user, group, hasGroup := strings.Cut(spec, ":")
+	lookup := func(file, name string) (int, int, bool) {
+		if root == "" {
+			return 0, 0, false
+		}
+		p, err := securejoin.Resolve(root, file)
+		if err != nil {
+			return 0, 0, false
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return 0, 0, false
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.Split(l, ":")
+			if len(f) >= 3 && f[0] == name {
+				id, _ := strconv.Atoi(f[2])
+				g := id
+				if len(f) >= 4 {
+					g, _ = strconv.Atoi(f[3])
+				}
+				return id, g, true
+			}
+		}
+		return 0, 0, false
+	}
+	uid, err := strconv.Atoi(user)
+	gid := uid
+	if err != nil {
+		var ok bool
+		if uid, gid, ok = lookup("/etc/passwd", user); !ok {
+			return 0, 0, failf("unable to convert uid/gid chown string to host mapping: can't find uid for user %s: no such user: %s", user, user)
+		}
+	}
+	if hasGroup {
+		g, err := strconv.Atoi(group)
+		if err != nil {
+			var ok bool
+			if g, _, ok = lookup("/etc/group", group); !ok {
+				return 0, 0, failf("unable to convert uid/gid chown string to host mapping: can't find gid for group %s: no such group: %s", group, group)
+			}
+		}
+		gid = g
+	}
+	return uid, gid, nil
+}
+
+// fakeInfo describes generated content.
+type fakeInfo struct {
+	name string
+	size int64
+	mode os.FileMode
+}
+
+func (f fakeInfo) Name() string       { return f.name }
+func (f fakeInfo) Size() int64        { return f.size }
+func (f fakeInfo) Mode() os.FileMode  { return f.mode }
+func (f fakeInfo) ModTime() time.Time { return time.Time{} }
+func (f fakeInfo) IsDir() bool        { return false }
+func (f fakeInfo) Sys() any           { return nil }
+
+// dirLayer is a layer holding dir and its parents (WORKDIR).
+func dirLayer(dir string, epoch time.Time) (io.ReadCloser, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		p := ""
+		var err error
+		for _, part := range strings.Split(strings.Trim(path.Clean(dir), "/"), "/") {
+			p = path.Join(p, part)
+			if err = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: p + "/", Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr, nil
+}
+
+// normalized rewrites a layer tar with fixed times and no user or group
+// names, so the same files give the same layer digest at any time.
+func normalized(r io.Reader, epoch time.Time) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		tr, tw := tar.NewReader(r), tar.NewWriter(pw)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				pw.CloseWithError(tw.Close())
+				return
+			}
+			if err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+			h.ModTime, h.AccessTime, h.ChangeTime = epoch, time.Time{}, time.Time{}
+			h.Uname, h.Gname = "", ""
+			for k := range h.PAXRecords {
+				if k == "atime" || k == "ctime" || k == "mtime" {
+					delete(h.PAXRecords, k)
+				}
+			}
+			h.Format = tar.FormatPAX
+			if err := tw.WriteHeader(h); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+			if _, err := io.Copy(tw, tr); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+	}()
+	return pr
+}
+
+// withRootfs runs fn with the current image's filesystem mounted
+// read-only-in-effect ("" for scratch).
+func (r *run) withRootfs(st *stage, fn func(root string) error) error {
+	if st.img == nil {
+		return fn("")
+	}
+	root, release, err := r.b.images.MountRootfs(st.img)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn(root)
+}
+
+// pathIsDir reports whether the image has a directory at p.
+func (r *run) pathIsDir(st *stage, p string) (bool, error) {
+	var isDir bool
+	err := r.withRootfs(st, func(root string) error {
+		if root == "" {
+			return nil
+		}
+		rp, err := securejoin.Resolve(root, p)
+		if err != nil {
+			return err
+		}
+		fi, err := os.Stat(rp)
+		isDir = err == nil && fi.IsDir()
+		return nil
+	})
+	return isDir, err
+}

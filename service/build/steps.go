@@ -1,0 +1,467 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/service/containers"
+	"github.com/berth-project/berth/service/images"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/moby/moby/api/types/container"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// run is one build in progress.
+type run struct {
+	b      *Builder
+	ctx    context.Context
+	o      Options
+	out    io.Writer
+	dir    string // the extracted context
+	lex    *shell.Lex
+	global map[string]string
+	total  int
+	step   int
+	done   map[string]*stage // finished stages by index and lower-case name
+	holdID bool              // commit leaves printing the ID to the caller
+}
+
+// predefined ARGs usable without declaring them.
+var predefinedArgs = map[string]bool{"HTTP_PROXY": true, "http_proxy": true, "HTTPS_PROXY": true, "https_proxy": true,
+	"FTP_PROXY": true, "ftp_proxy": true, "NO_PROXY": true, "no_proxy": true, "ALL_PROXY": true, "all_proxy": true}
+
+func (r *run) printf(format string, a ...any) { fmt.Fprintf(r.out, format, a...) }
+
+func (r *run) stepHeader(text string) {
+	r.step++
+	r.printf("Step %d/%d : %s\n", r.step, r.total, text)
+}
+
+// env is what ${VAR} sees in a stage: its ENV, then the ARGs in scope.
+func (r *run) env(st *stage) shell.EnvGetter {
+	env := append([]string(nil), st.cfg.Config.Env...)
+	for _, kv := range envList(st.args) {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := lookupEnv(env, k); !ok {
+			env = append(env, kv)
+		}
+	}
+	return shell.EnvsFromSlice(env)
+}
+
+func lookupEnv(env []string, key string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(env[i], "="); k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (r *run) expander(st *stage) instructions.SingleWordExpander {
+	return func(word string) (string, error) {
+		v, _, err := r.lex.ProcessWord(word, r.env(st))
+		return v, err
+	}
+}
+
+func (r *run) stage(s instructions.Stage, index int) (*stage, error) {
+	st := &stage{name: s.Name, args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
+	base, _, err := r.lex.ProcessWord(s.BaseName, shell.EnvsFromSlice(envList(r.global)))
+	if err != nil {
+		return nil, err
+	}
+	r.stepHeader(s.SourceCode)
+	if prev, ok := r.done[strings.ToLower(base)]; ok {
+		st.img, st.cfg, st.layers = prev.img, cloneConfig(prev.cfg), append([]ocispec.Descriptor(nil), prev.layers...)
+	} else if strings.EqualFold(base, "scratch") {
+		st.cfg = dockerspec.DockerOCIImage{Image: ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: goarch()}, RootFS: ocispec.RootFS{Type: "layers"}}}
+		r.printf(" ---> \n")
+	} else {
+		img, err := r.b.images.Resolve(base)
+		if err != nil {
+			return nil, failf("pull access denied for %s, repository does not exist or may require 'docker login': %v", base, err)
+		}
+		st.img, st.cfg, st.layers = img, cloneConfig(*img.Config), append([]ocispec.Descriptor(nil), img.Layers...)
+	}
+	if st.img != nil {
+		r.printf(" ---> %s\n", shortID(st.img.ID))
+	}
+	// ONBUILD triggers of the base run first (not for stages built here)
+	if _, local := r.done[strings.ToLower(base)]; !local && len(st.cfg.Config.OnBuild) > 0 {
+		for _, trig := range st.cfg.Config.OnBuild {
+			if err := r.onbuild(st, trig); err != nil {
+				return nil, err
+			}
+		}
+		st.cfg.Config.OnBuild = nil
+	}
+	for _, c := range s.Commands {
+		if err := r.command(st, c); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func (r *run) onbuild(st *stage, expr string) error {
+	df := "FROM scratch\n" + expr + "\n"
+	stages, _, err := parseDockerfile(df)
+	if err != nil || len(stages) != 1 || len(stages[0].Commands) != 1 {
+		return failf("failed to process ONBUILD trigger %q: %v", expr, err)
+	}
+	r.printf("# Executing 1 build trigger\n")
+	r.total++
+	return r.command(st, stages[0].Commands[0])
+}
+
+func cloneConfig(c dockerspec.DockerOCIImage) dockerspec.DockerOCIImage {
+	b, _ := json.Marshal(c)
+	var out dockerspec.DockerOCIImage
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// command runs one instruction.
+func (r *run) command(st *stage, c instructions.Command) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	type expandable interface {
+		Expand(instructions.SingleWordExpander) error
+	}
+	text := strings.TrimSpace(sourceText(c))
+	if e, ok := c.(expandable); ok {
+		if err := e.Expand(r.expander(st)); err != nil {
+			return failf("%s: %v", text, err)
+		}
+	}
+	r.stepHeader(text)
+	cfg := &st.cfg.Config
+	switch c := c.(type) {
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			cfg.Env = setEnv(cfg.Env, kv.Key, kv.Value)
+		}
+		return r.meta(st, "ENV "+kvString(c.Env))
+	case *instructions.LabelCommand:
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		for _, kv := range c.Labels {
+			cfg.Labels[kv.Key] = kv.Value
+		}
+		return r.meta(st, "LABEL "+kvString(c.Labels))
+	case *instructions.MaintainerCommand:
+		st.cfg.Author = c.Maintainer
+		return r.meta(st, "MAINTAINER "+c.Maintainer)
+	case *instructions.CmdCommand:
+		cfg.Cmd = r.cmdline(st, c.ShellDependantCmdLine)
+		return r.meta(st, "CMD "+jsonString(cfg.Cmd))
+	case *instructions.EntrypointCommand:
+		cfg.Entrypoint = r.cmdline(st, c.ShellDependantCmdLine)
+		cfg.Cmd = nil // an ENTRYPOINT resets the inherited CMD, as Docker
+		return r.meta(st, "ENTRYPOINT "+jsonString(cfg.Entrypoint))
+	case *instructions.ExposeCommand:
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts = map[string]struct{}{}
+		}
+		var ports []string
+		for _, p := range c.Ports {
+			v, _, err := r.lex.ProcessWord(p, r.env(st))
+			if err != nil {
+				return failf("%s: %v", text, err)
+			}
+			for _, w := range strings.Fields(v) {
+				if !strings.Contains(w, "/") {
+					w += "/tcp"
+				}
+				cfg.ExposedPorts[w] = struct{}{}
+				ports = append(ports, w)
+			}
+		}
+		return r.meta(st, "EXPOSE "+strings.Join(ports, " "))
+	case *instructions.UserCommand:
+		cfg.User = c.User
+		return r.meta(st, "USER "+c.User)
+	case *instructions.VolumeCommand:
+		if cfg.Volumes == nil {
+			cfg.Volumes = map[string]struct{}{}
+		}
+		for _, v := range c.Volumes {
+			cfg.Volumes[v] = struct{}{}
+		}
+		return r.meta(st, "VOLUME "+jsonString(c.Volumes))
+	case *instructions.StopSignalCommand:
+		cfg.StopSignal = c.Signal
+		return r.meta(st, "STOPSIGNAL "+c.Signal)
+	case *instructions.ShellCommand:
+		st.shell = append([]string(nil), c.Shell...)
+		cfg.Shell = st.shell
+		return r.meta(st, "SHELL "+jsonString(c.Shell))
+	case *instructions.HealthCheckCommand:
+		hc := c.Health
+		cfg.Healthcheck = &dockerspec.HealthcheckConfig{Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout,
+			StartPeriod: hc.StartPeriod, StartInterval: hc.StartInterval, Retries: hc.Retries}
+		return r.meta(st, "HEALTHCHECK "+jsonString(hc.Test))
+	case *instructions.OnbuildCommand:
+		cfg.OnBuild = append(cfg.OnBuild, c.Expression)
+		return r.meta(st, "ONBUILD "+c.Expression)
+	case *instructions.ArgCommand:
+		var parts []string
+		for _, kv := range c.Args {
+			v, given := r.o.BuildArgs[kv.Key]
+			switch {
+			case given && v != nil:
+				st.args[kv.Key] = *v
+			case kv.Value != nil:
+				st.args[kv.Key] = *kv.Value
+			default:
+				if g, ok := r.global[kv.Key]; ok {
+					st.args[kv.Key] = g
+				} else {
+					st.args[kv.Key] = ""
+				}
+			}
+			parts = append(parts, kv.String())
+		}
+		return r.meta(st, "ARG "+strings.Join(parts, " "))
+	case *instructions.WorkdirCommand:
+		dir := c.Path
+		if !strings.HasPrefix(dir, "/") {
+			base := cfg.WorkingDir
+			if base == "" {
+				base = "/"
+			}
+			dir = joinPath(base, dir)
+		}
+		cfg.WorkingDir = dir
+		return r.workdir(st, dir)
+	case *instructions.RunCommand:
+		return r.runStep(st, c)
+	case *instructions.CopyCommand:
+		return r.copyStep(st, copySpec{sources: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, from: c.From, chown: c.Chown, chmod: c.Chmod, verb: "COPY"})
+	case *instructions.AddCommand:
+		return r.copyStep(st, copySpec{sources: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, chown: c.Chown, chmod: c.Chmod, verb: "ADD", add: true})
+	}
+	return failf("%s: instruction not supported", text)
+}
+
+func kvString(kvs instructions.KeyValuePairs) string {
+	parts := make([]string, len(kvs))
+	for i, kv := range kvs {
+		parts[i] = kv.Key + "=" + kv.Value
+	}
+	return strings.Join(parts, " ")
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func setEnv(env []string, key, value string) []string {
+	for i, e := range env {
+		if k, _, _ := strings.Cut(e, "="); k == key {
+			env[i] = key + "=" + value
+			return env
+		}
+	}
+	return append(env, key+"="+value)
+}
+
+func joinPath(base, rel string) string {
+	if strings.HasSuffix(base, "/") {
+		return base + rel
+	}
+	return base + "/" + rel
+}
+
+// cmdline turns a shell- or exec-form command line into argv.
+func (r *run) cmdline(st *stage, c instructions.ShellDependantCmdLine) []string {
+	if c.PrependShell {
+		return append(append([]string(nil), st.shell...), strings.Join(c.CmdLine, " "))
+	}
+	return append([]string(nil), c.CmdLine...)
+}
+
+func sourceText(c instructions.Command) string {
+	if s, ok := c.(interface{ String() string }); ok {
+		return s.String()
+	}
+	return c.Name()
+}
+
+// createdBy is the history text Docker's classic builder writes:
+// "/bin/sh -c #(nop)  ENV a=b" for metadata steps.
+func nop(st *stage, text string) string {
+	return strings.Join(st.shell, " ") + " #(nop)  " + text
+}
+
+// meta records a metadata-only step (an empty layer).
+func (r *run) meta(st *stage, text string) error {
+	return r.commit(st, nop(st, text), nil, true)
+}
+
+// commit makes the step's image (reusing the cached one when allowed):
+// layer is the step's layer tar, nil for an empty layer.
+func (r *run) commit(st *stage, createdBy string, layer func() (io.ReadCloser, error), cacheable bool) error {
+	if cacheable && !r.o.NoCache {
+		if img := r.cached(st, createdBy); img != nil {
+			r.printf(" ---> Using cache\n ---> %s\n", shortID(img.ID))
+			st.img, st.cfg, st.layers = img, cloneConfig(*img.Config), append([]ocispec.Descriptor(nil), img.Layers...)
+			return nil
+		}
+	}
+	cfg := cloneConfig(st.cfg)
+	h := ocispec.History{Created: timePtr(r.o.Epoch), CreatedBy: createdBy, EmptyLayer: layer == nil}
+	layers := append([]ocispec.Descriptor(nil), st.layers...)
+	if layer != nil {
+		rc, err := layer()
+		if err != nil {
+			return err
+		}
+		desc, err := r.b.images.AddLayer(normalized(rc, r.o.Epoch), cfg.RootFS.DiffIDs)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, desc.Digest)
+		layers = append(layers, desc)
+	}
+	cfg.RootFS.Type = "layers"
+	cfg.History = append(cfg.History, h)
+	cfg.Created = timePtr(r.o.Epoch)
+	if cfg.OS == "" {
+		cfg.OS, cfg.Architecture = "linux", goarch()
+	}
+	img, err := r.b.images.Commit(&cfg, layers, st.id())
+	if err != nil {
+		return err
+	}
+	st.img, st.cfg, st.layers = img, cfg, layers
+	if !r.holdID {
+		r.printf(" ---> %s\n", shortID(img.ID))
+	}
+	return nil
+}
+
+// cached finds a child of the current image made by the same step: the
+// parent fixes the starting filesystem and config, and createdBy carries
+// the expanded instruction, the build args it uses and, for COPY/ADD, the
+// checksum of the sources (Docker's classic cache).
+func (r *run) cached(st *stage, createdBy string) *images.Image {
+	var best *images.Image
+	for _, img := range r.b.images.Children(st.id()) {
+		h := img.Config.History
+		if len(h) > 0 && h[len(h)-1].CreatedBy == createdBy && len(h) == len(st.cfg.History)+1 {
+			if best == nil || img.ID < best.ID { // deterministic if several
+				best = img
+			}
+		}
+	}
+	return best
+}
+
+func timePtr(t time.Time) *time.Time { return &t }
+
+// workdir creates the directory in a layer when the image lacks it.
+func (r *run) workdir(st *stage, dir string) error {
+	exists, err := r.pathIsDir(st, dir)
+	if err != nil {
+		return err
+	}
+	if exists {
+		return r.meta(st, "WORKDIR "+dir)
+	}
+	return r.commit(st, nop(st, "WORKDIR "+dir), func() (io.ReadCloser, error) { return dirLayer(dir, r.o.Epoch) }, true)
+}
+
+// runStep runs RUN in a container of the current image and commits its changes.
+func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
+	argv := r.cmdline(st, c.ShellDependantCmdLine)
+	// build args in use are part of the step (and its cache key)
+	var used []string
+	for _, kv := range envList(st.args) {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, set := lookupEnv(st.cfg.Config.Env, k); !set && (st.args[k] != "" || predefinedArgs[k]) {
+			used = append(used, kv)
+		}
+	}
+	createdBy := strings.Join(argv, " ")
+	if len(used) > 0 {
+		createdBy = "|" + strconv.Itoa(len(used)) + " " + strings.Join(used, " ") + " " + createdBy
+	}
+	if !r.o.NoCache {
+		if img := r.cached(st, createdBy); img != nil {
+			r.printf(" ---> Using cache\n ---> %s\n", shortID(img.ID))
+			st.img, st.cfg, st.layers = img, cloneConfig(*img.Config), append([]ocispec.Descriptor(nil), img.Layers...)
+			return nil
+		}
+	}
+	if st.img == nil {
+		return failf("The command '%s' cannot run: the stage has no filesystem (FROM scratch)", strings.Join(argv, " "))
+	}
+	cfg := st.cfg.Config
+	env := append(append([]string(nil), cfg.Env...), used...)
+	id, err := r.b.containers.Create(containers.CreateRequest{
+		Config: &container.Config{Image: st.img.ID.String(), Cmd: argv, Entrypoint: []string{}, Env: env,
+			WorkingDir: cfg.WorkingDir, User: cfg.User, Labels: map[string]string{}, AttachStdout: true, AttachStderr: true},
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(r.o.Network), ExtraHosts: r.o.ExtraHosts},
+	})
+	if err != nil {
+		return err
+	}
+	removeCtr := func() { _ = r.b.containers.Remove(id, containers.RemoveOptions{Force: true, RemoveVolumes: true}) }
+	r.printf(" ---> Running in %s\n", id[:12])
+	attached := make(chan struct{})
+	attachDone := make(chan error, 1)
+	go func() {
+		attachDone <- r.b.containers.Attach(r.ctx, id, containers.AttachOptions{Stdout: r.out, Stderr: r.out, Stream: true,
+			Ready: func() error { close(attached); return nil }})
+	}()
+	select {
+	case <-attached:
+	case err := <-attachDone:
+		removeCtr()
+		return err
+	}
+	if err := r.b.containers.Start(id); err != nil {
+		if r.o.ForceRm || r.o.Remove {
+			removeCtr()
+		}
+		return err
+	}
+	res, err := r.b.containers.Wait(r.ctx, id, container.WaitConditionNotRunning)
+	<-attachDone
+	if err != nil {
+		removeCtr()
+		return err
+	}
+	if res.StatusCode != 0 {
+		if r.o.ForceRm || r.o.Remove {
+			removeCtr()
+		}
+		return failf("The command '%s' returned a non-zero code: %d", strings.Join(argv, " "), res.StatusCode)
+	}
+	r.holdID = true // Docker prints the removal before the new image's ID
+	err = r.commit(st, createdBy, func() (io.ReadCloser, error) { return r.b.containers.Diff(id) }, false)
+	r.holdID = false
+	if r.o.Remove {
+		r.printf("Removing intermediate container %s\n", id[:12])
+		removeCtr()
+	}
+	if err != nil {
+		return err
+	}
+	r.printf(" ---> %s\n", shortID(st.img.ID))
+	return nil
+}
+
