@@ -13,8 +13,8 @@ import (
 	"github.com/berth-project/berth/service/images"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
-	"github.com/moby/moby/api/types/container"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/container"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -464,4 +464,3 @@ func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
 	r.printf(" ---> %s\n", shortID(st.img.ID))
 	return nil
 }
-

@@ -33,13 +33,13 @@ type Config struct {
 
 // Service owns all containers.
 type Service struct {
-	cfg     Config
-	db      *metadata.DB
-	images  *images.Service
-	volumes *volumes.Service
+	cfg      Config
+	db       *metadata.DB
+	images   *images.Service
+	volumes  *volumes.Service
 	networks *networks.Service
-	snaps   *overlay.Snapshotter
-	events  *events.Bus
+	snaps    *overlay.Snapshotter
+	events   *events.Bus
 
 	mu     sync.RWMutex
 	byID   map[string]*Container

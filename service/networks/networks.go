@@ -46,7 +46,9 @@ type Network struct {
 }
 
 // Predefined reports whether the network is one of bridge, host and none.
-func (n *Network) Predefined() bool { return n.Name == "bridge" || n.Name == "host" || n.Name == "none" }
+func (n *Network) Predefined() bool {
+	return n.Name == "bridge" || n.Name == "host" || n.Name == "none"
+}
 
 // Default reports whether this is the default bridge (no name resolution, --link).
 func (n *Network) Default() bool { return n.Name == "bridge" }
