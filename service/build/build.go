@@ -149,13 +149,16 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 			}
 		}
 	}
-	total := 0
+	total := len(metaArgs) // the classic builder counts ARGs before FROM as steps
 	for i := range stages {
 		if need[i] {
 			total += 1 + len(stages[i].Commands)
 		}
 	}
 	run := &run{b: b, ctx: ctx, o: o, out: out, dir: dir, lex: lex, global: global, total: total, done: map[string]*stage{}}
+	for _, a := range metaArgs {
+		run.stepHeader(strings.TrimSpace(a.String()))
+	}
 	var final *stage
 	for i := 0; i <= last; i++ {
 		if !need[i] {

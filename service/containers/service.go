@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -130,6 +131,13 @@ func (s *Service) all() []*Container {
 	for _, c := range s.byID {
 		out = append(out, c)
 	}
+	// creation order: restores (and their firewall rules) come back the same way
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out
 }
 

@@ -134,7 +134,18 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 		}
 		def.Subnet, def.Gateway = sub, sub.Addr().Next()
 	}
+	// in creation order, so the rules come back in the same order after a restart
+	ordered := make([]*Network, 0, len(s.nets))
 	for _, n := range s.nets {
+		ordered = append(ordered, n)
+	}
+	sort.Slice(ordered, func(i, j int) bool {
+		if !ordered[i].Created.Equal(ordered[j].Created) {
+			return ordered[i].Created.Before(ordered[j].Created)
+		}
+		return ordered[i].Name < ordered[j].Name
+	})
+	for _, n := range ordered {
 		if err := s.db.Put(metadata.Networks, n.ID, n); err != nil {
 			return nil, err
 		}

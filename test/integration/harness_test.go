@@ -133,10 +133,23 @@ func (r result) String() string {
 }
 
 func (d *daemon) cli(bin string, stdin string, args ...string) result {
+	return d.run(bin, stdin, nil, args...)
+}
+
+// cliEnv runs a CLI with extra environment variables.
+func (d *daemon) cliEnv(bin string, env []string, args ...string) result {
+	d.t.Helper()
+	if _, err := exec.LookPath(bin); err != nil && !strings.Contains(bin, "/") {
+		d.t.Skipf("%s not installed", bin)
+	}
+	return d.run(bin, "", env, args...)
+}
+
+func (d *daemon) run(bin string, stdin string, env []string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+d.sock, "DOCKER_CLI_HINTS=false")
+	cmd.Env = append(append(os.Environ(), "DOCKER_HOST=unix://"+d.sock, "DOCKER_CLI_HINTS=false"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdin != "" {
