@@ -200,25 +200,28 @@ func (r *run) copyStep(st *stage, c copySpec) error {
 		}
 		mode = &v
 	}
-	tmp, err := os.CreateTemp(r.b.tmp, "layer-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	// The layer's checksum is the cache key: hash it first without
+	// keeping it, and write it only when the cache misses.
 	h := sha256.New()
-	if err := writeLayer(io.MultiWriter(tmp, h), entries, existing, dest, destIsDir, uid, gid, mode, r.o.Epoch); err != nil {
+	if err := writeLayer(h, entries, existing, dest, destIsDir, uid, gid, mode, r.o.Epoch); err != nil {
 		return err
 	}
 	kind := "multi"
 	if len(kinds) == 1 {
 		kind = kinds[0]
 	}
-	createdBy := nop(st, fmt.Sprintf("%s %s:%s in %s ", c.verb, kind, hex.EncodeToString(h.Sum(nil)), dest))
+	from := ""
 	if c.from != "" {
-		createdBy = nop(st, fmt.Sprintf("%s --from=%s %s:%s in %s ", c.verb, c.from, kind, hex.EncodeToString(h.Sum(nil)), dest))
+		from = "--from=" + c.from + " "
 	}
-	return r.commit(st, createdBy, func() (io.ReadCloser, error) { return os.Open(tmp.Name()) }, true)
+	createdBy := nop(st, fmt.Sprintf("%s %s%s:%s in %s ", c.verb, from, kind, hex.EncodeToString(h.Sum(nil)), dest))
+	return r.commit(st, createdBy, func() (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.CloseWithError(writeLayer(pw, entries, existing, dest, destIsDir, uid, gid, mode, r.o.Epoch))
+		}()
+		return pr, nil
+	}, true)
 }
 
 // matchSources expands a source pattern inside root (the context, or a

@@ -2,7 +2,6 @@ package image
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -58,6 +57,7 @@ func newBuildCommand(c *cli.Cli) *cobra.Command {
 
 func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error {
 	var body io.Reader
+	var sent *counter // the context as it streams, for the "Sending" line
 	dockerfile := o.file
 	switch {
 	case src == "-":
@@ -74,16 +74,13 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
 		return fmt.Errorf("remote build contexts are not supported yet: %s", src)
 	default:
-		tarball, name, size, err := contextTar(src, o.file)
+		rc, name, err := contextTar(src, o.file)
 		if err != nil {
 			return err
 		}
-		defer os.Remove(tarball.Name())
-		defer tarball.Close()
-		body, dockerfile = tarball, name
-		if !o.quiet {
-			fmt.Fprintf(c.Out(), "Sending build context to Docker daemon  %s\n", format.HumanSize(size))
-		}
+		defer rc.Close()
+		sent = &counter{r: rc}
+		body, dockerfile = sent, name
 	}
 	args := map[string]*string{}
 	for _, a := range o.buildArgs.Values {
@@ -121,6 +118,10 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 	defer res.Body.Close()
 	var id string
 	dec := json.NewDecoder(res.Body)
+	// the daemon reads the whole context before it answers
+	if sent != nil && !o.quiet {
+		fmt.Fprintf(c.Out(), "Sending build context to Docker daemon  %s\n", format.HumanSize(sent.n))
+	}
 	for {
 		var m struct {
 			Stream      string `json:"stream"`
@@ -176,38 +177,38 @@ func singleFileTar(name string, data []byte) io.Reader {
 	return &buf
 }
 
-// contextTar tars the context directory into a temporary file, leaving out
+// contextTar streams the context directory as a tar, leaving out
 // what .dockerignore (or <Dockerfile>.dockerignore) excludes but always
 // keeping the Dockerfile and .dockerignore; a Dockerfile outside the
 // context is added under a private name. It returns the Dockerfile's name
-// in the context and the tar's size.
-func contextTar(dir, dockerfile string) (*os.File, string, int64, error) {
+// in the context.
+func contextTar(dir, dockerfile string) (io.ReadCloser, string, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("unable to prepare context: path %q not found", dir)
+		return nil, "", fmt.Errorf("unable to prepare context: path %q not found", dir)
 	}
 	if !st.IsDir() {
-		return nil, "", 0, fmt.Errorf("unable to prepare context: context must be a directory: %s", dir)
+		return nil, "", fmt.Errorf("unable to prepare context: context must be a directory: %s", dir)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", err
 	}
 	// -f is relative to the current directory, not the context (docker's rule)
 	if dockerfile == "" {
 		dockerfile = filepath.Join(abs, "Dockerfile")
 	} else if dockerfile, err = filepath.Abs(dockerfile); err != nil {
-		return nil, "", 0, err
+		return nil, "", err
 	}
 	df, err := os.ReadFile(dockerfile)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: %w", err)
+		return nil, "", fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: %w", err)
 	}
 	rel, err := filepath.Rel(abs, dockerfile)
 	inside := err == nil && !strings.HasPrefix(rel, "..")
 	excludes, err := readIgnore(abs, dockerfile)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", err
 	}
 	name := filepath.ToSlash(rel)
 	if inside {
@@ -217,59 +218,54 @@ func contextTar(dir, dockerfile string) (*os.File, string, int64, error) {
 	}
 	rc, err := archive.TarWithOptions(abs, &archive.TarOptions{ExcludePatterns: excludes, ChownOpts: &archive.ChownOpts{UID: 0, GID: 0}})
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", err
 	}
-	defer rc.Close()
-	f, err := os.CreateTemp("", "berth-build-context-")
-	if err != nil {
-		return nil, "", 0, err
-	}
-	fail := func(err error) (*os.File, string, int64, error) {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, "", 0, err
-	}
-	w := bufio.NewWriter(f)
 	if inside {
-		if _, err := io.Copy(w, rc); err != nil {
-			return fail(err)
-		}
-	} else {
-		// copy the entries, then add the Dockerfile under its private name
-		tr, tw := tar.NewReader(rc), tar.NewWriter(w)
+		return rc, name, nil
+	}
+	// copy the entries, then add the Dockerfile under its private name
+	pr, pw := io.Pipe()
+	go func() {
+		defer rc.Close()
+		tr, tw := tar.NewReader(rc), tar.NewWriter(pw)
 		for {
 			h, err := tr.Next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
+			if err == nil {
+				err = tw.WriteHeader(h)
+			}
+			if err == nil {
+				_, err = io.Copy(tw, tr)
+			}
 			if err != nil {
-				return fail(err)
-			}
-			if err := tw.WriteHeader(h); err != nil {
-				return fail(err)
-			}
-			if _, err := io.Copy(tw, tr); err != nil {
-				return fail(err)
+				pw.CloseWithError(err)
+				return
 			}
 		}
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(df)), Typeflag: tar.TypeReg}); err != nil {
-			return fail(err)
+		err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(df)), Typeflag: tar.TypeReg})
+		if err == nil {
+			_, err = tw.Write(df)
 		}
-		if _, err := tw.Write(df); err != nil {
-			return fail(err)
+		if err == nil {
+			err = tw.Close()
 		}
-		if err := tw.Close(); err != nil {
-			return fail(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	size, _ := f.Seek(0, io.SeekCurrent)
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fail(err)
-	}
-	return f, name, size, nil
+		pw.CloseWithError(err)
+	}()
+	return pr, name, nil
+}
+
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // readIgnore reads <Dockerfile>.dockerignore next to the Dockerfile, else

@@ -1,0 +1,147 @@
+package build
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNeededStages(t *testing.T) {
+	stages, _, err := parseDockerfile(`FROM busybox AS a
+FROM busybox AS b
+COPY --from=a /x /x
+FROM busybox AS unused
+FROM b AS final
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := neededStages(stages, 3)
+	if !reflect.DeepEqual(got, map[int]bool{0: true, 1: true, 3: true}) {
+		t.Fatalf("needed for final: %v", got)
+	}
+	if got := neededStages(stages, 0); !reflect.DeepEqual(got, map[int]bool{0: true}) {
+		t.Fatalf("needed for a: %v", got)
+	}
+}
+
+func TestParseErrorNamesTheLine(t *testing.T) {
+	_, _, err := parseDockerfile("FROM busybox\nRUN true\nRUNN x\n")
+	if err == nil || !strings.HasPrefix(parseErrorText(err), "on line 3: unknown instruction: RUNN") {
+		t.Fatalf("got %v / %q", err, parseErrorText(err))
+	}
+}
+
+func TestContainedPath(t *testing.T) {
+	root := "/ctx"
+	for name, want := range map[string]string{"Dockerfile": "/ctx/Dockerfile", "a/../b": "/ctx/b", "../../etc/passwd": "/ctx/etc/passwd", "/abs": "/ctx/abs"} {
+		if got, err := containedPath(root, name); err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q", name, got, err, want)
+		}
+	}
+}
+
+func TestMatchSourcesStaysInContext(t *testing.T) {
+	ctx := t.TempDir()
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ctx, "a.txt"), []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(ctx, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := matchSources(ctx, "*.txt", false); err != nil || len(m) != 1 {
+		t.Fatalf("glob: %v %v", m, err)
+	}
+	if _, err := matchSources(ctx, "link", false); err == nil {
+		t.Fatal("a symlink out of the context was followed")
+	}
+	if _, err := matchSources(ctx, "../"+filepath.Base(outside)+"/secret", false); err == nil {
+		t.Fatal("../ left the context")
+	}
+}
+
+// TestWriteLayerIsReproducible: the same files give the same bytes
+// whatever their times and owners on disk.
+func TestWriteLayerIsReproducible(t *testing.T) {
+	layer := func(mtime time.Time) []byte {
+		dir := t.TempDir()
+		for _, f := range []string{"b.txt", "a.txt", "sub/c.txt"} {
+			p := filepath.Join(dir, f)
+			_ = os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_ = os.Chtimes(p, mtime, mtime)
+		}
+		es, err := walk(dir, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := writeLayer(&buf, es, map[string]bool{}, "/app", true, 0, 0, nil, time.Unix(0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	a, b := layer(time.Unix(1e9, 0)), layer(time.Unix(2e9, 0))
+	if !bytes.Equal(a, b) {
+		t.Fatal("layers differ with file times")
+	}
+	var names []string
+	tr := tar.NewReader(bytes.NewReader(a))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if !h.ModTime.Equal(time.Unix(0, 0)) || h.Uid != 0 {
+			t.Errorf("%s: mtime %v uid %d", h.Name, h.ModTime, h.Uid)
+		}
+	}
+	want := []string{"app/", "app/a.txt", "app/b.txt", "app/sub/", "app/sub/c.txt"}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("entries %v, want %v", names, want)
+	}
+}
+
+func TestResolveChown(t *testing.T) {
+	root := t.TempDir()
+	_ = os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	_ = os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/app:/bin/sh\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(root, "etc/group"), []byte("root:x:0:\nstaff:x:50:\n"), 0o644)
+	for spec, want := range map[string][2]int{"app": {1000, 1001}, "app:staff": {1000, 50}, "12:34": {12, 34}, "7": {7, 7}} {
+		u, g, err := resolveChown(root, spec)
+		if err != nil || [2]int{u, g} != want {
+			t.Errorf("%s: %d:%d %v, want %v", spec, u, g, err, want)
+		}
+	}
+	if _, _, err := resolveChown(root, "nobody"); err == nil {
+		t.Error("unknown user accepted")
+	}
+	var be *Error
+	if _, _, err := resolveChown(root, "app:nogroup"); err == nil || !errorsAs(err, &be) {
+		t.Errorf("unknown group: %v", err)
+	}
+}
+
+func errorsAs(err error, target **Error) bool {
+	e, ok := err.(*Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
