@@ -159,7 +159,7 @@ func (d *Daemon) Handler() http.Handler {
 	images.Register(rt, d.images)
 	volumes.Register(rt, d.volumes)
 	networks.Register(rt, d.networks, d.containers)
-	build.Register(rt, buildBackend{d.builder})
+	build.Register(rt, buildBackend{d.builder, d.images})
 	return rt
 }
 
@@ -232,7 +232,12 @@ func (s systemBackend) Subscribe(since time.Time) ([]eventtypes.Message, <-chan 
 	return s.d.events.Subscribe(since)
 }
 
-type buildBackend struct{ b *buildsvc.Builder }
+type buildBackend struct {
+	b      *buildsvc.Builder
+	images *imagesvc.Service
+}
+
+func (b buildBackend) PruneCache(all bool) ([]string, uint64, error) { return b.images.PruneBuildCache(all) }
 
 func (b buildBackend) Build(ctx context.Context, r io.Reader, o buildsvc.Options, out io.Writer) (digest.Digest, error) {
 	img, err := b.b.Build(ctx, r, o, out)

@@ -117,6 +117,9 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 	if err != nil {
 		return nil, fmt.Errorf("Dockerfile parse error %s: %w", parseErrorText(err), errdefs.ErrInvalidArgument)
 	}
+	if syntax, _, _, ok := parser.DetectSyntax(df); ok {
+		fmt.Fprintf(out, "# syntax=%s is ignored: berth's builder parses the Dockerfile itself\n", syntax)
+	}
 	if len(stages) == 0 {
 		return nil, fmt.Errorf("the Dockerfile (%s) cannot be empty: %w", name, errdefs.ErrInvalidArgument)
 	}

@@ -177,36 +177,104 @@ func layerDigests(img *Image) []digest.Digest {
 }
 
 // Prune deletes dangling images (all unused ones with all=true) that no
-// container uses.
+// container uses. Only images without children are candidates, as in
+// Docker: a build's intermediate images stay while the image built on
+// them does, and go with it (the loop takes each freed parent in turn).
 func (s *Service) Prune(all bool, want map[string]string) (image.PruneReport, error) {
 	report := image.PruneReport{ImagesDeleted: []image.DeleteResponse{}}
-	s.mu.RLock()
-	var victims []*Image
-	for id, img := range s.images {
-		if len(s.refsOf(id)) > 0 && !all {
-			continue
-		}
-		if !labels.Match(img.Config.Config.Labels, want) {
-			continue
-		}
-		victims = append(victims, img)
-	}
-	s.mu.RUnlock()
-	for _, img := range victims {
-		if s.users != nil {
-			if r, st := s.users(img.ID); len(r)+len(st) > 0 {
-				continue
-			}
-		}
-		for _, t := range s.Tags(img.ID) {
-			report.ImagesDeleted = append(report.ImagesDeleted, image.DeleteResponse{Untagged: t})
-		}
-		del, err := s.deleteImage(img.ID)
-		if err != nil {
-			return report, err
-		}
+	err := s.pruneLeaves(func(img *Image, tagged bool) bool {
+		return (all || !tagged) && labels.Match(img.Config.Config.Labels, want)
+	}, func(img *Image, del []image.DeleteResponse) {
 		report.ImagesDeleted = append(report.ImagesDeleted, del...)
 		report.SpaceReclaimed += uint64(img.Size)
+	})
+	return report, err
+}
+
+// PruneBuildCache deletes the images builds left that nothing needs:
+// untagged step images without children (chains of failed or superseded
+// builds). With all, the intermediate images of tagged images go too,
+// which empties the build cache.
+func (s *Service) PruneBuildCache(all bool) (deleted []string, reclaimed uint64, err error) {
+	if all {
+		s.mu.RLock()
+		var victims []*Image
+		for id, img := range s.images {
+			if img.Parent != "" && len(s.refsOf(id)) == 0 && s.hasChild(id) {
+				victims = append(victims, img)
+			}
+		}
+		s.mu.RUnlock()
+		for _, img := range victims {
+			if s.inUse(img.ID) {
+				continue
+			}
+			if _, err := s.deleteImage(img.ID); err != nil {
+				return deleted, reclaimed, err
+			}
+			deleted = append(deleted, img.ID.String())
+			reclaimed += s.ownSize(img)
+		}
 	}
-	return report, nil
+	err = s.pruneLeaves(func(img *Image, tagged bool) bool { return !tagged && img.Parent != "" },
+		func(img *Image, _ []image.DeleteResponse) {
+			deleted = append(deleted, img.ID.String())
+			reclaimed += s.ownSize(img)
+		})
+	return deleted, reclaimed, err
+}
+
+// ownSize is what a build step image adds to its parent: its last layer,
+// if it made one (the whole image when the parent is unknown).
+func (s *Service) ownSize(img *Image) uint64 {
+	parent, ok := s.Get(img.Parent)
+	switch {
+	case !ok:
+		return uint64(img.Size)
+	case len(img.Layers) > len(parent.Layers):
+		return uint64(img.Layers[len(img.Layers)-1].Size)
+	}
+	return 0
+}
+
+func (s *Service) inUse(id digest.Digest) bool {
+	if s.users == nil {
+		return false
+	}
+	r, st := s.users(id)
+	return len(r)+len(st) > 0
+}
+
+// pruneLeaves deletes images without children that pick selects and no
+// container uses, until there are none left.
+func (s *Service) pruneLeaves(pick func(img *Image, tagged bool) bool, done func(*Image, []image.DeleteResponse)) error {
+	skip := map[digest.Digest]bool{}
+	for {
+		s.mu.RLock()
+		var victims []*Image
+		for id, img := range s.images {
+			if !skip[id] && !s.hasChild(id) && pick(img, len(s.refsOf(id)) > 0) {
+				victims = append(victims, img)
+			}
+		}
+		s.mu.RUnlock()
+		if len(victims) == 0 {
+			return nil
+		}
+		for _, img := range victims {
+			if s.inUse(img.ID) {
+				skip[img.ID] = true
+				continue
+			}
+			var del []image.DeleteResponse
+			for _, t := range s.Tags(img.ID) {
+				del = append(del, image.DeleteResponse{Untagged: t})
+			}
+			d, err := s.deleteImage(img.ID)
+			if err != nil {
+				return err
+			}
+			done(img, append(del, d...))
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
 	svc "github.com/berth-project/berth/service/build"
+	"github.com/moby/moby/api/types/build"
 	"github.com/containerd/errdefs"
 )
 
@@ -26,6 +28,18 @@ type handlers struct{ b Backend }
 // Register adds the build route.
 func Register(rt *server.Router, b Backend) {
 	rt.Handle("POST /build", handlers{b}.build)
+	rt.Handle("POST /build/prune", handlers{b}.prune)
+}
+
+func (h handlers) prune(w http.ResponseWriter, r *http.Request) error {
+	deleted, space, err := h.b.PruneCache(httputil.Bool(r, "all"))
+	if err != nil {
+		return err
+	}
+	if deleted == nil {
+		deleted = []string{}
+	}
+	return httputil.WriteJSON(w, http.StatusOK, build.CachePruneReport{CachesDeleted: deleted, SpaceReclaimed: space})
 }
 
 // streamWriter turns writes into {"stream": …} messages; until the first
@@ -92,8 +106,18 @@ func (h handlers) build(w http.ResponseWriter, r *http.Request) error {
 		}
 		o.Epoch = time.Unix(n, 0).UTC()
 	}
+	body := io.Reader(r.Body)
+	if remote := q.Get("remote"); remote != "" {
+		// a context tar (possibly compressed) at a URL
+		resp, err := fetch(r, remote)
+		if err != nil {
+			return err
+		}
+		defer resp.Close()
+		body = resp
+	}
 	sw := &streamWriter{w: w, quiet: httputil.Bool(r, "q")}
-	id, err := h.b.Build(r.Context(), r.Body, o, sw)
+	id, err := h.b.Build(r.Context(), body, o, sw)
 	if err != nil {
 		var be *svc.Error
 		if !sw.started && !errors.As(err, &be) {
@@ -114,3 +138,22 @@ func (h handlers) build(w http.ResponseWriter, r *http.Request) error {
 }
 
 var _ io.Writer = (*streamWriter)(nil)
+
+func fetch(r *http.Request, url string) (io.ReadCloser, error) {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return nil, fmt.Errorf("remote contexts other than http(s) tar URLs are not supported: %s: %w", url, errdefs.ErrNotImplemented)
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("unable to download remote context %s: %v: %w", url, err, errdefs.ErrInvalidArgument)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("unable to download remote context %s: %s: %w", url, resp.Status, errdefs.ErrInvalidArgument)
+	}
+	return resp.Body, nil
+}

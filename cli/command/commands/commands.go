@@ -12,7 +12,7 @@ import (
 
 // Add registers the management groups and docker's top-level shortcuts.
 func Add(root *cobra.Command, c *cli.Cli) {
-	root.AddCommand(container.NewContainerCommand(c), image.NewImageCommand(c), system.NewSystemCommand(c), volume.NewVolumeCommand(c), network.NewNetworkCommand(c))
+	root.AddCommand(container.NewContainerCommand(c), image.NewImageCommand(c), system.NewSystemCommand(c), volume.NewVolumeCommand(c), network.NewNetworkCommand(c), image.NewBuilderCommand(c))
 	root.AddCommand(container.TopLevelCommands(c)...)
 	root.AddCommand(image.TopLevelCommands(c)...)
 	root.AddCommand(system.TopLevelCommands(c)...)

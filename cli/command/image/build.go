@@ -58,6 +58,7 @@ func newBuildCommand(c *cli.Cli) *cobra.Command {
 func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error {
 	var body io.Reader
 	var sent *counter // the context as it streams, for the "Sending" line
+	var remote string
 	dockerfile := o.file
 	switch {
 	case src == "-":
@@ -72,7 +73,7 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 			body, dockerfile = singleFileTar("Dockerfile", data), "Dockerfile"
 		}
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
-		return fmt.Errorf("remote build contexts are not supported yet: %s", src)
+		remote = src // the daemon fetches the context tar
 	default:
 		rc, name, err := contextTar(src, o.file)
 		if err != nil {
@@ -110,7 +111,7 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 	res, err := api.ImageBuild(cmd.Context(), body, client.ImageBuildOptions{
 		Tags: o.tags.Values, Dockerfile: dockerfile, BuildArgs: args, Target: o.target, NoCache: o.noCache, PullParent: o.pull,
 		SuppressOutput: o.quiet, Labels: labels, Remove: o.rm, ForceRemove: o.forceRm, NetworkMode: o.network,
-		ExtraHosts: o.addHosts.Values, CacheFrom: o.cacheFrom.Values,
+		ExtraHosts: o.addHosts.Values, CacheFrom: o.cacheFrom.Values, RemoteContext: remote,
 	})
 	if err != nil {
 		return err
