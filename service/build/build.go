@@ -77,6 +77,7 @@ type stage struct {
 	layers []ocispec.Descriptor
 	args   map[string]string // ARGs in scope with their values
 	shell  []string
+	cmdSet bool // a CMD was given in this stage (ENTRYPOINT then keeps it)
 }
 
 func (s *stage) id() digest.Digest {

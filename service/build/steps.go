@@ -164,10 +164,13 @@ func (r *run) command(st *stage, c instructions.Command) error {
 		return r.meta(st, "MAINTAINER "+c.Maintainer)
 	case *instructions.CmdCommand:
 		cfg.Cmd = r.cmdline(st, c.ShellDependantCmdLine)
+		st.cmdSet = true
 		return r.meta(st, "CMD "+jsonString(cfg.Cmd))
 	case *instructions.EntrypointCommand:
 		cfg.Entrypoint = r.cmdline(st, c.ShellDependantCmdLine)
-		cfg.Cmd = nil // an ENTRYPOINT resets the inherited CMD, as Docker
+		if !st.cmdSet {
+			cfg.Cmd = nil // an ENTRYPOINT resets the CMD inherited from the base, as Docker
+		}
 		return r.meta(st, "ENTRYPOINT "+jsonString(cfg.Entrypoint))
 	case *instructions.ExposeCommand:
 		if cfg.ExposedPorts == nil {
@@ -386,6 +389,9 @@ func (r *run) workdir(st *stage, dir string) error {
 
 // runStep runs RUN in a container of the current image and commits its changes.
 func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
+	if len(c.Files) > 0 {
+		return failf("RUN with a heredoc is a BuildKit feature the classic builder does not have")
+	}
 	argv := r.cmdline(st, c.ShellDependantCmdLine)
 	// build args in use are part of the step (and its cache key)
 	var used []string

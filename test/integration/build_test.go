@@ -346,3 +346,26 @@ func TestBuildAptThroughNAT(t *testing.T) {
 		t.Fatalf("hello: %q", got)
 	}
 }
+
+// TestBuildEntrypointCmdAndCopyFlags: ENTRYPOINT resets an inherited CMD
+// but keeps one set in the same stage; COPY --chown/--chmod.
+func TestBuildEntrypointCmdAndCopyFlags(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	ctx := t.TempDir()
+	writeFiles(t, ctx, map[string]string{
+		"f.txt":      "content\n",
+		"Dockerfile": "FROM busybox AS base\nCMD [\"inherited\"]\nFROM base AS reset\nENTRYPOINT [\"echo\"]\nFROM busybox AS kept\nCMD [\"kept\"]\nENTRYPOINT [\"echo\"]\nCOPY --chown=nobody:nogroup --chmod=600 f.txt /f.txt\n",
+	})
+	must(t, d.berth("build", "--target", "reset", "-t", "reset", ctx))
+	if got := must(t, d.berth("run", "--rm", "reset")); got != "" {
+		t.Errorf("inherited CMD not reset by ENTRYPOINT: %q", got)
+	}
+	must(t, d.berth("build", "-t", "kept", ctx))
+	if got := must(t, d.berth("run", "--rm", "kept")); got != "kept" {
+		t.Errorf("CMD of the same stage dropped: %q", got)
+	}
+	if got := must(t, d.berth("run", "--rm", "--entrypoint", "stat", "kept", "-c", "%U:%G %a", "/f.txt")); got != "nobody:nogroup 600" {
+		t.Errorf("--chown/--chmod: %q", got)
+	}
+}
