@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-project/berth/internal/ids"
@@ -159,25 +160,59 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 			total += 1 + len(stages[i].Commands)
 		}
 	}
-	run := &run{b: b, ctx: ctx, o: o, out: out, dir: dir, lex: lex, global: global, total: total, done: map[string]*stage{}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	br := &run{b: b, ctx: ctx, o: o, out: out, dir: dir, lex: lex, global: global, total: total, stages: map[string]*stageRun{}}
 	for _, a := range metaArgs {
-		run.stepHeader(strings.TrimSpace(a.String()))
+		br.stepHeader(strings.TrimSpace(a.String()))
+	}
+	// Independent stages run concurrently: each waits only for the stages
+	// it names (FROM, COPY --from). Their output is kept in stage order: a
+	// stage streams once the ones before it are done, buffered until then.
+	var order []int
+	for i := 0; i <= last; i++ {
+		if need[i] {
+			order = append(order, i)
+		}
+	}
+	ordered := newOrderedOutput(out, len(order))
+	step := br.step
+	var runs []*stageRun
+	for k, i := range order {
+		sr := &stageRun{index: i, finished: make(chan struct{})}
+		br.stages[strconv.Itoa(i)] = sr
+		if stages[i].Name != "" {
+			br.stages[strings.ToLower(stages[i].Name)] = sr
+		}
+		rr := *br
+		rr.out, rr.step = ordered.writer(k), step
+		step += 1 + len(stages[i].Commands)
+		runs = append(runs, sr)
+		go func(k, i int, rr *run) {
+			defer ordered.finish(k)
+			defer close(sr.finished)
+			sr.st, sr.err = rr.stage(stages[i], i)
+			if sr.err != nil {
+				cancel()
+			}
+		}(k, i, &rr)
 	}
 	var final *stage
-	for i := 0; i <= last; i++ {
-		if !need[i] {
-			continue
-		}
-		st, err := run.stage(stages[i], i)
-		if err != nil {
-			return nil, err
-		}
-		run.done[strconv.Itoa(i)] = st
-		if stages[i].Name != "" {
-			run.done[strings.ToLower(stages[i].Name)] = st
-		}
-		final = st
+	for _, sr := range runs {
+		<-sr.finished
 	}
+	for _, sr := range runs { // the first failure in stage order is the build's
+		if sr.err != nil && !errors.Is(sr.err, context.Canceled) {
+			return nil, sr.err
+		}
+	}
+	for _, sr := range runs {
+		if sr.err != nil {
+			return nil, sr.err
+		}
+		final = sr.st
+	}
+	br.step = step
 	if final.img == nil || len(o.Labels) > 0 {
 		// scratch without steps, or --label: one more (metadata) image
 		if final.cfg.Config.Labels == nil && len(o.Labels) > 0 {
@@ -191,7 +226,7 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 		for _, k := range keys {
 			final.cfg.Config.Labels[k] = o.Labels[k]
 		}
-		if err := run.commit(final, "LABEL "+strings.Join(keys, " "), nil, true); err != nil {
+		if err := br.commit(final, "LABEL "+strings.Join(keys, " "), nil, true); err != nil {
 			return nil, err
 		}
 	}
@@ -273,3 +308,54 @@ func containedPath(root, name string) (string, error) {
 }
 
 func shortID(d digest.Digest) string { return ids.Short(d.Encoded()) }
+
+// stageRun is one stage of a build in flight.
+type stageRun struct {
+	index    int
+	finished chan struct{}
+	st       *stage
+	err      error
+}
+
+// orderedOutput keeps concurrent stages' output in stage order.
+type orderedOutput struct {
+	mu   sync.Mutex
+	w    io.Writer
+	bufs []bytes.Buffer
+	done []bool
+	cur  int
+}
+
+func newOrderedOutput(w io.Writer, n int) *orderedOutput {
+	return &orderedOutput{w: w, bufs: make([]bytes.Buffer, n), done: make([]bool, n)}
+}
+
+type stageWriter struct {
+	o *orderedOutput
+	k int
+}
+
+func (o *orderedOutput) writer(k int) io.Writer { return stageWriter{o, k} }
+
+func (s stageWriter) Write(p []byte) (int, error) {
+	s.o.mu.Lock()
+	defer s.o.mu.Unlock()
+	if s.k == s.o.cur {
+		return s.o.w.Write(p)
+	}
+	return s.o.bufs[s.k].Write(p)
+}
+
+// finish marks stage k done and lets the next stages' output through.
+func (o *orderedOutput) finish(k int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.done[k] = true
+	for o.cur < len(o.done) && o.done[o.cur] {
+		o.cur++
+		if o.cur < len(o.bufs) {
+			_, _ = o.w.Write(o.bufs[o.cur].Bytes())
+			o.bufs[o.cur].Reset()
+		}
+	}
+}

@@ -64,7 +64,7 @@ func (r *run) copyStep(st *stage, c copySpec) error {
 	srcRoot := r.dir
 	var release func()
 	if c.from != "" {
-		if prev, ok := r.done[strings.ToLower(c.from)]; ok {
+		if prev, ok := r.stage_(c.from, r.current); ok {
 			root, rel, err := r.b.images.MountRootfs(prev.img)
 			if err != nil {
 				return err

@@ -20,17 +20,18 @@ import (
 
 // run is one build in progress.
 type run struct {
-	b      *Builder
-	ctx    context.Context
-	o      Options
-	out    io.Writer
-	dir    string // the extracted context
-	lex    *shell.Lex
-	global map[string]string
-	total  int
-	step   int
-	done   map[string]*stage // finished stages by index and lower-case name
-	holdID bool              // commit leaves printing the ID to the caller
+	b       *Builder
+	ctx     context.Context
+	o       Options
+	out     io.Writer
+	dir     string // the extracted context
+	lex     *shell.Lex
+	global  map[string]string
+	total   int
+	step    int
+	stages  map[string]*stageRun // the build's stages by index and lower-case name
+	holdID  bool                 // commit leaves printing the ID to the caller
+	current int                  // index of the stage this run copy builds
 }
 
 // predefined ARGs usable without declaring them.
@@ -38,6 +39,17 @@ var predefinedArgs = map[string]bool{"HTTP_PROXY": true, "http_proxy": true, "HT
 	"FTP_PROXY": true, "ftp_proxy": true, "NO_PROXY": true, "no_proxy": true, "ALL_PROXY": true, "all_proxy": true}
 
 func (r *run) printf(format string, a ...any) { fmt.Fprintf(r.out, format, a...) }
+
+// stage_ waits for an earlier stage of this build named ref (a name or an
+// index) and returns its result.
+func (r *run) stage_(ref string, before int) (*stage, bool) {
+	sr, ok := r.stages[strings.ToLower(ref)]
+	if !ok || sr.index >= before {
+		return nil, false
+	}
+	<-sr.finished
+	return sr.st, sr.st != nil
+}
 
 func (r *run) stepHeader(text string) {
 	r.step++
@@ -73,13 +85,14 @@ func (r *run) expander(st *stage) instructions.SingleWordExpander {
 }
 
 func (r *run) stage(s instructions.Stage, index int) (*stage, error) {
+	r.current = index
 	st := &stage{name: s.Name, args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
 	base, _, err := r.lex.ProcessWord(s.BaseName, shell.EnvsFromSlice(envList(r.global)))
 	if err != nil {
 		return nil, err
 	}
 	r.stepHeader(s.SourceCode)
-	if prev, ok := r.done[strings.ToLower(base)]; ok {
+	if prev, ok := r.stage_(base, index); ok {
 		st.img, st.cfg, st.layers = prev.img, cloneConfig(prev.cfg), append([]ocispec.Descriptor(nil), prev.layers...)
 	} else if strings.EqualFold(base, "scratch") {
 		st.cfg = dockerspec.DockerOCIImage{Image: ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: goarch()}, RootFS: ocispec.RootFS{Type: "layers"}}}
@@ -95,7 +108,7 @@ func (r *run) stage(s instructions.Stage, index int) (*stage, error) {
 		r.printf(" ---> %s\n", shortID(st.img.ID))
 	}
 	// ONBUILD triggers of the base run first (not for stages built here)
-	if _, local := r.done[strings.ToLower(base)]; !local && len(st.cfg.Config.OnBuild) > 0 {
+	if _, local := r.stages[strings.ToLower(base)]; !local && len(st.cfg.Config.OnBuild) > 0 {
 		for _, trig := range st.cfg.Config.OnBuild {
 			if err := r.onbuild(st, trig); err != nil {
 				return nil, err

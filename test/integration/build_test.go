@@ -3,12 +3,14 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -367,5 +369,55 @@ func TestBuildEntrypointCmdAndCopyFlags(t *testing.T) {
 	}
 	if got := must(t, d.berth("run", "--rm", "--entrypoint", "stat", "kept", "-c", "%U:%G %a", "/f.txt")); got != "nobody:nogroup 600" {
 		t.Errorf("--chown/--chmod: %q", got)
+	}
+}
+
+// TestBuildIndependentStagesRunConcurrently: stage a's RUN waits, through a
+// server on the host, for stage b's RUN to arrive; that only completes if
+// the two stages run at the same time (a sequential build times out).
+func TestBuildIndependentStagesRunConcurrently(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	bArrived := make(chan struct{})
+	var once sync.Once
+	ln, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/b":
+			once.Do(func() { close(bArrived) })
+			_, _ = w.Write([]byte("b"))
+		case "/a":
+			select {
+			case <-bArrived:
+				_, _ = w.Write([]byte("a"))
+			case <-time.After(30 * time.Second):
+				http.Error(w, "stage b never came", http.StatusGatewayTimeout)
+			}
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	gw := must(t, d.berth("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", "bridge"))
+	url := fmt.Sprintf("http://%s:%d", gw, ln.Addr().(*net.TCPAddr).Port)
+	ctx := t.TempDir()
+	writeFiles(t, ctx, map[string]string{"Dockerfile": fmt.Sprintf(`FROM busybox AS a
+RUN wget -qO /a %[1]s/a
+FROM busybox AS b
+RUN wget -qO /b %[1]s/b
+FROM busybox
+COPY --from=a /a /a
+COPY --from=b /b /b
+CMD ["cat", "/a", "/b"]
+`, url)})
+	out := must(t, d.berth("build", "-t", "concurrent", ctx))
+	if got := must(t, d.berth("run", "--rm", "concurrent")); got != "ab" {
+		t.Fatalf("result %q", got)
+	}
+	// the output still reads in stage order
+	if strings.Index(out, "Step 2/8 : RUN wget -qO /a") > strings.Index(out, "Step 3/8 : FROM busybox AS b") {
+		t.Fatalf("output out of order:\n%s", out)
 	}
 }
