@@ -237,7 +237,9 @@ type buildBackend struct {
 	images *imagesvc.Service
 }
 
-func (b buildBackend) PruneCache(all bool) ([]string, uint64, error) { return b.images.PruneBuildCache(all) }
+func (b buildBackend) PruneCache(all bool) ([]string, uint64, error) {
+	return b.images.PruneBuildCache(all)
+}
 
 func (b buildBackend) Build(ctx context.Context, r io.Reader, o buildsvc.Options, out io.Writer) (digest.Digest, error) {
 	img, err := b.b.Build(ctx, r, o, out)

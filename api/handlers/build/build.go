@@ -19,8 +19,8 @@ import (
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
 	svc "github.com/berth-project/berth/service/build"
-	"github.com/moby/moby/api/types/build"
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/build"
 )
 
 type handlers struct{ b Backend }
