@@ -25,20 +25,10 @@ func NewNetworkCommand(c *cli.Cli) *cobra.Command {
 	return cmd
 }
 
-type kvOpt map[string]string
-
-func (o kvOpt) String() string { return "" }
-func (o kvOpt) Type() string   { return "map" }
-func (o kvOpt) Set(v string) error {
-	k, val, _ := strings.Cut(v, "=")
-	o[k] = val
-	return nil
-}
-
 func newCreateCommand(c *cli.Cli) *cobra.Command {
 	var driver, subnet, gateway, ipRange string
 	var internal, attachable bool
-	labels, opts := kvOpt{}, kvOpt{}
+	labels, opts := cli.MapOpt{}, cli.MapOpt{}
 	cmd := &cobra.Command{
 		Use:   "create [OPTIONS] NETWORK",
 		Short: "Create a network",
@@ -265,21 +255,15 @@ func newPruneCommand(c *cli.Cli) *cobra.Command {
 	return cmd
 }
 
-type listOpt struct{ values []string }
-
-func (l *listOpt) String() string     { return strings.Join(l.values, ",") }
-func (l *listOpt) Set(v string) error { l.values = append(l.values, v); return nil }
-func (l *listOpt) Type() string       { return "list" }
-
 func newConnectCommand(c *cli.Cli) *cobra.Command {
 	var ip, mac string
-	var aliases listOpt
+	var aliases cli.ListOpt
 	cmd := &cobra.Command{
 		Use:   "connect [OPTIONS] NETWORK CONTAINER",
 		Short: "Connect a container to a network",
 		Args:  cli.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			es := &network.EndpointSettings{Aliases: aliases.values}
+			es := &network.EndpointSettings{Aliases: aliases.Values}
 			if ip != "" {
 				a, err := netip.ParseAddr(ip)
 				if err != nil {

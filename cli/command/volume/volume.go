@@ -23,19 +23,10 @@ func NewVolumeCommand(c *cli.Cli) *cobra.Command {
 }
 
 // kvOpt is a repeatable key=value flag (--label, --opt).
-type kvOpt map[string]string
-
-func (o kvOpt) String() string { return "" }
-func (o kvOpt) Type() string   { return "map" }
-func (o kvOpt) Set(v string) error {
-	k, val, _ := strings.Cut(v, "=")
-	o[k] = val
-	return nil
-}
 
 func newCreateCommand(c *cli.Cli) *cobra.Command {
 	var driver, name string
-	labels, opts := kvOpt{}, kvOpt{}
+	labels, opts := cli.MapOpt{}, cli.MapOpt{}
 	cmd := &cobra.Command{
 		Use:   "create [OPTIONS] [VOLUME]",
 		Short: "Create a volume",
