@@ -22,7 +22,6 @@ func NewVolumeCommand(c *cli.Cli) *cobra.Command {
 	return cmd
 }
 
-// kvOpt is a repeatable key=value flag (--label, --opt).
 
 func newCreateCommand(c *cli.Cli) *cobra.Command {
 	var driver, name string
