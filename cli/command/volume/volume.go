@@ -22,7 +22,6 @@ func NewVolumeCommand(c *cli.Cli) *cobra.Command {
 	return cmd
 }
 
-
 func newCreateCommand(c *cli.Cli) *cobra.Command {
 	var driver, name string
 	labels, opts := cli.MapOpt{}, cli.MapOpt{}
