@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/volume"
 	"github.com/opencontainers/go-digest"
 	"io"
 	"log/slog"
@@ -223,6 +224,25 @@ func (s systemBackend) Counts() system.Counts {
 }
 
 func (s systemBackend) DataRoot() string { return s.d.cfg.DataRoot }
+
+func (s systemBackend) DiskUsage() (system.DiskUsage, error) {
+	var du system.DiskUsage
+	du.Images, du.LayersSize, du.BuildCache = s.d.images.DiskUsage()
+	var err error
+	if du.Containers, err = s.d.containers.List(containersvc.ListOptions{All: true, Size: true}); err != nil {
+		return du, err
+	}
+	vols, err := s.d.volumes.List(nil)
+	if err != nil {
+		return du, err
+	}
+	for _, v := range vols {
+		du.Volumes = append(du.Volumes, volume.Volume{Name: v.Name, Driver: v.Driver, Mountpoint: s.d.volumes.Mountpoint(v.Name),
+			CreatedAt: v.CreatedAt.Format(time.RFC3339), Labels: v.Labels, Options: v.Options, Scope: "local",
+			UsageData: &volume.UsageData{Size: s.d.volumes.Size(v.Name), RefCount: int64(len(s.d.volumes.Users(v.Name)))}})
+	}
+	return du, nil
+}
 
 func (s systemBackend) Runtimes() (map[string]string, string) {
 	return map[string]string{native.Name: filepath.Join(s.d.cfg.BinDir, "berth-monitor"), "runc": "runc"}, s.d.runtime.Name()

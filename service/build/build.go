@@ -63,8 +63,12 @@ func New(imgs *images.Service, ctrs *containers.Service, tmp string) (*Builder, 
 	return &Builder{images: imgs, containers: ctrs, tmp: tmp}, nil
 }
 
-// Error is a build failure reported to the client as an errorDetail.
-type Error struct{ Msg string }
+// Error is a build failure reported to the client as an errorDetail;
+// Code is a failing RUN's exit code (the CLI exits with it).
+type Error struct {
+	Msg  string
+	Code int
+}
 
 func (e *Error) Error() string { return e.Msg }
 
@@ -137,7 +141,6 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 			return nil, fmt.Errorf("failed to reach build target %s in Dockerfile: %w", o.Target, errdefs.ErrInvalidArgument)
 		}
 	}
-	need := neededStages(stages, last)
 	lex := shell.NewLex(res.EscapeToken)
 	// ARGs before the first FROM: defaults overridden by --build-arg
 	global := map[string]string{}
@@ -154,6 +157,14 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 			}
 		}
 	}
+	// stages the target needs; FROM ${ARG} is expanded with the global args
+	need := neededStages(stages, last, func(w string) string {
+		v, _, err := lex.ProcessWord(w, shell.EnvsFromSlice(envList(global)))
+		if err != nil {
+			return w
+		}
+		return v
+	})
 	total := len(metaArgs) // the classic builder counts ARGs before FROM as steps
 	for i := range stages {
 		if need[i] {
@@ -257,7 +268,7 @@ func findLocation(err error) (int, bool) {
 
 // neededStages marks the stages the target depends on (FROM <stage>,
 // COPY --from=<stage>); the others are skipped.
-func neededStages(stages []instructions.Stage, target int) map[int]bool {
+func neededStages(stages []instructions.Stage, target int, expand func(string) string) map[int]bool {
 	byName := map[string]int{}
 	for i, s := range stages {
 		if s.Name != "" {
@@ -271,7 +282,7 @@ func neededStages(stages []instructions.Stage, target int) map[int]bool {
 			return
 		}
 		need[i] = true
-		if j, ok := byName[strings.ToLower(stages[i].BaseName)]; ok && j < i {
+		if j, ok := byName[strings.ToLower(expand(stages[i].BaseName))]; ok && j < i {
 			mark(j)
 		}
 		for _, c := range stages[i].Commands {

@@ -22,11 +22,11 @@ FROM b AS final
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := neededStages(stages, 3)
+	got := neededStages(stages, 3, func(s string) string { return s })
 	if !reflect.DeepEqual(got, map[int]bool{0: true, 1: true, 3: true}) {
 		t.Fatalf("needed for final: %v", got)
 	}
-	if got := neededStages(stages, 0); !reflect.DeepEqual(got, map[int]bool{0: true}) {
+	if got := neededStages(stages, 0, func(s string) string { return s }); !reflect.DeepEqual(got, map[int]bool{0: true}) {
 		t.Fatalf("needed for a: %v", got)
 	}
 }

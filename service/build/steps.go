@@ -468,7 +468,7 @@ func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
 		if r.o.ForceRm || r.o.Remove {
 			removeCtr()
 		}
-		return failf("The command '%s' returned a non-zero code: %d", strings.Join(argv, " "), res.StatusCode)
+		return &Error{Msg: fmt.Sprintf("The command '%s' returned a non-zero code: %d", strings.Join(argv, " "), res.StatusCode), Code: int(res.StatusCode)}
 	}
 	r.holdID = true // Docker prints the removal before the new image's ID
 	err = r.commit(st, createdBy, func() (io.ReadCloser, error) { return r.b.containers.Diff(id) }, false)

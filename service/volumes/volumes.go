@@ -166,6 +166,12 @@ func (s *Service) Get(name string) (*Volume, error) {
 	return v, nil
 }
 
+// Size returns the bytes of the volume's data.
+func (s *Service) Size(name string) int64 { return int64(dirSize(s.dataDir(name))) }
+
+// Users returns the IDs of the containers using the volume.
+func (s *Service) Users(name string) []string { return s.users(name) }
+
 // Mountpoint is where the volume's data is on the host.
 func (s *Service) Mountpoint(name string) string { return s.dataDir(name) }
 

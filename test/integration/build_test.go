@@ -197,6 +197,21 @@ func TestBuildErrors(t *testing.T) {
 			t.Errorf("%q: want %q in\n%s", c.dockerfile, c.want, r)
 		}
 	}
+	// a failing RUN: the CLI exits with its code (berth and docker), and
+	// -q still shows the output that explains it
+	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo why-it-failed; exit 3\n"})
+	if r := d.berth("build", "-q", ctx); r.code != 3 || !strings.Contains(r.stdout, "why-it-failed") {
+		t.Errorf("berth build -q of a failing RUN: %s", r)
+	}
+	if r := d.cliEnv("docker", []string{"DOCKER_BUILDKIT=0"}, "build", ctx); r.code != 3 {
+		t.Errorf("docker build of a failing RUN: %s", r)
+	}
+	// FROM ${ARG} naming an earlier stage
+	writeFiles(t, ctx, map[string]string{"Dockerfile": "ARG STAGE=base\nFROM busybox AS base\nRUN echo from-base > /f\nFROM ${STAGE}\nCMD [\"cat\", \"/f\"]\n"})
+	must(t, d.berth("build", "-t", "argstage", ctx))
+	if got := must(t, d.berth("run", "--rm", "argstage")); got != "from-base" {
+		t.Errorf("FROM ${STAGE}: %q", got)
+	}
 	if out := must(t, d.berth("images", "-q", "broken")); out != "" {
 		t.Errorf("a failed build was tagged: %s", out)
 	}

@@ -4,6 +4,7 @@
 package build
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,6 +50,7 @@ type streamWriter struct {
 	w       http.ResponseWriter
 	started bool
 	quiet   bool
+	held    bytes.Buffer // with -q: the output, replayed if the build fails (as moby)
 }
 
 func (s *streamWriter) start() {
@@ -70,9 +72,13 @@ func (s *streamWriter) send(v any) {
 }
 
 func (s *streamWriter) Write(p []byte) (int, error) {
-	if !s.quiet {
-		s.send(map[string]string{"stream": string(p)})
+	if s.quiet {
+		s.mu.Lock()
+		s.held.Write(p)
+		s.mu.Unlock()
+		return len(p), nil
 	}
+	s.send(map[string]string{"stream": string(p)})
 	return len(p), nil
 }
 
@@ -120,11 +126,19 @@ func (h handlers) build(w http.ResponseWriter, r *http.Request) error {
 	id, err := h.b.Build(r.Context(), body, o, sw)
 	if err != nil {
 		var be *svc.Error
-		if !sw.started && !errors.As(err, &be) {
+		isBuildErr := errors.As(err, &be)
+		if !sw.started && !isBuildErr {
 			return err // nothing sent yet: a plain HTTP error
 		}
 		msg := httperr.Message(err)
-		sw.send(map[string]any{"errorDetail": map[string]string{"message": msg}, "error": msg})
+		if sw.quiet && sw.held.Len() > 0 {
+			sw.send(map[string]string{"stream": sw.held.String()})
+		}
+		detail := map[string]any{"message": msg}
+		if be != nil && be.Code != 0 {
+			detail["code"] = be.Code // a failing RUN's exit code: the CLI exits with it
+		}
+		sw.send(map[string]any{"errorDetail": detail, "error": msg})
 		return nil
 	}
 	sw.send(map[string]any{"aux": map[string]string{"ID": id.String()}})

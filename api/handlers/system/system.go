@@ -9,8 +9,12 @@ import (
 
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/api/types/volume"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,6 +30,17 @@ type Backend interface {
 	// Runtimes returns the runtimes by name and the default's name.
 	Runtimes() (map[string]string, string)
 	Subscribe(since time.Time) (past []events.Message, ch <-chan events.Message, cancel func())
+	DiskUsage() (DiskUsage, error)
+}
+
+// DiskUsage is GET /system/df's body in the shape API versions up to 1.51
+// use (berthd speaks 1.50): every object listed, the client sums.
+type DiskUsage struct {
+	LayersSize int64               `json:"LayersSize"`
+	Images     []image.Summary     `json:"Images"`
+	Containers []container.Summary `json:"Containers"`
+	Volumes    []volume.Volume     `json:"Volumes"`
+	BuildCache []build.CacheRecord `json:"BuildCache"`
 }
 
 // Version and GitCommit identify the build (set with -ldflags -X).
@@ -44,6 +59,7 @@ func Register(rt *server.Router, b Backend) {
 	rt.Handle("GET /version", h.version)
 	rt.Handle("GET /info", h.info)
 	rt.Handle("GET /events", h.events)
+	rt.Handle("GET /system/df", h.df)
 }
 
 func (h handlers) ping(w http.ResponseWriter, r *http.Request) error {
@@ -128,4 +144,30 @@ func osName() string {
 		}
 	}
 	return "linux"
+}
+
+func (h handlers) df(w http.ResponseWriter, r *http.Request) error {
+	du, err := h.b.DiskUsage()
+	if err != nil {
+		return err
+	}
+	if types := r.URL.Query()["type"]; len(types) > 0 {
+		want := map[string]bool{}
+		for _, t := range types {
+			want[t] = true
+		}
+		if !want["image"] {
+			du.Images, du.LayersSize = nil, 0
+		}
+		if !want["container"] {
+			du.Containers = nil
+		}
+		if !want["volume"] {
+			du.Volumes = nil
+		}
+		if !want["build-cache"] {
+			du.BuildCache = nil
+		}
+	}
+	return httputil.WriteJSON(w, http.StatusOK, du)
 }

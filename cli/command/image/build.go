@@ -129,6 +129,7 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 			Error       string `json:"error"`
 			ErrorDetail *struct {
 				Message string `json:"message"`
+				Code    int    `json:"code"`
 			} `json:"errorDetail"`
 			Aux *struct {
 				ID string `json:"ID"`
@@ -141,7 +142,11 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 		}
 		switch {
 		case m.ErrorDetail != nil:
-			return cli.StatusError{Status: m.ErrorDetail.Message, StatusCode: 1}
+			code := m.ErrorDetail.Code
+			if code == 0 {
+				code = 1
+			}
+			return cli.StatusError{Status: m.ErrorDetail.Message, StatusCode: code}
 		case m.Error != "":
 			return cli.StatusError{Status: m.Error, StatusCode: 1}
 		case m.Aux != nil:

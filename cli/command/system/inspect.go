@@ -64,6 +64,6 @@ func TopLevelCommands(c *cli.Cli) []*cobra.Command {
 // NewSystemCommand returns the "system" management command.
 func NewSystemCommand(c *cli.Cli) *cobra.Command {
 	cmd := &cobra.Command{Use: "system", Short: "Manage Docker", Args: cli.NoArgs}
-	cmd.AddCommand(newInfoCommand(c), newEventsCommand(c))
+	cmd.AddCommand(newInfoCommand(c), newEventsCommand(c), newDfCommand(c))
 	return cmd
 }
