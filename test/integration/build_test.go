@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -434,5 +435,40 @@ CMD ["cat", "/a", "/b"]
 	// the output still reads in stage order
 	if strings.Index(out, "Step 2/8 : RUN wget -qO /a") > strings.Index(out, "Step 3/8 : FROM busybox AS b") {
 		t.Fatalf("output out of order:\n%s", out)
+	}
+}
+
+// TestSystemDfWithBuildCache: system df counts images, containers, volumes
+// and the build cache (berth and docker CLI), and builder prune empties it.
+func TestSystemDfWithBuildCache(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	ctx := t.TempDir()
+	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo a > /a\nRUN echo b > /b\n"})
+	must(t, d.berth("build", "-t", "dfimg", ctx))
+	must(t, d.berth("run", "-d", "-v", "dfvol:/v", "dfimg", "sleep", "1000"))
+	rows := map[string][]string{}
+	for _, l := range strings.Split(must(t, d.docker("system", "df")), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) >= 3 {
+			name := f[0]
+			if name == "Local" || name == "Build" {
+				name, f = name+" "+f[1], f[1:]
+			}
+			rows[name] = f[1:]
+		}
+	}
+	// Images: busybox, dfimg (hello-world is materialised only on use); the RUN step before dfimg is cache
+	for name, want := range map[string][2]string{"Images": {"2", "1"}, "Containers": {"1", "1"}, "Local Volumes": {"1", "1"}, "Build Cache": {"1", "1"}} {
+		if r := rows[name]; len(r) < 2 || r[0] != want[0] || r[1] != want[1] {
+			t.Errorf("%s: TOTAL/ACTIVE %v, want %v", name, r, want)
+		}
+	}
+	if out := must(t, d.berth("system", "df")); !strings.Contains(out, "Build Cache") || !strings.Contains(out, "Local Volumes") {
+		t.Errorf("berth system df:\n%s", out)
+	}
+	must(t, d.berth("builder", "prune", "-af"))
+	if out := must(t, d.berth("system", "df")); !regexp.MustCompile(`Build Cache\s+0\s+0`).MatchString(out) {
+		t.Errorf("after builder prune -a:\n%s", out)
 	}
 }
