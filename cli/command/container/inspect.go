@@ -1,8 +1,6 @@
 package container
 
 import (
-	"errors"
-
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/format"
 	"github.com/moby/moby/client"
@@ -20,15 +18,6 @@ func InspectFunc(cmd *cobra.Command, api *client.Client, size bool) format.Inspe
 	}
 }
 
-// InspectStatus converts an inspect failure into exit status 1 with its messages.
-func InspectStatus(err error) error {
-	var ie *format.InspectError
-	if errors.As(err, &ie) {
-		return cli.StatusError{Status: ie.Error(), StatusCode: 1}
-	}
-	return err
-}
-
 func newInspectCommand(c *cli.Cli) *cobra.Command {
 	var tmpl string
 	var size bool
@@ -41,7 +30,7 @@ func newInspectCommand(c *cli.Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return InspectStatus(format.Inspect(c.Out(), args, tmpl, InspectFunc(cmd, api, size)))
+			return cli.InspectStatus(format.Inspect(c.Out(), args, tmpl, InspectFunc(cmd, api, size)))
 		},
 	}
 	cmd.Flags().StringVarP(&tmpl, "format", "f", "", cli.InspectFormatHelp)

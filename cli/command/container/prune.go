@@ -1,24 +1,13 @@
 package container
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/format"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 )
-
-// Confirm asks a yes/no question on out and reads the answer from in.
-func Confirm(in io.Reader, out io.Writer, message string) bool {
-	fmt.Fprintf(out, "%s\nAre you sure you want to continue? [y/N] ", message)
-	answer, _ := bufio.NewReader(in).ReadString('\n')
-	answer = strings.ToLower(strings.TrimSpace(answer))
-	return answer == "y" || answer == "yes"
-}
 
 func newPruneCommand(c *cli.Cli) *cobra.Command {
 	var force bool
@@ -28,7 +17,7 @@ func newPruneCommand(c *cli.Cli) *cobra.Command {
 		Short: "Remove all stopped containers",
 		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !force && !Confirm(c.In(), c.Out(), "WARNING! This will remove all stopped containers.") {
+			if !force && !cli.Confirm(c.In(), c.Out(), "WARNING! This will remove all stopped containers.") {
 				return nil
 			}
 			api, err := c.Client()

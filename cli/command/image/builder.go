@@ -1,7 +1,6 @@
 package image
 
 import (
-	"bufio"
 	"fmt"
 	"strings"
 
@@ -32,9 +31,7 @@ func newBuilderPruneCommand(c *cli.Cli) *cobra.Command {
 				if all {
 					warning = "WARNING! This will remove all build cache."
 				}
-				fmt.Fprintf(c.Out(), "%s\nAre you sure you want to continue? [y/N] ", warning)
-				answer, _ := bufio.NewReader(c.In()).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+				if !cli.Confirm(c.In(), c.Out(), warning) {
 					return nil
 				}
 			}

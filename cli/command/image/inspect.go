@@ -2,7 +2,6 @@ package image
 
 import (
 	"bytes"
-	"errors"
 
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/format"
@@ -34,11 +33,7 @@ func newInspectCommand(c *cli.Cli) *cobra.Command {
 				return err
 			}
 			err = format.Inspect(c.Out(), args, tmpl, InspectFunc(cmd, api))
-			var ie *format.InspectError
-			if errors.As(err, &ie) {
-				return cli.StatusError{Status: ie.Error(), StatusCode: 1}
-			}
-			return err
+			return cli.InspectStatus(err)
 		},
 	}
 	cmd.Flags().StringVarP(&tmpl, "format", "f", "", cli.InspectFormatHelp)

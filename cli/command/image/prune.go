@@ -1,9 +1,7 @@
 package image
 
 import (
-	"bufio"
 	"fmt"
-	"strings"
 
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/format"
@@ -24,10 +22,7 @@ func newPruneCommand(c *cli.Cli) *cobra.Command {
 				warning = "WARNING! This will remove all images without at least one container associated to them."
 			}
 			if !force {
-				fmt.Fprintf(c.Out(), "%s\nAre you sure you want to continue? [y/N] ", warning)
-				answer, _ := bufio.NewReader(c.In()).ReadString('\n')
-				answer = strings.ToLower(strings.TrimSpace(answer))
-				if answer != "y" && answer != "yes" {
+				if !cli.Confirm(c.In(), c.Out(), warning) {
 					return nil
 				}
 			}

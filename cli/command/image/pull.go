@@ -3,14 +3,15 @@ package image
 import (
 	"fmt"
 
+	"io"
+	"strings"
+
 	"github.com/berth-project/berth/cli"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
-	"io"
-	"strings"
 )
 
 func newPullCommand(c *cli.Cli) *cobra.Command {

@@ -1,9 +1,7 @@
 package network
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -173,11 +171,7 @@ func newInspectCommand(c *cli.Cli) *cobra.Command {
 				}
 				return res.Network, bytes.Clone(res.Raw), nil
 			})
-			var ie *format.InspectError
-			if errors.As(err, &ie) {
-				return cli.StatusError{Status: ie.Error(), StatusCode: 1}
-			}
-			return err
+			return cli.InspectStatus(err)
 		},
 	}
 	cmd.Flags().StringVarP(&tmpl, "format", "f", "", cli.InspectFormatHelp)
@@ -225,13 +219,8 @@ func newPruneCommand(c *cli.Cli) *cobra.Command {
 		Short: "Remove all unused networks",
 		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !force {
-				fmt.Fprint(c.Out(), "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ")
-				answer, _ := bufio.NewReader(c.In()).ReadString('\n')
-				answer = strings.ToLower(strings.TrimSpace(answer))
-				if answer != "y" && answer != "yes" {
-					return nil
-				}
+			if !force && !cli.Confirm(c.In(), c.Out(), "WARNING! This will remove all custom networks not used by at least one container.") {
+				return nil
 			}
 			api, err := c.Client()
 			if err != nil {

@@ -46,7 +46,7 @@ func newInspectCommand(c *cli.Cli) *cobra.Command {
 			default:
 				return fmt.Errorf("%q is not a valid value for --type", typ)
 			}
-			return container.InspectStatus(format.Inspect(c.Out(), args, tmpl, get))
+			return cli.InspectStatus(format.Inspect(c.Out(), args, tmpl, get))
 		},
 	}
 	fl := cmd.Flags()

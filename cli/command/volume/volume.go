@@ -1,9 +1,7 @@
 package volume
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -138,11 +136,7 @@ func newInspectCommand(c *cli.Cli) *cobra.Command {
 				}
 				return res.Volume, bytes.Clone(res.Raw), nil
 			})
-			var ie *format.InspectError
-			if errors.As(err, &ie) {
-				return cli.StatusError{Status: ie.Error(), StatusCode: 1}
-			}
-			return err
+			return cli.InspectStatus(err)
 		},
 	}
 	cmd.Flags().StringVarP(&tmpl, "format", "f", "", cli.InspectFormatHelp)
@@ -192,10 +186,7 @@ func newPruneCommand(c *cli.Cli) *cobra.Command {
 				warning = "WARNING! This will remove all local volumes not used by at least one container."
 			}
 			if !force {
-				fmt.Fprintf(c.Out(), "%s\nAre you sure you want to continue? [y/N] ", warning)
-				answer, _ := bufio.NewReader(c.In()).ReadString('\n')
-				answer = strings.ToLower(strings.TrimSpace(answer))
-				if answer != "y" && answer != "yes" {
+				if !cli.Confirm(c.In(), c.Out(), warning) {
 					return nil
 				}
 			}
