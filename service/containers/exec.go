@@ -63,6 +63,9 @@ func (s *Service) ExecCreate(ref string, req container.ExecCreateRequest) (strin
 	if !c.running() {
 		return "", fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
 	}
+	if c.State.Status == container.StatePaused {
+		return "", fmt.Errorf("Container %s is paused, unpause the container before exec: %w", c.ID, errdefs.ErrConflict)
+	}
 	e := &execProcess{id: ids.New(), containerID: c.ID, cfg: req}
 	c.execs[e.id] = e
 	s.execMu.Lock()

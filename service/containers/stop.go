@@ -54,6 +54,9 @@ func (s *Service) Kill(ref, signal string) error {
 	if err := unix.Kill(c.State.Pid, sig); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("Cannot kill container: %s: %w", ref, err)
 	}
+	if sig == syscall.SIGKILL {
+		s.thawForKill(c)
+	}
 	s.publish(c, "kill", map[string]string{"signal": strconv.Itoa(int(sig))})
 	return nil
 }
@@ -119,6 +122,9 @@ func (s *Service) signal(c *Container, sig syscall.Signal) error {
 	}
 	if err := unix.Kill(c.State.Pid, sig); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("signal container %s: %w", c.ID, err)
+	}
+	if sig == syscall.SIGKILL {
+		s.thawForKill(c)
 	}
 	s.publish(c, "kill", map[string]string{"signal": strconv.Itoa(int(sig))})
 	return nil

@@ -135,3 +135,50 @@ func TestLogsFollow(t *testing.T) {
 		}
 	}
 }
+
+// TestPauseUnpause: the freezer stops every process; ps says so; exec is
+// refused while paused; stop and rm -f still end a paused container.
+func TestPauseUnpause(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /n; sleep 0.05; done"))
+	count := func() string { return must(t, d.berth("exec", id, "cat", "/n")) }
+	waitFor(t, func() bool { return d.berth("exec", id, "test", "-s", "/n").code == 0 })
+	must(t, d.docker("pause", id))
+	if st := must(t, d.berth("ps", "--format", "{{.Status}}")); !strings.HasSuffix(st, "(Paused)") {
+		t.Fatalf("ps: %q", st)
+	}
+	if st := must(t, d.berth("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", id)); st != "paused true" {
+		t.Fatalf("inspect: %q", st)
+	}
+	// every process of the container is frozen (the kernel's view)
+	pid := must(t, d.berth("inspect", "-f", "{{.State.Pid}}", id))
+	b, _ := os.ReadFile("/proc/" + pid + "/status")
+	if !strings.Contains(string(b), "State:\tD") {
+		t.Fatalf("init is not frozen:\n%s", b)
+	}
+	if r := d.berth("exec", id, "true"); r.code == 0 || !strings.Contains(r.stderr, "is paused, unpause the container before exec") {
+		t.Fatalf("exec while paused: %s", r)
+	}
+	if r := d.berth("pause", id); r.code == 0 || !strings.Contains(r.stderr, "is already paused") {
+		t.Fatalf("pause twice: %s", r)
+	}
+	must(t, d.berth("unpause", id))
+	before := count()
+	waitFor(t, func() bool { return count() != before }) // it runs again
+	if r := d.berth("unpause", id); r.code == 0 || !strings.Contains(r.stderr, "is not paused") {
+		t.Fatalf("unpause of a running container: %s", r)
+	}
+	must(t, d.berth("pause", id))
+	must(t, d.berth("stop", "-t", "1", id))
+	if st := must(t, d.berth("inspect", "-f", "{{.State.Status}}", id)); st != "exited" {
+		t.Fatalf("stop of a paused container: %s", st)
+	}
+	id2 := must(t, d.berth("run", "-d", "busybox", "sleep", "1000"))
+	must(t, d.berth("pause", id2))
+	must(t, d.berth("rm", "-f", id2))
+	out := must(t, d.berth("events", "--since", "0", "--until", "0s", "--filter", "container="+id, "--format", "{{.Action}}"))
+	if !strings.Contains(out, "pause") || !strings.Contains(out, "unpause") {
+		t.Fatalf("events: %s", out)
+	}
+}

@@ -14,6 +14,8 @@ type Backend interface {
 	Start(ref string) error
 	Stop(ref string, timeout *int, signal string) error
 	Kill(ref, signal string) error
+	Pause(ref string) error
+	Unpause(ref string) error
 	Restart(ref string, timeout *int, signal string) error
 	Remove(ref string, o svc.RemoveOptions) error
 	Rename(ref, name string) error

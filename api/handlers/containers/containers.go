@@ -26,6 +26,8 @@ func Register(rt *server.Router, b Backend) {
 	rt.Handle("POST /containers/{id}/stop", h.stop)
 	rt.Handle("POST /containers/{id}/restart", h.restart)
 	rt.Handle("POST /containers/{id}/kill", h.kill)
+	rt.Handle("POST /containers/{id}/pause", h.pause)
+	rt.Handle("POST /containers/{id}/unpause", h.unpause)
 	rt.Handle("POST /containers/{id}/wait", h.wait)
 	rt.Handle("POST /containers/{id}/attach", h.attach)
 	rt.Handle("POST /containers/{id}/resize", h.resize)
@@ -114,6 +116,14 @@ func (h handlers) restart(w http.ResponseWriter, r *http.Request) error {
 
 func (h handlers) kill(w http.ResponseWriter, r *http.Request) error {
 	return noContent(w, h.b.Kill(r.PathValue("id"), r.URL.Query().Get("signal")))
+}
+
+func (h handlers) pause(w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, h.b.Pause(r.PathValue("id")))
+}
+
+func (h handlers) unpause(w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, h.b.Unpause(r.PathValue("id")))
 }
 
 func (h handlers) rename(w http.ResponseWriter, r *http.Request) error {

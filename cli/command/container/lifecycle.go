@@ -99,6 +99,29 @@ func newKillCommand(c *cli.Cli) *cobra.Command {
 	return cmd
 }
 
+func newPauseCommand(c *cli.Cli, unpause bool) *cobra.Command {
+	verb, short := "pause", "Pause all processes within one or more containers"
+	if unpause {
+		verb, short = "unpause", "Unpause all processes within one or more containers"
+	}
+	return &cobra.Command{
+		Use:         verb + " CONTAINER [CONTAINER...]",
+		Short:       short,
+		Args:        cli.RequiresMinArgs(1),
+		Annotations: cli.Aliases("container "+verb, verb),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return forEach(c, args, func(api *client.Client, n string) error {
+				if unpause {
+					_, err := api.ContainerUnpause(cmd.Context(), n, client.ContainerUnpauseOptions{})
+					return err
+				}
+				_, err := api.ContainerPause(cmd.Context(), n, client.ContainerPauseOptions{})
+				return err
+			})
+		},
+	}
+}
+
 func newRmCommand(c *cli.Cli) *cobra.Command {
 	var opts client.ContainerRemoveOptions
 	cmd := &cobra.Command{
