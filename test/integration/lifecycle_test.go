@@ -182,3 +182,41 @@ func TestPauseUnpause(t *testing.T) {
 		t.Fatalf("events: %s", out)
 	}
 }
+
+// TestDiffAndCommit: diff's A/C/D lines (berth and docker CLI), commit
+// with -m/-a/-c of a running container, and commit of a removed one.
+func TestDiffAndCommit(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "echo hi > /etc/new; rm /bin/vi; echo x >> /etc/passwd; sleep 1000"))
+	want := "C /bin\nD /bin/vi\nC /etc\nA /etc/new\nC /etc/passwd"
+	waitFor(t, func() bool { return must(t, d.berth("diff", id)) == want })
+	if got := must(t, d.docker("diff", id)); got != want {
+		t.Errorf("docker diff:\n%s", got)
+	}
+	imgID := must(t, d.berth("commit", "-m", "saved state", "-a", "tester", "-c", `CMD ["cat", "/etc/new"]`, "-c", "ENV SAVED=1", id, "saved:1"))
+	if !strings.HasPrefix(imgID, "sha256:") {
+		t.Fatalf("commit printed %q", imgID)
+	}
+	if got := must(t, d.berth("run", "--rm", "saved:1")); got != "hi" {
+		t.Fatalf("the committed image: %q", got)
+	}
+	if got := must(t, d.berth("run", "--rm", "saved:1", "sh", "-c", "echo $SAVED; test -e /bin/vi || echo no-vi")); got != "1\nno-vi" {
+		t.Fatalf("changes and deletions in the committed image: %q", got)
+	}
+	hist := must(t, d.berth("history", "--format", "{{.Comment}}|{{.CreatedBy}}", "saved:1"))
+	if !strings.HasPrefix(hist, "saved state|sh -c echo hi") {
+		t.Fatalf("history: %s", hist)
+	}
+	if a := must(t, d.berth("image", "inspect", "-f", "{{.Author}}", "saved:1")); a != "tester" {
+		t.Fatalf("author %q", a)
+	}
+	// the container kept running, unpaused, through the commit
+	if st := must(t, d.berth("inspect", "-f", "{{.State.Status}}", id)); st != "running" {
+		t.Fatalf("after commit: %s", st)
+	}
+	must(t, d.berth("rm", "-f", id))
+	if r := d.berth("commit", id, "x"); r.code == 0 || !strings.Contains(r.stderr, "No such container") {
+		t.Fatalf("commit of a removed container: %s", r)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 
+	"github.com/berth-project/berth/service/images"
+
 	svc "github.com/berth-project/berth/service/containers"
 	"github.com/moby/moby/api/types/container"
 )
@@ -15,6 +17,8 @@ type Backend interface {
 	Stop(ref string, timeout *int, signal string) error
 	Kill(ref, signal string) error
 	Pause(ref string) error
+	Commit(ref string, o svc.CommitOptions) (*images.Image, error)
+	Changes(ref string) ([]container.FilesystemChange, error)
 	Unpause(ref string) error
 	Restart(ref string, timeout *int, signal string) error
 	Remove(ref string, o svc.RemoveOptions) error

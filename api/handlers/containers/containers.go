@@ -27,6 +27,8 @@ func Register(rt *server.Router, b Backend) {
 	rt.Handle("POST /containers/{id}/restart", h.restart)
 	rt.Handle("POST /containers/{id}/kill", h.kill)
 	rt.Handle("POST /containers/{id}/pause", h.pause)
+	rt.Handle("GET /containers/{id}/changes", h.changes)
+	rt.Handle("POST /commit", h.commit)
 	rt.Handle("POST /containers/{id}/unpause", h.unpause)
 	rt.Handle("POST /containers/{id}/wait", h.wait)
 	rt.Handle("POST /containers/{id}/attach", h.attach)
@@ -116,6 +118,31 @@ func (h handlers) restart(w http.ResponseWriter, r *http.Request) error {
 
 func (h handlers) kill(w http.ResponseWriter, r *http.Request) error {
 	return noContent(w, h.b.Kill(r.PathValue("id"), r.URL.Query().Get("signal")))
+}
+
+func (h handlers) changes(w http.ResponseWriter, r *http.Request) error {
+	ch, err := h.b.Changes(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if ch == nil {
+		ch = []container.FilesystemChange{}
+	}
+	return httputil.WriteJSON(w, http.StatusOK, ch)
+}
+
+func (h handlers) commit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	ref := q.Get("repo")
+	if ref != "" && q.Get("tag") != "" {
+		ref += ":" + q.Get("tag")
+	}
+	img, err := h.b.Commit(q.Get("container"), svc.CommitOptions{Ref: ref, Comment: q.Get("comment"), Author: q.Get("author"),
+		Changes: q["changes"], Pause: q.Get("pause") != "0" && q.Get("pause") != "false"})
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusCreated, map[string]string{"Id": img.ID.String()})
 }
 
 func (h handlers) pause(w http.ResponseWriter, r *http.Request) error {

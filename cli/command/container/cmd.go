@@ -31,6 +31,8 @@ func NewContainerCommand(c *cli.Cli) *cobra.Command {
 		newInspectCommand(c),
 		newPruneCommand(c),
 		newTopCommand(c),
+		newCommitCommand(c),
+		newDiffCommand(c),
 	)
 	return cmd
 }
@@ -44,6 +46,8 @@ func TopLevelCommands(c *cli.Cli) []*cobra.Command {
 		newCreateCommand(c),
 		newRunCommand(c),
 		newPortCommand(c),
+		newCommitCommand(c),
+		newDiffCommand(c),
 		newPauseCommand(c, false),
 		newPauseCommand(c, true),
 		newStartCommand(c),

@@ -1,0 +1,67 @@
+package container
+
+import (
+	"fmt"
+
+	"github.com/berth-project/berth/cli"
+	"github.com/moby/moby/client"
+	"github.com/spf13/cobra"
+)
+
+func newCommitCommand(c *cli.Cli) *cobra.Command {
+	var message, author string
+	var changes cli.ListOpt
+	pause := true
+	cmd := &cobra.Command{
+		Use:         "commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+		Short:       "Create a new image from a container's changes",
+		Args:        cli.RequiresRangeArgs(1, 2),
+		Annotations: cli.Aliases("container commit", "commit"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := c.Client()
+			if err != nil {
+				return err
+			}
+			ref := ""
+			if len(args) == 2 {
+				ref = args[1]
+			}
+			res, err := api.ContainerCommit(cmd.Context(), args[0], client.ContainerCommitOptions{
+				Reference: ref, Comment: message, Author: author, Changes: changes.Values, NoPause: !pause})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.Out(), res.ID)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&message, "message", "m", "", "Commit message")
+	fl.StringVarP(&author, "author", "a", "", `Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")`)
+	fl.VarP(&changes, "change", "c", "Apply Dockerfile instruction to the created image")
+	fl.BoolVarP(&pause, "pause", "p", true, "Pause container during commit")
+	return cmd
+}
+
+func newDiffCommand(c *cli.Cli) *cobra.Command {
+	return &cobra.Command{
+		Use:         "diff CONTAINER",
+		Short:       "Inspect changes to files or directories on a container's filesystem",
+		Args:        cli.ExactArgs(1),
+		Annotations: cli.Aliases("container diff", "diff"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := c.Client()
+			if err != nil {
+				return err
+			}
+			res, err := api.ContainerDiff(cmd.Context(), args[0], client.ContainerDiffOptions{})
+			if err != nil {
+				return err
+			}
+			for _, ch := range res.Changes {
+				fmt.Fprintf(c.Out(), "%s %s\n", ch.Kind, ch.Path)
+			}
+			return nil
+		},
+	}
+}

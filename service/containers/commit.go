@@ -1,0 +1,178 @@
+package containers
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/berth-project/berth/service/images"
+	"github.com/containerd/errdefs"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/container"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// CommitOptions are commit's flags.
+type CommitOptions struct {
+	Ref     string   // repository[:tag] to tag the image with; "" for none
+	Comment string   // -m
+	Author  string   // -a
+	Changes []string // -c Dockerfile instructions
+	Pause   bool     // freeze a running container while its changes are read
+}
+
+// Commit makes an image of the container's image plus its changes (one
+// new layer), with the container's config and a history entry. Nothing is
+// left behind on failure: a layer only stays if an image uses it.
+func (s *Service) Commit(ref string, o CommitOptions) (*images.Image, error) {
+	c, err := s.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if o.Ref != "" {
+		if _, err := images.Normalize(o.Ref); err != nil {
+			return nil, err
+		}
+	}
+	c.mu.Lock()
+	cfg, imgID, cmd := *c.Config, c.Image, append([]string{c.Path}, c.Args...)
+	paused := false
+	if o.Pause && c.State.Status == container.StateRunning {
+		if err := s.freeze(c, true); err == nil {
+			paused = true
+		}
+	}
+	c.mu.Unlock()
+	if paused {
+		defer func() {
+			c.mu.Lock()
+			_ = s.freeze(c, false)
+			c.mu.Unlock()
+		}()
+	}
+	base, ok := s.images.Get(imgID)
+	if !ok {
+		return nil, fmt.Errorf("image %s of container %s: %w", imgID, c.ID, errdefs.ErrNotFound)
+	}
+	next := dockerspec.DockerOCIImage{}
+	b, _ := json.Marshal(base.Config)
+	_ = json.Unmarshal(b, &next)
+	// the container's settings become the image's, then the changes apply
+	ic := &next.Config
+	ic.Cmd, ic.Entrypoint, ic.Env, ic.WorkingDir, ic.User = cfg.Cmd, cfg.Entrypoint, cfg.Env, cfg.WorkingDir, cfg.User
+	ic.Labels = cfg.Labels
+	if len(cfg.ExposedPorts) > 0 {
+		ic.ExposedPorts = map[string]struct{}{}
+		for p := range cfg.ExposedPorts {
+			ic.ExposedPorts[p.String()] = struct{}{}
+		}
+	}
+	if len(cfg.Volumes) > 0 {
+		ic.Volumes = cfg.Volumes
+	}
+	if cfg.StopSignal != "" {
+		ic.StopSignal = cfg.StopSignal
+	}
+	if err := images.ApplyChanges(ic, o.Changes); err != nil {
+		return nil, err
+	}
+	rc, err := s.Diff(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := s.images.AddLayer(rc, base.Config.RootFS.DiffIDs)
+	rc.Close()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	next.Created = &now
+	next.Author = o.Author
+	next.RootFS.DiffIDs = append(next.RootFS.DiffIDs, layer.Digest)
+	next.History = append(next.History, ocispec.History{Created: &now, Author: o.Author, Comment: o.Comment, CreatedBy: strings.Join(cmd, " ")})
+	layers := append(append([]ocispec.Descriptor(nil), base.Layers...), layer)
+	var refs []string
+	if o.Ref != "" {
+		refs = append(refs, o.Ref)
+	}
+	img, err := s.images.Commit(&next, layers, base.ID, refs...)
+	if err != nil {
+		return nil, err
+	}
+	s.publish(c, "commit", nil)
+	return img, nil
+}
+
+// Changes lists what the container changed in its filesystem, as `diff`:
+// added, changed (a file, or a directory something changed in) and deleted.
+func (s *Service) Changes(ref string) ([]container.FilesystemChange, error) {
+	c, err := s.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	img, ok := s.images.Get(c.Image)
+	if !ok {
+		return nil, fmt.Errorf("image %s: %w", c.Image, errdefs.ErrNotFound)
+	}
+	lower, release, err := s.images.MountRootfs(img)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	upper := filepath.Join(c.dir, "upper")
+	skip := map[string]bool{}
+	for _, p := range runtimeMountpoints {
+		skip["/"+p] = true
+	}
+	var out []container.FilesystemChange
+	err = filepath.Walk(upper, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || p == upper {
+			return err
+		}
+		rel := "/" + strings.TrimPrefix(p, upper+"/")
+		if skip[rel] {
+			return nil
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode()&os.ModeCharDevice != 0 && st.Rdev == 0 {
+			out = append(out, container.FilesystemChange{Path: rel, Kind: container.ChangeDelete})
+			return nil
+		}
+		kind := container.ChangeAdd
+		if _, err := os.Lstat(filepath.Join(lower, rel)); err == nil {
+			kind = container.ChangeModify
+		}
+		out = append(out, container.FilesystemChange{Path: rel, Kind: kind})
+		return nil
+	})
+	if os.IsNotExist(err) {
+		err = nil
+	}
+	// directories that only hold runtime mount points are no change
+	var kept []container.FilesystemChange
+	for _, ch := range out {
+		if ch.Kind == container.ChangeModify && isOnlyMountpointDir(upper, ch.Path, skip) {
+			continue
+		}
+		kept = append(kept, ch)
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Path < kept[j].Path })
+	return kept, err
+}
+
+func isOnlyMountpointDir(upper, dir string, skip map[string]bool) bool {
+	ents, err := os.ReadDir(filepath.Join(upper, dir))
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if !skip[filepath.Join(dir, e.Name())] {
+			return false
+		}
+	}
+	return len(ents) > 0
+}
