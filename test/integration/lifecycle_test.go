@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -218,5 +219,32 @@ func TestDiffAndCommit(t *testing.T) {
 	must(t, d.berth("rm", "-f", id))
 	if r := d.berth("commit", id, "x"); r.code == 0 || !strings.Contains(r.stderr, "No such container") {
 		t.Fatalf("commit of a removed container: %s", r)
+	}
+}
+
+// TestExport: a running and a stopped container's filesystem as a tar;
+// the stopped one's rootfs is mounted only for the export.
+func TestExport(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "echo exported > /marker; sleep 1000"))
+	waitFor(t, func() bool { return d.berth("exec", id, "test", "-f", "/marker").code == 0 })
+	for _, state := range []string{"running", "stopped"} {
+		out := filepath.Join(t.TempDir(), "fs.tar")
+		must(t, d.docker("export", "-o", out, id))
+		b, err := exec.Command("tar", "-xOf", out, "marker").Output()
+		if err != nil || string(b) != "exported\n" {
+			t.Fatalf("%s: marker %q %v", state, b, err)
+		}
+		if names, _ := exec.Command("tar", "-tf", out).Output(); !strings.Contains(string(names), "bin/busybox") {
+			t.Fatalf("%s: the image's files are missing", state)
+		}
+		must(t, d.berth("stop", "-t", "0", id))
+	}
+	if m := d.mountCount(); m != 0 {
+		t.Fatalf("%d mounts left after exporting a stopped container", m)
+	}
+	if r := d.berth("export", "-o", filepath.Join(t.TempDir(), "x"), "nosuch"); r.code == 0 || !strings.Contains(r.stderr, "No such container") {
+		t.Fatalf("export of a missing container: %s", r)
 	}
 }

@@ -19,6 +19,7 @@ type Backend interface {
 	Pause(ref string) error
 	Commit(ref string, o svc.CommitOptions) (*images.Image, error)
 	Changes(ref string) ([]container.FilesystemChange, error)
+	Export(ref string) (io.ReadCloser, error)
 	Unpause(ref string) error
 	Restart(ref string, timeout *int, signal string) error
 	Remove(ref string, o svc.RemoveOptions) error

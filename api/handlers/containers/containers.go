@@ -28,6 +28,7 @@ func Register(rt *server.Router, b Backend) {
 	rt.Handle("POST /containers/{id}/kill", h.kill)
 	rt.Handle("POST /containers/{id}/pause", h.pause)
 	rt.Handle("GET /containers/{id}/changes", h.changes)
+	rt.Handle("GET /containers/{id}/export", h.export)
 	rt.Handle("POST /commit", h.commit)
 	rt.Handle("POST /containers/{id}/unpause", h.unpause)
 	rt.Handle("POST /containers/{id}/wait", h.wait)
@@ -129,6 +130,18 @@ func (h handlers) changes(w http.ResponseWriter, r *http.Request) error {
 		ch = []container.FilesystemChange{}
 	}
 	return httputil.WriteJSON(w, http.StatusOK, ch)
+}
+
+func (h handlers) export(w http.ResponseWriter, r *http.Request) error {
+	rc, err := h.b.Export(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/x-tar")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.Copy(w, rc)
+	return nil
 }
 
 func (h handlers) commit(w http.ResponseWriter, r *http.Request) error {

@@ -33,6 +33,7 @@ func NewContainerCommand(c *cli.Cli) *cobra.Command {
 		newTopCommand(c),
 		newCommitCommand(c),
 		newDiffCommand(c),
+		newExportCommand(c),
 	)
 	return cmd
 }
@@ -48,6 +49,7 @@ func TopLevelCommands(c *cli.Cli) []*cobra.Command {
 		newPortCommand(c),
 		newCommitCommand(c),
 		newDiffCommand(c),
+		newExportCommand(c),
 		newPauseCommand(c, false),
 		newPauseCommand(c, true),
 		newStartCommand(c),

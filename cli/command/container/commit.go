@@ -1,10 +1,14 @@
 package container
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/berth-project/berth/cli"
 	"github.com/moby/moby/client"
+	"github.com/moby/term"
 	"github.com/spf13/cobra"
 )
 
@@ -64,4 +68,41 @@ func newDiffCommand(c *cli.Cli) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func newExportCommand(c *cli.Cli) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:         "export [OPTIONS] CONTAINER",
+		Short:       "Export a container's filesystem as a tar archive",
+		Args:        cli.ExactArgs(1),
+		Annotations: cli.Aliases("container export", "export"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := c.Out()
+			if f, ok := out.(*os.File); ok && output == "" && term.IsTerminal(f.Fd()) {
+				return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+			}
+			api, err := c.Client()
+			if err != nil {
+				return err
+			}
+			rc, err := api.ContainerExport(cmd.Context(), args[0], client.ContainerExportOptions{})
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			if output != "" {
+				f, err := os.Create(output)
+				if err != nil {
+					return fmt.Errorf("failed to export container: %w", err)
+				}
+				defer f.Close()
+				out = f
+			}
+			_, err = io.Copy(out, rc)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")
+	return cmd
 }
