@@ -248,3 +248,30 @@ func TestExport(t *testing.T) {
 		t.Fatalf("export of a missing container: %s", r)
 	}
 }
+
+// TestStats: CPU, memory limit and pids from the cgroup, with the docker
+// CLI's own formulas on berthd's numbers.
+func TestStats(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	must(t, d.berth("run", "-d", "--name", "busy", "-m", "64m", "busybox", "sh", "-c", "dd if=/dev/zero of=/dev/null"))
+	must(t, d.berth("run", "-d", "--name", "idle", "busybox", "sleep", "1000"))
+	out := must(t, d.docker("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}", "busy", "idle"))
+	lines := strings.Split(out, "\n")
+	if len(lines) != 2 {
+		t.Fatalf("stats:\n%s", out)
+	}
+	busy, idle := strings.Fields(lines[0]), strings.Fields(lines[1])
+	if busy[0] != "busy" || !strings.HasSuffix(busy[4], "64MiB") || busy[5] != "1" {
+		t.Errorf("busy: %q", lines[0])
+	}
+	// the spinning one uses CPU, the sleeping one (next to) none
+	busyCPU, _ := strconv.ParseFloat(strings.TrimSuffix(busy[1], "%"), 64)
+	idleCPU, _ := strconv.ParseFloat(strings.TrimSuffix(idle[1], "%"), 64)
+	if busyCPU <= idleCPU || busyCPU == 0 {
+		t.Errorf("CPU: spinning %s, sleeping %s", busy[1], idle[1])
+	}
+	if out := must(t, d.berth("stats", "--no-stream")); !strings.Contains(out, "MEM USAGE / LIMIT") || strings.Count(out, "\n") != 2 {
+		t.Errorf("berth stats:\n%s", out)
+	}
+}

@@ -20,6 +20,7 @@ type Backend interface {
 	Commit(ref string, o svc.CommitOptions) (*images.Image, error)
 	Changes(ref string) ([]container.FilesystemChange, error)
 	Export(ref string) (io.ReadCloser, error)
+	Stats(ctx context.Context, ref string, stream bool, fn func(container.StatsResponse) error) error
 	Unpause(ref string) error
 	Restart(ref string, timeout *int, signal string) error
 	Remove(ref string, o svc.RemoveOptions) error

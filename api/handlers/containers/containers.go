@@ -29,6 +29,7 @@ func Register(rt *server.Router, b Backend) {
 	rt.Handle("POST /containers/{id}/pause", h.pause)
 	rt.Handle("GET /containers/{id}/changes", h.changes)
 	rt.Handle("GET /containers/{id}/export", h.export)
+	rt.Handle("GET /containers/{id}/stats", h.stats)
 	rt.Handle("POST /commit", h.commit)
 	rt.Handle("POST /containers/{id}/unpause", h.unpause)
 	rt.Handle("POST /containers/{id}/wait", h.wait)
@@ -130,6 +131,29 @@ func (h handlers) changes(w http.ResponseWriter, r *http.Request) error {
 		ch = []container.FilesystemChange{}
 	}
 	return httputil.WriteJSON(w, http.StatusOK, ch)
+}
+
+func (h handlers) stats(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	stream := q.Get("stream") == "" || httputil.Bool(r, "stream")
+	if httputil.Bool(r, "one-shot") {
+		stream = false
+	}
+	started := false
+	return h.b.Stats(r.Context(), r.PathValue("id"), stream, func(st container.StatsResponse) error {
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+		}
+		if err := httputil.WriteJSONBody(w, st); err != nil {
+			return err
+		}
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		return nil
+	})
 }
 
 func (h handlers) export(w http.ResponseWriter, r *http.Request) error {

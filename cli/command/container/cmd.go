@@ -34,6 +34,7 @@ func NewContainerCommand(c *cli.Cli) *cobra.Command {
 		newCommitCommand(c),
 		newDiffCommand(c),
 		newExportCommand(c),
+		newStatsCommand(c),
 	)
 	return cmd
 }
@@ -50,6 +51,7 @@ func TopLevelCommands(c *cli.Cli) []*cobra.Command {
 		newCommitCommand(c),
 		newDiffCommand(c),
 		newExportCommand(c),
+		newStatsCommand(c),
 		newPauseCommand(c, false),
 		newPauseCommand(c, true),
 		newStartCommand(c),
