@@ -188,17 +188,21 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 	}
 	ordered := newOrderedOutput(out, len(order))
 	step := br.step
-	var runs []*stageRun
+	// every stage is registered before any runs: they look each other up
+	runs := make([]*stageRun, len(order))
 	for k, i := range order {
-		sr := &stageRun{index: i, finished: make(chan struct{})}
-		br.stages[strconv.Itoa(i)] = sr
+		runs[k] = &stageRun{index: i, finished: make(chan struct{})}
+		br.stages[strconv.Itoa(i)] = runs[k]
 		if stages[i].Name != "" {
-			br.stages[strings.ToLower(stages[i].Name)] = sr
+			br.stages[strings.ToLower(stages[i].Name)] = runs[k]
 		}
+	}
+	for k, i := range order {
+		sr := runs[k]
 		rr := *br
 		rr.out, rr.step = ordered.writer(k), step
+		rr.lex = shell.NewLex(res.EscapeToken) // a Lex is not safe for concurrent use
 		step += 1 + len(stages[i].Commands)
-		runs = append(runs, sr)
 		go func(k, i int, rr *run) {
 			defer ordered.finish(k)
 			defer close(sr.finished)
