@@ -54,8 +54,11 @@ func Inspect(out io.Writer, refs []string, tmplText string, get InspectFunc) err
 			buf := &bytes.Buffer{}
 			if err := tmpl.Execute(buf, typed); err != nil {
 				// Fields missing from the typed value may exist in the raw JSON.
+				// numbers stay as written (docker's UseNumber): 67108864, not 6.7108864e+07
 				var generic any
-				if jerr := json.Unmarshal(raw, &generic); jerr != nil {
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.UseNumber()
+				if jerr := dec.Decode(&generic); jerr != nil {
 					return fmt.Errorf("template: %w", err)
 				}
 				buf.Reset()

@@ -42,7 +42,12 @@ enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_CLOSE_STDIN = 3, F_RESIZE = 4,
 static struct {
 	const char *id, *bundle, *runtime, *runtime_root, *log_path, *exit_path, *socket, *cgroup;
 	int tty, stdin_open;
-} o = { .runtime = "runc" };
+	/* logging: "json-file" or "local" (Docker's protobuf framing); rotation
+	 * at log_max_size bytes (0: never) keeping log_max_file files */
+	const char *log_format;
+	long long log_max_size;
+	int log_max_file, log_compress;
+} o = { .runtime = "runc", .log_format = "json-file", .log_max_file = 1 };
 
 static int clients[MAX_CLIENTS], nclients;
 static int listen_fd = -1, log_fd = -1, stdin_fd = -1, console_fd = -1;
@@ -145,21 +150,110 @@ static void add_client(int fd) {
 		drop_client(nclients - 1);
 }
 
-/* --- json-file log --- */
+/* --- the log: json-file or local, rotated --- */
 static char partial[2][MAX_LINE];
 static size_t partial_len[2];
+static long long log_size;
+static pid_t gzip_pid;
+
+static void log_open(void) {
+	log_fd = open(o.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	struct stat st;
+	log_size = log_fd >= 0 && fstat(log_fd, &st) == 0 ? st.st_size : 0;
+}
+
+/* log_rotate is Docker's rotation: with max-file 1 the file is emptied,
+ * otherwise file.N-1 → file.N … file → file.1, and file.1 is gzipped in a
+ * child when compress is on (readers prefer file.1 while it exists). */
+static void log_rotate(void) {
+	char from[4200], to[4200];
+	if (o.log_max_file < 2) {
+		if (ftruncate(log_fd, 0) == 0) log_size = 0;
+		return;
+	}
+	if (gzip_pid > 0) { /* never shift a file gzip is still reading */
+		while (waitpid(gzip_pid, NULL, 0) < 0 && errno == EINTR) {}
+		gzip_pid = 0;
+	}
+	/* the oldest goes, then each moves up one */
+	snprintf(to, sizeof to, "%s.%d", o.log_path, o.log_max_file - 1);
+	unlink(to);
+	snprintf(to, sizeof to, "%s.%d.gz", o.log_path, o.log_max_file - 1);
+	unlink(to);
+	for (int i = o.log_max_file - 2; i >= 1; i--) {
+		for (int gz = 0; gz <= 1; gz++) {
+			snprintf(from, sizeof from, "%s.%d%s", o.log_path, i, gz ? ".gz" : "");
+			snprintf(to, sizeof to, "%s.%d%s", o.log_path, i + 1, gz ? ".gz" : "");
+			(void)rename(from, to);
+		}
+	}
+	snprintf(to, sizeof to, "%s.1", o.log_path);
+	close(log_fd);
+	rename(o.log_path, to);
+	log_open();
+	if (o.log_compress) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			sigprocmask(SIG_UNBLOCK, &child_mask, NULL);
+			int null = open("/dev/null", O_RDWR);
+			dup2(null, 0), dup2(null, 1), dup2(null, 2);
+			execlp("gzip", "gzip", "-f", "-q", to, (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0) gzip_pid = pid;
+	}
+}
+
+static size_t varint(unsigned char *p, unsigned long long v) {
+	size_t n = 0;
+	do {
+		p[n] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v) p[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
 
 static void log_emit(int stream, const char *line, size_t len) {
 	static char esc[MAX_LINE * 6 + 1];
-	char ts[64], head[96];
+	static unsigned char rec[MAX_LINE + 128];
 	if (log_fd < 0) return;
-	fmt_time(ts, sizeof ts);
-	size_t el = json_escape(esc, line, len);
-	int hl = snprintf(head, sizeof head, "{\"log\":\"");
-	char tail[128];
-	int tl = snprintf(tail, sizeof tail, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream ? "stderr" : "stdout", ts);
-	struct iovec iov[3] = { { head, (size_t)hl }, { esc, el }, { tail, (size_t)tl } };
-	(void)!writev(log_fd, iov, 3);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	ssize_t wrote;
+	if (!strcmp(o.log_format, "local")) {
+		/* moby's local driver: big-endian length, a logdriver.LogEntry
+		 * protobuf (source, time_nano, line without its newline,
+		 * partial), the length again */
+		int complete = len > 0 && line[len - 1] == '\n';
+		size_t body = complete ? len - 1 : len;
+		const char *src = stream ? "stderr" : "stdout";
+		unsigned char *p = rec + 4;
+		*p++ = 0x0a, p += varint(p, 6), memcpy(p, src, 6), p += 6;
+		*p++ = 0x10, p += varint(p, (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+		*p++ = 0x1a, p += varint(p, body), memcpy(p, line, body), p += body;
+		if (!complete) *p++ = 0x20, *p++ = 1;
+		uint32_t n = (uint32_t)(p - rec - 4);
+		unsigned char be[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n };
+		memcpy(rec, be, 4);
+		memcpy(p, be, 4);
+		p += 4;
+		wrote = write(log_fd, rec, (size_t)(p - rec));
+	} else {
+		char ts[64], head[96], tail[128];
+		struct tm tm;
+		gmtime_r(&now.tv_sec, &tm);
+		size_t l = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(ts + l, sizeof ts - l, ".%09ldZ", now.tv_nsec);
+		size_t el = json_escape(esc, line, len);
+		int hl = snprintf(head, sizeof head, "{\"log\":\"");
+		int tl = snprintf(tail, sizeof tail, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream ? "stderr" : "stdout", ts);
+		struct iovec iov[3] = { { head, (size_t)hl }, { esc, el }, { tail, (size_t)tl } };
+		wrote = writev(log_fd, iov, 3);
+	}
+	if (wrote > 0) log_size += wrote;
+	if (o.log_max_size > 0 && log_size >= o.log_max_size) log_rotate();
 }
 
 static void log_write(int stream, const char *p, size_t n) {
@@ -368,7 +462,8 @@ int main(int argc, char **argv) {
 	static struct option opts[] = {
 		{ "id", 1, 0, 'i' }, { "bundle", 1, 0, 'b' }, { "runtime", 1, 0, 'r' }, { "runtime-root", 1, 0, 'R' },
 		{ "log", 1, 0, 'l' }, { "exit-file", 1, 0, 'e' }, { "socket", 1, 0, 's' }, { "cgroup", 1, 0, 'c' },
-		{ "tty", 0, 0, 't' }, { "stdin", 0, 0, 'I' }, { 0, 0, 0, 0 } };
+		{ "tty", 0, 0, 't' }, { "stdin", 0, 0, 'I' }, { "log-format", 1, 0, 'F' }, { "log-max-size", 1, 0, 'S' },
+		{ "log-max-file", 1, 0, 'N' }, { "log-compress", 0, 0, 'Z' }, { 0, 0, 0, 0 } };
 	for (int c; (c = getopt_long_only(argc, argv, "", opts, NULL)) != -1;) {
 		switch (c) {
 		case 'i': o.id = optarg; break;
@@ -381,6 +476,10 @@ int main(int argc, char **argv) {
 		case 'c': o.cgroup = optarg; break;
 		case 't': o.tty = 1; break;
 		case 'I': o.stdin_open = 1; break;
+		case 'F': o.log_format = optarg; break;
+		case 'S': o.log_max_size = atoll(optarg); break;
+		case 'N': o.log_max_file = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+		case 'Z': o.log_compress = 1; break;
 		default: return 2;
 		}
 	}
@@ -400,7 +499,7 @@ int main(int argc, char **argv) {
 
 	listen_fd = listen_unix(o.socket);
 	if (fcntl(3, F_GETFD) != -1) add_client(3); /* the daemon's socketpair end */
-	if (o.log_path && *o.log_path) log_fd = open(o.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (o.log_path && *o.log_path) log_open();
 
 	int child_in = -1, child_out = -1, child_err = -1, clfd = -1;
 	char console_path[4096] = "";

@@ -27,6 +27,9 @@ type Runtime interface {
 	Delete(id string, spec *specs.Spec) error
 	// Orphans lists the containers the runtime holds state for.
 	Orphans() ([]string, error)
+	// Update changes the resource limits of a running container whose
+	// spec is spec; only the limits set in r change.
+	Update(id string, spec *specs.Spec, r *specs.LinuxResources) error
 }
 
 // ExecRequest describes one exec.

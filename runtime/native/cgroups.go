@@ -333,6 +333,51 @@ func (c *Cgroups) writesV2(path string, r *specs.LinuxResources, add func(ctrl, 
 	return out, nil
 }
 
+// Update writes the limits set in r into path's cgroups (no device rules:
+// those do not change after start). On v1, a memory limit above the
+// current swap limit needs the swap limit raised first, as runc does.
+func (c *Cgroups) Update(path string, r *specs.LinuxResources) error {
+	res := *r
+	res.Devices = nil
+	ws, err := c.writes(path, &res)
+	if err != nil {
+		return err
+	}
+	var filtered []cgWrite
+	for _, w := range ws {
+		if strings.HasPrefix(w.File, "devices.") {
+			continue
+		}
+		// writes() fills an unset cpuset from the parent's: keep the current one
+		if w.File == "cpuset.cpus" && (res.CPU == nil || res.CPU.Cpus == "") ||
+			w.File == "cpuset.mems" && (res.CPU == nil || res.CPU.Mems == "") {
+			continue
+		}
+		filtered = append(filtered, w)
+	}
+	// v1 keeps memory ≤ memsw at every step: a raised swap limit goes
+	// before the memory limit, a lowered one after it (writes() puts
+	// memory first).
+	for i := 1; i < len(filtered); i++ {
+		if filtered[i].File == "memory.memsw.limit_in_bytes" && filtered[i-1].File == "memory.limit_in_bytes" && raising(filtered[i]) {
+			filtered[i], filtered[i-1] = filtered[i-1], filtered[i]
+		}
+	}
+	for _, w := range filtered {
+		if err := os.WriteFile(filepath.Join(w.Dir, w.File), []byte(w.Value), 0o644); err != nil {
+			return fmt.Errorf("update cgroup %s: %w", w.File, err)
+		}
+	}
+	return nil
+}
+
+// raising reports whether w sets a limit above the current one.
+func raising(w cgWrite) bool {
+	cur, err := strconv.ParseInt(readTrim(filepath.Join(w.Dir, w.File)), 10, 64)
+	v, err2 := strconv.ParseInt(w.Value, 10, 64)
+	return err == nil && err2 == nil && v > cur
+}
+
 func limitV2(v int64) string {
 	if v < 0 {
 		return "max"

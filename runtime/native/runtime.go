@@ -5,6 +5,7 @@
 package native
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -100,6 +101,14 @@ func (r *Runtime) Delete(_ string, spec *specs.Spec) error {
 		return nil
 	}
 	return r.cg.Remove(spec.Linux.CgroupsPath)
+}
+
+// Update writes the cgroup files for the limits set in res.
+func (r *Runtime) Update(_ string, spec *specs.Spec, res *specs.LinuxResources) error {
+	if spec == nil || spec.Linux == nil || spec.Linux.CgroupsPath == "" {
+		return errors.New("native runtime: the container has no cgroup")
+	}
+	return r.cg.Update(spec.Linux.CgroupsPath, res)
 }
 
 // Orphans: the native runtime keeps no state of its own besides cgroups.

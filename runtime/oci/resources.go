@@ -57,6 +57,17 @@ func validateResources(r *container.Resources) error {
 	return nil
 }
 
+// LinuxResources converts resources for a runtime's update: only the
+// limits that are set.
+func LinuxResources(r container.Resources) (*specs.LinuxResources, error) {
+	if err := validateResources(&r); err != nil {
+		return nil, err
+	}
+	res := &specs.LinuxResources{}
+	linuxResources(r, res)
+	return res, nil
+}
+
 // linuxResources converts Docker's resources to the spec's (Docker's
 // getMemoryResources, getCPUResources, getPidsLimit and blkio weight).
 func linuxResources(r container.Resources, res *specs.LinuxResources) {

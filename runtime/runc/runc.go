@@ -62,6 +62,20 @@ func (r Runtime) Exec(req runtime.ExecRequest) (*exec.Cmd, error) {
 	return r.Command(req.LogFile, append(args, req.ID)...), nil
 }
 
+// Update runs `runc update --resources -` with r.
+func (r Runtime) Update(id string, _ *specs.Spec, res *specs.LinuxResources) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	cmd := r.Command("", "update", "--resources", "-", id)
+	cmd.Stdin = bytes.NewReader(b)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("runtime update %s: %s: %w", id, strings.TrimSpace(string(out)), err)
+	}
+	return nil
+}
+
 // Orphans lists the containers runc has state for.
 func (r Runtime) Orphans() ([]string, error) { return r.List() }
 

@@ -3,11 +3,16 @@ package containers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"sync"
 
 	"github.com/berth-project/berth/runtime/monitor"
+	"github.com/moby/term"
 )
+
+// defaultDetachKeys is ctrl-p ctrl-q.
+var defaultDetachKeys = []byte{16, 17}
 
 // attacher is one client attached to a container's streams.
 type attacher struct {
@@ -38,6 +43,9 @@ type AttachOptions struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Logs, Stream   bool
+	// DetachKeys end the attach, leaving the container running, when the
+	// client types them on a terminal; nil means ctrl-p ctrl-q.
+	DetachKeys []byte
 	// Ready, if set, runs once the streams are registered and before any
 	// output is written to them (the API writes its 101 response here, so
 	// nothing the container prints after the client sees it is lost).
@@ -66,7 +74,7 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error
 		c.attached[a] = struct{}{}
 	}
 	started := c.started
-	stdinOnce, openStdin := c.Config.StdinOnce, c.Config.OpenStdin
+	stdinOnce, openStdin, tty := c.Config.StdinOnce, c.Config.OpenStdin, c.Config.Tty
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
@@ -85,7 +93,16 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error
 		return err
 	}
 	if o.Stdin != nil && openStdin {
-		go s.forwardStdin(c, started, a.done, o.Stdin, stdinOnce)
+		in := o.Stdin
+		if tty {
+			// Docker watches for the detach sequence on terminals only
+			keys := o.DetachKeys
+			if len(keys) == 0 {
+				keys = defaultDetachKeys
+			}
+			in = term.NewEscapeProxy(in, keys)
+		}
+		go s.forwardStdin(c, started, a, in, stdinOnce && !tty) // Docker never closes a terminal's stdin at EOF
 	}
 	select {
 	case <-a.done:
@@ -96,10 +113,10 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error
 
 // forwardStdin copies client input to the container once it runs; at EOF it
 // closes the container's stdin when the container was created with StdinOnce.
-func (s *Service) forwardStdin(c *Container, started, done chan struct{}, in io.Reader, closeAtEOF bool) {
+func (s *Service) forwardStdin(c *Container, started chan struct{}, a *attacher, in io.Reader, closeAtEOF bool) {
 	select {
 	case <-started:
-	case <-done:
+	case <-a.done:
 		return
 	}
 	buf := make([]byte, 32*1024)
@@ -111,6 +128,12 @@ func (s *Service) forwardStdin(c *Container, started, done chan struct{}, in io.
 			}
 		}
 		if err != nil {
+			var esc term.EscapeError
+			if errors.As(err, &esc) {
+				a.finish()
+				s.publish(c, "detach", nil)
+				return
+			}
 			if closeAtEOF {
 				s.sendMonitor(c, monitor.CloseStdin, nil)
 			}

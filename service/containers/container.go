@@ -24,8 +24,10 @@ type State struct {
 	Error      string                   `json:"error,omitempty"`
 	StartedAt  time.Time                `json:"startedAt"`
 	FinishedAt time.Time                `json:"finishedAt"`
-	// StoppedByUser is set by stop/kill so restart policies know (later issue).
+	// StoppedByUser is set by stop/kill so restart policies know.
 	StoppedByUser bool `json:"stoppedByUser,omitempty"`
+	// Health is the healthcheck state, nil without a healthcheck.
+	Health *container.Health `json:"health,omitempty"`
 }
 
 // Record is what is persisted for a container.
@@ -70,6 +72,17 @@ type Container struct {
 	// releaseMounts undoes the volume mounts of the current run.
 	releaseMounts func()
 	dns           *dns.Server // the embedded resolver on user-defined networks
+
+	// restart policy bookkeeping: restarts since the last manual start,
+	// the last back-off and the pending restart.
+	policyRestarts int
+	backoff        time.Duration
+	restartTimer   *time.Timer
+	// restartingByUser is set while `restart` stops and starts c, so
+	// log followers carry on
+	restartingByUser bool
+	// health stops the running healthcheck loop.
+	health chan struct{}
 }
 
 func newContainer(r Record, dataRoot, execRoot string) *Container {
@@ -84,8 +97,16 @@ func newContainer(r Record, dataRoot, execRoot string) *Container {
 	}
 }
 
-func (c *Container) rootfs() string     { return filepath.Join(c.dir, "rootfs") }
-func (c *Container) logPath() string    { return filepath.Join(c.dir, c.ID+"-json.log") }
+func (c *Container) rootfs() string { return filepath.Join(c.dir, "rootfs") }
+
+// logPath is where the monitor writes the log: Docker's json-file name,
+// or the local driver's local-logs/container.log.
+func (c *Container) logPath() string {
+	if c.HostConfig != nil && c.HostConfig.LogConfig.Type == "local" {
+		return filepath.Join(c.dir, "local-logs", "container.log")
+	}
+	return filepath.Join(c.dir, c.ID+"-json.log")
+}
 func (c *Container) exitPath() string   { return filepath.Join(c.dir, "exit.json") }
 func (c *Container) socketPath() string { return filepath.Join(c.runDir, "monitor.sock") }
 func (c *Container) bundle() string     { return filepath.Join(c.runDir, "bundle") }

@@ -50,6 +50,9 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 		cfg.Hostname = ids.Short(id)
 	}
 	setHostConfigDefaults(hc)
+	if err := validateRun(&cfg, hc); err != nil {
+		return "", err
+	}
 	r := Record{
 		ID: id, Created: time.Now().UTC(), Path: args[0], Args: args[1:],
 		Config: &cfg, HostConfig: hc, Image: img.ID, Chain: img.ChainIDs(), Hostname: cfg.Hostname,
@@ -229,9 +232,32 @@ func mergeImageConfig(cfg *container.Config, img *dockerspec.DockerOCIImageConfi
 	if cfg.StopSignal == "" {
 		cfg.StopSignal = img.StopSignal
 	}
-	if cfg.Healthcheck == nil && img.Healthcheck != nil {
-		h := *img.Healthcheck
-		cfg.Healthcheck = &h
+	if img.Healthcheck != nil {
+		if cfg.Healthcheck == nil {
+			h := *img.Healthcheck
+			cfg.Healthcheck = &h
+		} else {
+			// Docker's merge: unset fields of --health-* come from the image
+			h := cfg.Healthcheck
+			if len(h.Test) == 0 {
+				h.Test = img.Healthcheck.Test
+			}
+			if h.Interval == 0 {
+				h.Interval = img.Healthcheck.Interval
+			}
+			if h.Timeout == 0 {
+				h.Timeout = img.Healthcheck.Timeout
+			}
+			if h.StartPeriod == 0 {
+				h.StartPeriod = img.Healthcheck.StartPeriod
+			}
+			if h.StartInterval == 0 {
+				h.StartInterval = img.Healthcheck.StartInterval
+			}
+			if h.Retries == 0 {
+				h.Retries = img.Healthcheck.Retries
+			}
+		}
 	}
 }
 
@@ -248,4 +274,35 @@ func setHostConfigDefaults(hc *container.HostConfig) {
 	if hc.ShmSize == 0 {
 		hc.ShmSize = 64 << 20
 	}
+	if hc.Memory > 0 && hc.MemorySwap == 0 {
+		hc.MemorySwap = 2 * hc.Memory // Docker's default, recorded as Docker does
+	}
+}
+
+// validateRun is the daemon's check of restart policy and healthcheck
+// settings, with Docker's messages.
+func validateRun(cfg *container.Config, hc *container.HostConfig) error {
+	if _, err := parseLogOptions(hc.LogConfig); err != nil {
+		return err
+	}
+	if err := container.ValidateRestartPolicy(hc.RestartPolicy); err != nil {
+		return fmt.Errorf("%s: %w", err.Error(), errdefs.ErrInvalidArgument)
+	}
+	if hc.AutoRemove && hc.RestartPolicy.Name != "" && hc.RestartPolicy.Name != container.RestartPolicyDisabled {
+		return fmt.Errorf("can't create 'AutoRemove' container with restart policy: %w", errdefs.ErrInvalidArgument)
+	}
+	if h := cfg.Healthcheck; h != nil {
+		for _, d := range []struct {
+			name string
+			v    time.Duration
+		}{{"Interval", h.Interval}, {"Timeout", h.Timeout}, {"StartPeriod", h.StartPeriod}, {"StartInterval", h.StartInterval}} {
+			if d.v != 0 && d.v < time.Millisecond {
+				return fmt.Errorf("%s in Healthcheck cannot be less than %s: %w", d.name, time.Millisecond, errdefs.ErrInvalidArgument)
+			}
+		}
+		if h.Retries < 0 {
+			return fmt.Errorf("Retries in Healthcheck cannot be negative: %w", errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
 }

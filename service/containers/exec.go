@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/internal/ids"
@@ -60,6 +61,9 @@ func (s *Service) ExecCreate(ref string, req container.ExecCreateRequest) (strin
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.State.Status == container.StateRestarting {
+		return "", errRestarting(c.ID)
+	}
 	if !c.running() {
 		return "", fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
 	}
@@ -91,6 +95,8 @@ type ExecStartOptions struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	ConsoleSize    *[2]uint
+	// Kill, when closed, kills the exec's process (healthcheck timeouts).
+	Kill <-chan struct{}
 }
 
 // ExecStart runs the exec and, unless detached, waits for it.
@@ -189,6 +195,31 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 	}
 	if err := cmd.Start(); err != nil {
 		return 126, fmt.Errorf("exec: %w", err)
+	}
+	if o.Kill != nil {
+		waited := make(chan struct{})
+		defer close(waited)
+		go func() {
+			select {
+			case <-o.Kill:
+				// the runtime writes the pid file before the process runs
+				for i := 0; i < 100; i++ {
+					if b, err := os.ReadFile(pidFile); err == nil {
+						var pid int
+						if _, err := fmt.Sscan(string(b), &pid); err == nil && pid > 0 {
+							_ = unix.Kill(pid, unix.SIGKILL)
+							return
+						}
+					}
+					select {
+					case <-waited:
+						return
+					case <-time.After(10 * time.Millisecond):
+					}
+				}
+			case <-waited:
+			}
+		}()
 	}
 	var copyDone chan struct{}
 	if e.cfg.Tty {

@@ -58,7 +58,7 @@ func (s *Service) summary(c *Container, o ListOptions) (container.Summary, bool)
 		return container.Summary{}, false
 	}
 	explicitStatus := len(o.Filters["status"]) > 0 || len(o.Filters["exited"]) > 0
-	if !o.All && o.Limit <= 0 && !explicitStatus && !c.running() {
+	if !o.All && o.Limit <= 0 && !explicitStatus && !c.running() && c.State.Status != container.StateRestarting {
 		return container.Summary{}, false
 	}
 	if !s.matches(c, o.Filters) {
@@ -80,6 +80,9 @@ func (s *Service) summary(c *Container, o ListOptions) (container.Summary, bool)
 	}
 	if sum.Labels == nil {
 		sum.Labels = map[string]string{}
+	}
+	if h := c.State.Health; h != nil {
+		sum.Health = &container.HealthSummary{Status: h.Status, FailingStreak: h.FailingStreak}
 	}
 	sum.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
 	if o.Size {
@@ -132,6 +135,12 @@ func (s *Service) matches(c *Container, f map[string][]string) bool {
 			}
 			return false
 		}) &&
+		any("health", func(v string) bool {
+			if c.State.Health == nil || probeFor(c.Config) == nil {
+				return v == string(container.NoHealthcheck)
+			}
+			return c.running() && string(c.State.Health.Status) == v
+		}) &&
 		labels.Match(c.Config.Labels, labels.Parse(f["label"]))
 }
 
@@ -139,7 +148,9 @@ func (s *Service) matches(c *Container, f map[string][]string) bool {
 func statusString(st State) string {
 	switch st.Status {
 	case container.StateRunning:
-		return "Up " + units.HumanDuration(time.Since(st.StartedAt))
+		return "Up " + units.HumanDuration(time.Since(st.StartedAt)) + healthSuffix(st.Health)
+	case container.StateRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(time.Since(st.FinishedAt)))
 	case container.StatePaused:
 		return "Up " + units.HumanDuration(time.Since(st.StartedAt)) + " (Paused)"
 	case container.StateRemoving:
@@ -177,7 +188,9 @@ func (s *Service) Inspect(ref string, size bool) (*container.InspectResponse, er
 		Path:    c.Path,
 		Args:    c.Args,
 		State: &container.State{
-			Status: st.Status, Running: c.running(), Paused: st.Status == container.StatePaused,
+			Status: st.Status, Running: c.running() || st.Status == container.StateRestarting,
+			Paused: st.Status == container.StatePaused, Restarting: st.Status == container.StateRestarting,
+			Health:    copyHealth(st.Health),
 			OOMKilled: st.OOMKilled, Dead: st.Status == container.StateDead, Pid: st.Pid, ExitCode: st.ExitCode,
 			Error: st.Error, StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt),
 		},
@@ -185,7 +198,7 @@ func (s *Service) Inspect(ref string, size bool) (*container.InspectResponse, er
 		ResolvConfPath: filepath.Join(c.dir, "resolv.conf"),
 		HostnamePath:   filepath.Join(c.dir, "hostname"),
 		HostsPath:      filepath.Join(c.dir, "hosts"),
-		LogPath:        c.logPath(),
+		LogPath:        jsonLogPath(c),
 		Name:           c.Name,
 		RestartCount:   c.RestartCount,
 		Driver:         "overlay2",

@@ -1,16 +1,14 @@
 package containers
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
+	"github.com/berth-project/berth/internal/logfile"
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
 )
 
 // LogsOptions are the parameters of GET /containers/{id}/logs.
@@ -22,35 +20,23 @@ type LogsOptions struct {
 	Follow         bool
 }
 
-type logLine struct {
-	Log    string    `json:"log"`
-	Stream string    `json:"stream"`
-	Time   time.Time `json:"time"`
-}
-
-// Logs writes the container's json-file log to stdout and stderr.
+// Logs writes the container's log to stdout and stderr.
 func (s *Service) Logs(ctx context.Context, ref string, o LogsOptions, stdout, stderr io.Writer) error {
 	c, err := s.Get(ref)
 	if err != nil {
 		return err
 	}
-	if c.HostConfig.LogConfig.Type == "none" {
+	c.mu.Lock()
+	driver, path := c.HostConfig.LogConfig.Type, c.logPath()
+	c.mu.Unlock()
+	if driver == "none" {
 		return fmt.Errorf("configured logging driver does not support reading: %w", errdefs.ErrInvalidArgument)
 	}
-	f, err := os.Open(c.logPath())
-	if errors.Is(err, os.ErrNotExist) {
-		if !o.Follow {
-			return nil
-		}
-		f, err = s.waitLogFile(ctx, c)
-		if f == nil {
-			return err
-		}
-	} else if err != nil {
-		return err
+	parse, err := logfile.ForFormat(driver)
+	if err != nil {
+		return fmt.Errorf("configured logging driver does not support reading: %w", errdefs.ErrInvalidArgument)
 	}
-	defer f.Close()
-	emit := func(l logLine) error {
+	emit := func(l logfile.Entry) error {
 		if (l.Stream == "stdout" && !o.Stdout) || (l.Stream == "stderr" && !o.Stderr) {
 			return nil
 		}
@@ -64,87 +50,56 @@ func (s *Service) Logs(ctx context.Context, ref string, o LogsOptions, stdout, s
 		if l.Stream == "stderr" {
 			w = stderr
 		}
-		msg := l.Log
+		msg := l.Line
 		if o.Timestamps {
-			msg = l.Time.Format(time.RFC3339Nano) + " " + msg
+			msg = append([]byte(l.Time.Format(time.RFC3339Nano)+" "), msg...)
 		}
-		_, err := io.WriteString(w, msg)
+		_, err := w.Write(msg)
 		return err
 	}
-	r := bufio.NewReaderSize(f, 64*1024)
-	var pending []logLine
-	for {
-		line, err := r.ReadBytes('\n')
-		if len(line) > 0 && line[len(line)-1] == '\n' {
-			var l logLine
-			if json.Unmarshal(line, &l) == nil {
-				pending = append(pending, l)
+	r := logfile.NewReader(path, parse)
+	defer r.Close()
+	if o.Tail < 0 {
+		err = r.ReadAll(emit)
+	} else {
+		// keep the last Tail entries that pass the stream and time filters
+		var ring []logfile.Entry
+		err = r.ReadAll(func(l logfile.Entry) error {
+			if (l.Stream == "stdout" && !o.Stdout) || (l.Stream == "stderr" && !o.Stderr) ||
+				(!o.Since.IsZero() && l.Time.Before(o.Since)) || (!o.Until.IsZero() && l.Time.After(o.Until)) {
+				return nil
 			}
-		} else if len(line) > 0 {
-			// a partial line being written: leave it for the follow loop
-			if _, serr := f.Seek(-int64(len(line)), io.SeekCurrent); serr == nil {
-				r.Reset(f)
+			if o.Tail == 0 {
+				return nil
 			}
-			break
-		}
-		if err != nil {
-			break
-		}
-	}
-	if o.Tail >= 0 && len(pending) > o.Tail {
-		pending = pending[len(pending)-o.Tail:]
-	}
-	for _, l := range pending {
-		if err := emit(l); err != nil {
-			return err
+			if len(ring) == o.Tail {
+				ring = ring[1:]
+			}
+			ring = append(ring, l)
+			return nil
+		})
+		for _, l := range ring {
+			if err == nil {
+				err = emit(l)
+			}
 		}
 	}
-	if !o.Follow {
-		return nil
+	if err != nil || !o.Follow {
+		return err
 	}
 	return s.followLog(ctx, c, r, emit, o.Until)
 }
 
-func (s *Service) waitLogFile(ctx context.Context, c *Container) (*os.File, error) {
-	for {
-		if f, err := os.Open(c.logPath()); err == nil {
-			return f, nil
-		}
-		c.mu.Lock()
-		gone := c.removed
-		c.mu.Unlock()
-		if gone {
-			return nil, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// followLog streams new log lines until the container stops (its monitor
-// has flushed the log by then) or the client goes away.
-func (s *Service) followLog(ctx context.Context, c *Container, r *bufio.Reader, emit func(logLine) error, until time.Time) error {
-	var partial []byte
+// followLog streams new log lines while the container runs, including
+// across restarts (a policy's back-off or `restart`), until it stops for
+// good (its monitor has flushed the log by then) or the client goes away.
+func (s *Service) followLog(ctx context.Context, c *Container, r *logfile.Reader, emit func(logfile.Entry) error, until time.Time) error {
 	for {
 		c.mu.Lock()
-		stopped := !c.running() || c.removed
+		stopped := (!c.running() && c.State.Status != container.StateRestarting && !c.restartingByUser) || c.removed
 		c.mu.Unlock()
-		for {
-			line, err := r.ReadBytes('\n')
-			partial = append(partial, line...)
-			if err != nil {
-				break
-			}
-			var l logLine
-			if json.Unmarshal(partial, &l) == nil {
-				if err := emit(l); err != nil {
-					return nil
-				}
-			}
-			partial = partial[:0]
+		if err := r.Poll(emit); err != nil {
+			return nil // the client went away, or the log is unreadable
 		}
 		if stopped {
 			return nil

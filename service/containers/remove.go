@@ -32,6 +32,14 @@ func (s *Service) Remove(ref string, o RemoveOptions) error {
 		c.mu.Unlock()
 		return fmt.Errorf("removal of container %s is already in progress: %w", ref, errdefs.ErrConflict)
 	}
+	if c.State.Status == container.StateRestarting {
+		if !o.Force {
+			c.mu.Unlock()
+			return fmt.Errorf("cannot remove container %q: container is restarting: stop the container before removing or force remove: %w",
+				c.Name, errdefs.ErrConflict)
+		}
+		s.cancelRestart(c)
+	}
 	if c.running() {
 		if !o.Force {
 			c.mu.Unlock()

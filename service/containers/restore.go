@@ -102,6 +102,7 @@ func (s *Service) reconnect(c *Container) bool {
 		}
 		s.restoreNetwork(c)
 		close(c.started)
+		s.startHealth(c, false)
 		c.mu.Unlock()
 		go s.pump(c, conn)
 		return true

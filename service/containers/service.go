@@ -77,6 +77,7 @@ func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Servic
 	vols.SetUsers(s.volumeUsers)
 	nets.SetUsers(s.networkUsers)
 	s.restore()
+	s.restartOnBoot()
 	return s, nil
 }
 

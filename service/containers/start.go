@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,10 +32,11 @@ func (s *Service) Start(ref string) error {
 		c.mu.Unlock()
 		return NotFound(ref)
 	}
-	if c.running() {
+	if c.running() || c.State.Status == container.StateRestarting {
 		c.mu.Unlock()
 		return fmt.Errorf("container %s is already started: %w", c.ID, errdefs.ErrNotModified)
 	}
+	c.resetRestarts()
 	err = s.startLocked(c)
 	if err != nil {
 		c.exits++
@@ -133,6 +135,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	close(c.started)
 	c.notify()
 	go s.pump(c, conn)
+	s.startHealth(c, true)
 	s.publish(c, "start", nil)
 	return nil
 }
@@ -181,8 +184,23 @@ func (s *Service) spawnMonitor(c *Container) (net.Conn, int, error) {
 		"--id", c.ID, "--bundle", c.bundle(), "--runtime", s.cfg.Runtime.Name(), "--runtime-root", s.cfg.RuntimeRoot,
 		"--exit-file", c.exitPath(), "--socket", c.socketPath(), "--cgroup", s.cgroupPath(c),
 	}
-	if c.HostConfig.LogConfig.Type != "none" {
-		args = append(args, "--log", c.logPath())
+	if lc := c.HostConfig.LogConfig; lc.Type != "none" {
+		lo, err := parseLogOptions(lc)
+		if err != nil {
+			conn.Close()
+			return nil, 0, err
+		}
+		if err := os.MkdirAll(filepath.Dir(c.logPath()), 0o700); err != nil {
+			conn.Close()
+			return nil, 0, err
+		}
+		args = append(args, "--log", c.logPath(), "--log-format", lc.Type)
+		if lo.maxSize > 0 {
+			args = append(args, "--log-max-size", strconv.FormatInt(lo.maxSize, 10), "--log-max-file", strconv.Itoa(lo.maxFile))
+		}
+		if lo.compress {
+			args = append(args, "--log-compress")
+		}
 	}
 	if c.Config.Tty {
 		args = append(args, "--tty")
@@ -257,12 +275,14 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 	}
 	c.monitor = nil
 	s.cleanupRun(c)
-	_ = s.save(c)
 	for a := range c.attached {
 		a.finish()
 	}
 	c.attached = map[*attacher]struct{}{}
 	c.started = make(chan struct{})
+	s.stopHealth(c)
+	s.scheduleRestart(c, exit.ExitCode)
+	_ = s.save(c)
 	c.exits++
 	c.notify()
 	autoRemove := c.HostConfig.AutoRemove

@@ -45,6 +45,13 @@ func (s *Service) Kill(ref, signal string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.State.Status == container.StateRestarting {
+		// the user's kill wins over the pending policy restart
+		c.State.StoppedByUser = true
+		s.cancelRestart(c)
+		s.publish(c, "kill", map[string]string{"signal": strconv.Itoa(int(sig))})
+		return nil
+	}
 	if !c.running() {
 		return fmt.Errorf("Cannot kill container: %s: Container %s is not running: %w", ref, c.ID, errdefs.ErrConflict)
 	}
@@ -69,6 +76,13 @@ func (s *Service) Stop(ref string, timeout *int, signal string) error {
 		return err
 	}
 	c.mu.Lock()
+	if c.State.Status == container.StateRestarting {
+		c.State.StoppedByUser = true
+		s.cancelRestart(c)
+		c.mu.Unlock()
+		s.publish(c, "stop", nil)
+		return nil
+	}
 	if !c.running() {
 		c.mu.Unlock()
 		return fmt.Errorf("container %s is already stopped: %w", ref, errdefs.ErrNotModified)
@@ -151,6 +165,16 @@ func (s *Service) waitNotRunning(ctx context.Context, c *Container) (int, error)
 
 // Restart stops (if running) and starts the container.
 func (s *Service) Restart(ref string, timeout *int, signal string) error {
+	if c, err := s.Get(ref); err == nil {
+		c.mu.Lock()
+		c.restartingByUser = true
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			c.restartingByUser = false
+			c.mu.Unlock()
+		}()
+	}
 	if err := s.Stop(ref, timeout, signal); err != nil && !errdefs.IsNotModified(err) {
 		return err
 	}
@@ -189,7 +213,9 @@ func (s *Service) Wait(ctx context.Context, ref string, condition container.Wait
 		case container.WaitConditionNextExit:
 			done = c.exits > exits
 		default:
-			done = !c.running()
+			// a restarting container counts as running (Docker's
+			// State.Running), but its exit already woke waiters
+			done = !c.running() && (c.State.Status != container.StateRestarting || c.exits > exits)
 		}
 		res := WaitResult{StatusCode: c.State.ExitCode, Error: c.State.Error}
 		ch := c.changed

@@ -25,6 +25,7 @@ type Backend interface {
 	Restart(ref string, timeout *int, signal string) error
 	Remove(ref string, o svc.RemoveOptions) error
 	Rename(ref, name string) error
+	Update(ref string, u container.UpdateConfig) ([]string, error)
 	Wait(ctx context.Context, ref string, cond container.WaitCondition) (svc.WaitResult, error)
 	Attach(ctx context.Context, ref string, o svc.AttachOptions) error
 	Resize(ref string, h, w uint16) error

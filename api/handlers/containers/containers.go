@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	svc "github.com/berth-project/berth/service/containers"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/term"
 )
 
 type handlers struct{ b Backend }
@@ -36,6 +38,7 @@ func Register(rt *server.Router, b Backend) {
 	rt.Handle("POST /containers/{id}/attach", h.attach)
 	rt.Handle("POST /containers/{id}/resize", h.resize)
 	rt.Handle("POST /containers/{id}/rename", h.rename)
+	rt.Handle("POST /containers/{id}/update", h.update)
 	rt.Handle("GET /containers/{id}/logs", h.logs)
 	rt.Handle("GET /containers/{id}/top", h.top)
 	rt.Handle("DELETE /containers/{id}", h.remove)
@@ -190,6 +193,18 @@ func (h handlers) unpause(w http.ResponseWriter, r *http.Request) error {
 	return noContent(w, h.b.Unpause(r.PathValue("id")))
 }
 
+func (h handlers) update(w http.ResponseWriter, r *http.Request) error {
+	var u container.UpdateConfig
+	if err := httputil.DecodeJSON(r, &u); err != nil {
+		return err
+	}
+	warnings, err := h.b.Update(r.PathValue("id"), u)
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusOK, container.UpdateResponse{Warnings: warnings})
+}
+
 func (h handlers) rename(w http.ResponseWriter, r *http.Request) error {
 	return noContent(w, h.b.Rename(r.PathValue("id"), r.URL.Query().Get("name")))
 }
@@ -246,6 +261,12 @@ func (h handlers) attach(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var keys []byte
+	if k := r.URL.Query().Get("detachKeys"); k != "" {
+		if keys, err = term.ToBytes(k); err != nil {
+			return fmt.Errorf("Invalid detach keys (%s) provided: %w", k, errdefs.ErrInvalidArgument)
+		}
+	}
 	tty := info.Config.Tty
 	ct := "application/vnd.docker.multiplexed-stream"
 	if tty {
@@ -262,7 +283,7 @@ func (h handlers) attach(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		stdout, stderr = httputil.NewStdWriter(conn, httputil.Stdout), httputil.NewStdWriter(conn, httputil.Stderr)
 	}
-	o := svc.AttachOptions{Logs: httputil.Bool(r, "logs"), Stream: httputil.Bool(r, "stream"), Ready: head}
+	o := svc.AttachOptions{Logs: httputil.Bool(r, "logs"), Stream: httputil.Bool(r, "stream"), Ready: head, DetachKeys: keys}
 	if httputil.Bool(r, "stdout") {
 		o.Stdout = stdout
 	}

@@ -35,6 +35,8 @@ func NewContainerCommand(c *cli.Cli) *cobra.Command {
 		newDiffCommand(c),
 		newExportCommand(c),
 		newStatsCommand(c),
+		newAttachCommand(c),
+		newUpdateCommand(c),
 	)
 	return cmd
 }
@@ -65,5 +67,7 @@ func TopLevelCommands(c *cli.Cli) []*cobra.Command {
 		newLogsCommand(c),
 		newExecCommand(c),
 		newTopCommand(c),
+		newAttachCommand(c),
+		newUpdateCommand(c),
 	}
 }

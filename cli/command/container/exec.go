@@ -2,12 +2,14 @@ package container
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/berth-project/berth/cli"
 	"github.com/moby/moby/client"
+	"github.com/moby/term"
 	"github.com/spf13/cobra"
 )
 
@@ -112,8 +114,12 @@ func runExec(ctx context.Context, c *cli.Cli, o *execOptions, ctr string, cmdArg
 			return err
 		})
 	}
-	s := &ioStreamer{in: in, inFd: inFd, inTerm: inTerm, out: c.Out(), errOut: errOut, resp: resp.HijackedResponse, tty: opts.TTY}
+	s := &ioStreamer{in: in, inFd: inFd, inTerm: inTerm, out: c.Out(), errOut: errOut, resp: resp.HijackedResponse, tty: opts.TTY, detachKeys: o.detachKeys}
 	if err := s.stream(ctx); err != nil {
+		var esc term.EscapeError
+		if errors.As(err, &esc) {
+			return nil // detached: the process keeps running
+		}
 		return err
 	}
 	res, err := api.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})

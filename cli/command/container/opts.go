@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -44,6 +45,12 @@ type containerOptions struct {
 	ip, mac                                            string
 	stopTimeout                                        int
 	cpuShares, pidsLimit                               int64
+
+	healthCmd                              string
+	healthInterval, healthTimeout          time.Duration
+	healthStartPeriod, healthStartInterval time.Duration
+	healthRetries                          int
+	noHealthcheck                          bool
 }
 
 func addFlags(fl *pflag.FlagSet, o *containerOptions) {
@@ -101,6 +108,44 @@ func addFlags(fl *pflag.FlagSet, o *containerOptions) {
 	fl.Var(&o.addHost, "add-host", "Add a custom host-to-IP mapping (host:ip)")
 	fl.Var(&o.groupAdd, "group-add", "Add additional groups to join")
 	fl.StringVar(&o.detachKeys, "detach-keys", "", "Override the key sequence for detaching a container")
+	fl.StringVar(&o.healthCmd, "health-cmd", "", "Command to run to check health")
+	fl.DurationVar(&o.healthInterval, "health-interval", 0, "Time between running the check (ms|s|m|h) (default 0s)")
+	fl.IntVar(&o.healthRetries, "health-retries", 0, "Consecutive failures needed to report unhealthy")
+	fl.DurationVar(&o.healthTimeout, "health-timeout", 0, "Maximum time to allow one check to run (ms|s|m|h) (default 0s)")
+	fl.DurationVar(&o.healthStartPeriod, "health-start-period", 0, "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)")
+	fl.DurationVar(&o.healthStartInterval, "health-start-interval", 0, "Time between running the check during the start period (ms|s|m|h) (default 0s)")
+	fl.BoolVar(&o.noHealthcheck, "no-healthcheck", false, "Disable any container-specified HEALTHCHECK")
+}
+
+// healthConfig is docker's reading of the --health-* flags.
+func (o *containerOptions) healthConfig() (*container.HealthConfig, error) {
+	have := o.healthCmd != "" || o.healthInterval != 0 || o.healthTimeout != 0 || o.healthStartPeriod != 0 ||
+		o.healthRetries != 0 || o.healthStartInterval != 0
+	if o.noHealthcheck {
+		if have {
+			return nil, errors.New("--no-healthcheck conflicts with --health-* options")
+		}
+		return &container.HealthConfig{Test: []string{"NONE"}}, nil
+	}
+	if !have {
+		return nil, nil
+	}
+	for _, d := range []struct {
+		flag string
+		neg  bool
+	}{{"--health-interval", o.healthInterval < 0}, {"--health-timeout", o.healthTimeout < 0},
+		{"--health-retries", o.healthRetries < 0}, {"--health-start-period", o.healthStartPeriod < 0},
+		{"--health-start-interval", o.healthStartInterval < 0}} {
+		if d.neg {
+			return nil, fmt.Errorf("%s cannot be negative", d.flag)
+		}
+	}
+	h := &container.HealthConfig{Interval: o.healthInterval, Timeout: o.healthTimeout, StartPeriod: o.healthStartPeriod,
+		StartInterval: o.healthStartInterval, Retries: o.healthRetries}
+	if o.healthCmd != "" {
+		h.Test = []string{"CMD-SHELL", o.healthCmd}
+	}
+	return h, nil
 }
 
 // createConfig is everything POST /containers/create takes.
@@ -180,6 +225,10 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 	if err != nil {
 		return nil, err
 	}
+	health, err := o.healthConfig()
+	if err != nil {
+		return nil, err
+	}
 
 	cfg := &container.Config{
 		Hostname:     o.hostname,
@@ -200,6 +249,7 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 		Entrypoint:   entrypoint,
 		Labels:       kvMap(labels),
 		StopSignal:   o.stopSignal,
+		Healthcheck:  health,
 	}
 	if fl.Changed("stop-timeout") {
 		cfg.StopTimeout = &o.stopTimeout

@@ -57,6 +57,9 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 		return cli.StatusError{Status: cli.WithHelp(err, "run").Error(), StatusCode: 125}
 	}
 	cfg.HostConfig.AutoRemove = o.rm
+	if rp := cfg.HostConfig.RestartPolicy.Name; o.rm && rp != "" && rp != container.RestartPolicyDisabled {
+		return cli.StatusError{Status: cli.WithHelp(errors.New("conflicting options: cannot specify both --restart and --rm"), "run").Error(), StatusCode: 125}
+	}
 	config := cfg.Config
 	outFd, outTerm := c.OutFd()
 	inFd, inTerm := c.InFd()
@@ -115,7 +118,7 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 		}
 		defer resp.Close()
 		attachErr = make(chan error, 1)
-		s := &ioStreamer{in: in, inFd: inFd, inTerm: inTerm, out: out, errOut: errOut, resp: resp.HijackedResponse, tty: config.Tty}
+		s := &ioStreamer{in: in, inFd: inFd, inTerm: inTerm, out: out, errOut: errOut, resp: resp.HijackedResponse, tty: config.Tty, detachKeys: o.detachKeys}
 		go func() { attachErr <- s.stream(ctx) }()
 	}
 

@@ -97,7 +97,7 @@ func startAttached(ctx context.Context, c *cli.Cli, o *startOptions, name string
 	if tty {
 		errOut = c.Out()
 	}
-	s := &ioStreamer{in: in, inFd: inFd, inTerm: inTerm, out: c.Out(), errOut: errOut, resp: resp.HijackedResponse, tty: tty}
+	s := &ioStreamer{in: in, inFd: inFd, inTerm: inTerm, out: c.Out(), errOut: errOut, resp: resp.HijackedResponse, tty: tty, detachKeys: o.detachKeys}
 	attachErr := make(chan error, 1)
 	go func() { attachErr <- s.stream(ctx) }()
 

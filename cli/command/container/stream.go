@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 
@@ -19,7 +20,12 @@ type ioStreamer struct {
 	errOut io.Writer
 	resp   client.HijackedResponse
 	tty    bool
+	// detachKeys is the --detach-keys value ("" for ctrl-p,ctrl-q)
+	detachKeys string
 }
+
+// defaultEscapeKeys is ctrl-p ctrl-q, docker's default detach sequence.
+var defaultEscapeKeys = []byte{16, 17}
 
 // stream copies until the output ends (or, with no output, stdin ends).
 func (s *ioStreamer) stream(ctx context.Context) error {
@@ -46,10 +52,29 @@ func (s *ioStreamer) stream(ctx context.Context) error {
 		outputDone <- err
 	}()
 
+	// With a terminal, the detach sequence ends the session here (the
+	// daemon watches for it too) and the container keeps running.
+	in := io.Reader(s.in)
+	if s.in != nil && s.tty {
+		keys := defaultEscapeKeys
+		if s.detachKeys != "" {
+			if k, err := term.ToBytes(s.detachKeys); err == nil {
+				keys = k
+			}
+		}
+		in = term.NewEscapeProxy(s.in, keys)
+	}
 	inputDone := make(chan struct{})
+	detached := make(chan error, 1)
 	go func() {
 		if s.in != nil {
-			_, _ = io.Copy(s.resp.Conn, s.in)
+			if _, err := io.Copy(s.resp.Conn, in); err != nil {
+				var esc term.EscapeError
+				if errors.As(err, &esc) {
+					detached <- esc
+					return
+				}
+			}
 		}
 		_ = s.resp.CloseWrite()
 		close(inputDone)
@@ -57,6 +82,9 @@ func (s *ioStreamer) stream(ctx context.Context) error {
 
 	select {
 	case err := <-outputDone:
+		return err
+	case err := <-detached:
+		restore()
 		return err
 	case <-inputDone:
 		if s.out != nil || s.errOut != nil {
