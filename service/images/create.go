@@ -26,7 +26,7 @@ func (s *Service) AddLayer(r io.Reader, parentDiffIDs []digest.Digest) (ocispec.
 		return ocispec.Descriptor{}, fmt.Errorf("read layer: %w", err)
 	}
 	defer plain.Close()
-	dgst, size, err := s.content.Write(plain, "")
+	dgst, size, created, err := s.content.Ingest(plain, "")
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -37,6 +37,9 @@ func (s *Service) AddLayer(r io.Reader, parentDiffIDs []digest.Digest) (ocispec.
 	}
 	defer f.Close()
 	if err := s.snaps.Apply(chain, f); err != nil {
+		if created { // a refused layer (one escaping its root) is not kept
+			_, _ = s.collect([]digest.Digest{dgst}, nil)
+		}
 		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", err, errdefs.ErrInvalidArgument)
 	}
 	return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: dgst, Size: size}, nil
@@ -49,30 +52,9 @@ func (s *Service) Commit(cfg *dockerspec.DockerOCIImage, layers []ocispec.Descri
 	if err != nil {
 		return nil, err
 	}
-	id, err := s.content.WriteBytes(cfgJSON)
+	img, err := s.prepare(cfgJSON, cfg, layers, parent)
 	if err != nil {
 		return nil, err
-	}
-	man := ocispec.Manifest{
-		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: ocispec.MediaTypeImageManifest,
-		Config:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: id, Size: int64(len(cfgJSON))},
-		Layers:    layers,
-	}
-	if man.Layers == nil {
-		man.Layers = []ocispec.Descriptor{}
-	}
-	manJSON, err := json.Marshal(man)
-	if err != nil {
-		return nil, err
-	}
-	manDigest, err := s.content.WriteBytes(manJSON)
-	if err != nil {
-		return nil, err
-	}
-	img := &Image{ID: id, Manifest: manDigest, Layers: layers, Parent: parent, Config: cfg}
-	for _, l := range layers {
-		img.Size += l.Size
 	}
 	named := make([]string, 0, len(refs))
 	for _, r := range refs {
@@ -85,32 +67,118 @@ func (s *Service) Commit(cfg *dockerspec.DockerOCIImage, layers []ocispec.Descri
 		}
 		named = append(named, n.String())
 	}
+	stored, err := s.record([]newImage{{img: img, refs: named}})
+	if err != nil {
+		return nil, err
+	}
+	return stored[0].img, nil
+}
+
+// prepare stores the config blob (as these exact bytes: their digest is
+// the image ID) and the manifest of an image about to be recorded.
+func (s *Service) prepare(cfgJSON []byte, cfg *dockerspec.DockerOCIImage, layers []ocispec.Descriptor, parent digest.Digest) (*Image, error) {
+	id, err := s.content.WriteBytes(cfgJSON)
+	if err != nil {
+		return nil, err
+	}
+	if layers == nil {
+		layers = []ocispec.Descriptor{}
+	}
+	manJSON, err := manifestJSON(ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: id, Size: int64(len(cfgJSON))}, layers)
+	if err != nil {
+		return nil, err
+	}
+	manDigest, err := s.content.WriteBytes(manJSON)
+	if err != nil {
+		return nil, err
+	}
+	img := &Image{ID: id, Manifest: manDigest, Layers: layers, Parent: parent, Config: cfg}
+	for _, l := range layers {
+		img.Size += l.Size
+	}
+	return img, nil
+}
+
+// manifestJSON is the OCI manifest of an image: the one berth records
+// and the one `save` writes, byte for byte as Docker writes it.
+func manifestJSON(config ocispec.Descriptor, layers []ocispec.Descriptor) ([]byte, error) {
+	return json.Marshal(ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    config,
+		Layers:    layers,
+	})
+}
+
+// newImage is an image to record with its tags (normalized references).
+type newImage struct {
+	img  *Image
+	refs []string
+	// replaced is filled by record: tag → the image it pointed at before.
+	replaced map[string]digest.Digest
+}
+
+// record stores image records and moves their tags in one transaction.
+// An image already recorded keeps its record (it only gains a parent it
+// lacked, so the build cache finds it); the returned entries then carry
+// that record.
+func (s *Service) record(imgs []newImage) ([]newImage, error) {
 	now := time.Now().UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err = s.db.Batch(func(tx *metadata.Tx) error {
-		if err := tx.Put(metadata.Images, id.String(), img); err != nil {
-			return err
+	out := make([]newImage, len(imgs))
+	put := map[digest.Digest]*Image{}
+	for i, n := range imgs {
+		img := n.img
+		if old, ok := s.images[img.ID]; ok {
+			if old.Parent == "" && img.Parent != "" {
+				upd := *old
+				upd.Parent = img.Parent
+				put[img.ID] = &upd
+				img = &upd
+			} else {
+				img = old
+			}
+		} else {
+			if err := s.complete(img); err != nil {
+				return nil, err
+			}
+			put[img.ID] = img
 		}
-		for _, n := range named {
-			if err := tx.Put(metadata.Tags, n, tagRecord{ID: id, Updated: now}); err != nil {
+		out[i] = newImage{img: img, refs: n.refs, replaced: map[string]digest.Digest{}}
+		for _, r := range n.refs {
+			if t, ok := s.tags[r]; ok && t.ID != img.ID {
+				out[i].replaced[r] = t.ID
+			}
+		}
+	}
+	err := s.db.Batch(func(tx *metadata.Tx) error {
+		for id, img := range put {
+			if err := tx.Put(metadata.Images, id.String(), img); err != nil {
 				return err
+			}
+		}
+		for _, n := range out {
+			for _, r := range n.refs {
+				if err := tx.Put(metadata.Tags, r, tagRecord{ID: n.img.ID, Updated: now}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("record image %s: %w", id, err)
+		return nil, fmt.Errorf("record images: %w", err)
 	}
-	if old, ok := s.images[id]; ok {
-		img = old
-	} else {
+	for id, img := range put {
 		s.images[id] = img
 	}
-	for _, n := range named {
-		s.tags[n] = tagRecord{ID: id, Updated: now}
+	for _, n := range out {
+		for _, r := range n.refs {
+			s.tags[r] = tagRecord{ID: n.img.ID, Updated: now}
+		}
 	}
-	return img, nil
+	return out, nil
 }
 
 // ImportOptions are the parameters of `import`.
@@ -154,4 +222,21 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// complete checks, under the lock collect takes, that what a new image
+// record will need is still stored: a concurrent removal of an image that
+// shared it must not leave the new image broken.
+func (s *Service) complete(img *Image) error {
+	for _, d := range append([]digest.Digest{img.ID}, layerDigests(img)...) {
+		if _, err := s.content.Info(d); err != nil {
+			return fmt.Errorf("image %s: %w", img.ID, err)
+		}
+	}
+	for _, c := range img.ChainIDs() {
+		if !s.snaps.Exists(c) {
+			return fmt.Errorf("image %s: layer %s: %w", img.ID, c, errdefs.ErrNotFound)
+		}
+	}
+	return nil
 }

@@ -43,9 +43,11 @@ type Service struct {
 	db      *metadata.DB
 	users   UsersFunc
 
-	mu     sync.RWMutex
-	images map[digest.Digest]*Image
-	tags   map[string]tagRecord // normalized reference → record
+	mu       sync.RWMutex
+	images   map[digest.Digest]*Image
+	tags     map[string]tagRecord   // normalized reference → record
+	leases   map[digest.Digest]int  // blobs and chains an operation in flight needs (gc.go)
+	deferred map[digest.Digest]bool // garbage kept by a lease, collected when it ends
 }
 
 type tagRecord struct {
@@ -83,6 +85,8 @@ func New(cs *content.Store, snaps *overlay.Snapshotter, db *metadata.DB) (*Servi
 	if err != nil {
 		return nil, fmt.Errorf("load tags: %w", err)
 	}
+	// Best effort: content a crash left unrecorded only costs disk space.
+	_ = s.sweep()
 	return s, nil
 }
 

@@ -22,7 +22,9 @@ func (s *Service) Tag(src, ref string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Commit(img.Config, img.Layers, img.Parent, n.String())
+	// The record is reused as it is: re-encoding the config could change
+	// its bytes, and so the image ID, of an image made elsewhere.
+	_, err = s.record([]newImage{{img: img, refs: []string{n.String()}}})
 	return err
 }
 
@@ -140,32 +142,13 @@ func (s *Service) deleteImage(id digest.Digest) ([]image.DeleteResponse, error) 
 		}
 	}
 	delete(s.images, id)
-	keepBlobs, keepChains := map[digest.Digest]bool{}, map[digest.Digest]bool{}
-	for _, other := range s.images {
-		keepBlobs[other.ID], keepBlobs[other.Manifest] = true, true
-		for _, l := range other.Layers {
-			keepBlobs[l.Digest] = true
-		}
-		for _, c := range other.ChainIDs() {
-			keepChains[c] = true
-		}
-	}
 	s.mu.Unlock()
 	out := []image.DeleteResponse{{Deleted: id.String()}}
-	for _, d := range append([]digest.Digest{img.ID, img.Manifest}, layerDigests(img)...) {
-		if !keepBlobs[d] {
-			_ = s.content.Delete(d)
-		}
+	removed, err := s.collect(append([]digest.Digest{img.ID, img.Manifest}, layerDigests(img)...), img.ChainIDs())
+	for _, c := range removed {
+		out = append(out, image.DeleteResponse{Deleted: c.String()})
 	}
-	for _, c := range img.ChainIDs() {
-		if !keepChains[c] {
-			if err := s.snaps.Remove(c); err != nil {
-				return out, err
-			}
-			out = append(out, image.DeleteResponse{Deleted: c.String()})
-		}
-	}
-	return out, nil
+	return out, err
 }
 
 func layerDigests(img *Image) []digest.Digest {

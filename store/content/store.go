@@ -83,9 +83,16 @@ func (s *Store) ReadAll(dgst digest.Digest) ([]byte, error) {
 // Write stores r's bytes and returns their digest and size. If expected is
 // not empty, content with another digest is refused.
 func (s *Store) Write(r io.Reader, expected digest.Digest) (digest.Digest, int64, error) {
+	d, n, _, err := s.Ingest(r, expected)
+	return d, n, err
+}
+
+// Ingest is Write that also reports whether the blob is new, so a caller
+// that fails half-way knows which blobs it alone added.
+func (s *Store) Ingest(r io.Reader, expected digest.Digest) (dgst digest.Digest, size int64, created bool, err error) {
 	tmp, err := os.CreateTemp(filepath.Join(s.root, "ingest"), "blob-")
 	if err != nil {
-		return "", 0, fmt.Errorf("content ingest: %w", err)
+		return "", 0, false, fmt.Errorf("content ingest: %w", err)
 	}
 	defer func() {
 		tmp.Close()
@@ -94,23 +101,23 @@ func (s *Store) Write(r io.Reader, expected digest.Digest) (digest.Digest, int64
 	dg := digest.Canonical.Digester()
 	n, err := io.Copy(io.MultiWriter(tmp, dg.Hash()), r)
 	if err != nil {
-		return "", 0, fmt.Errorf("content ingest: %w", err)
+		return "", 0, false, fmt.Errorf("content ingest: %w", err)
 	}
-	dgst := dg.Digest()
+	dgst = dg.Digest()
 	if expected != "" && expected != dgst {
-		return "", 0, fmt.Errorf("content digest %s does not match expected %s: %w", dgst, expected, errdefs.ErrInvalidArgument)
-	}
-	if err := tmp.Sync(); err != nil {
-		return "", 0, err
+		return "", 0, false, fmt.Errorf("content digest %s does not match expected %s: %w", dgst, expected, errdefs.ErrInvalidArgument)
 	}
 	p, _ := s.Path(dgst)
 	if _, err := os.Stat(p); err == nil {
-		return dgst, n, nil
+		return dgst, n, false, nil
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", 0, false, err
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
-		return "", 0, fmt.Errorf("content commit %s: %w", dgst, err)
+		return "", 0, false, fmt.Errorf("content commit %s: %w", dgst, err)
 	}
-	return dgst, n, nil
+	return dgst, n, true, nil
 }
 
 // WriteBytes stores b.

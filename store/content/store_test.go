@@ -45,3 +45,15 @@ func TestWriteReadDelete(t *testing.T) {
 		t.Fatalf("Info after delete: %v", err)
 	}
 }
+
+func TestIngestReportsNew(t *testing.T) {
+	s, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		if _, _, created, err := s.Ingest(strings.NewReader("x"), ""); err != nil || created != want {
+			t.Fatalf("ingest %d: created %v, %v", i, created, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package images
 
 import (
+	"context"
 	"io"
 
 	svc "github.com/berth-project/berth/service/images"
@@ -17,4 +18,6 @@ type Backend interface {
 	Prune(all bool, labels map[string]string) (image.PruneReport, error)
 	Import(r io.Reader, o svc.ImportOptions) (*svc.Image, error)
 	Resolve(ref string) (*svc.Image, error)
+	Save(ctx context.Context, names []string, o svc.SaveOptions, w io.Writer) error
+	Load(ctx context.Context, r io.Reader, o svc.LoadOptions, rep svc.LoadReporter) error
 }

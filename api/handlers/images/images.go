@@ -20,6 +20,8 @@ func Register(rt *server.Router, b Backend) {
 	rt.Handle("GET /images/json", h.list)
 	rt.Handle("POST /images/create", h.create)
 	rt.Handle("POST /images/prune", h.prune)
+	rt.Handle("GET /images/get", h.saveAll)
+	rt.Handle("POST /images/load", h.load)
 	// Image names contain slashes: dispatch on the suffix ourselves.
 	rt.Handle("GET /images/{rest...}", h.get)
 	rt.Handle("POST /images/{rest...}", h.post)
@@ -43,8 +45,10 @@ func (h handlers) list(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h handlers) get(w http.ResponseWriter, r *http.Request) error {
-	name, action := server.SplitImagePath(r.PathValue("rest"), "json", "history")
+	name, action := server.SplitImagePath(r.PathValue("rest"), "json", "history", "get")
 	switch action {
+	case "get":
+		return h.save(w, r, []string{name})
 	case "json":
 		resp, err := h.b.Inspect(name)
 		if err != nil {

@@ -78,6 +78,22 @@ func (s *Snapshotter) Apply(chainID digest.Digest, layer io.Reader) error {
 	return nil
 }
 
+// List returns the chain IDs of the unpacked layers.
+func (s *Snapshotter) List() ([]digest.Digest, error) {
+	ents, err := os.ReadDir(s.root)
+	if err != nil {
+		return nil, err
+	}
+	var out []digest.Digest
+	for _, e := range ents {
+		d := digest.NewDigestFromEncoded(digest.SHA256, e.Name())
+		if e.IsDir() && d.Validate() == nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 // Remove deletes a layer snapshot.
 func (s *Snapshotter) Remove(chainID digest.Digest) error {
 	return os.RemoveAll(filepath.Join(s.root, chainID.Encoded()))

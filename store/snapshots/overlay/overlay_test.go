@@ -96,3 +96,21 @@ func TestApplyRefusesBreakout(t *testing.T) {
 		t.Fatal("tar entry escaped the snapshot root")
 	}
 }
+
+func TestList(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("layer unpacking with ownership needs root")
+	}
+	s, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := digest.FromString("l")
+	if err := s.Apply(l, bytes.NewReader(layerTar(t, entry{name: "a", body: "A", typ: tar.TypeReg}))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.List()
+	if err != nil || len(got) != 1 || got[0] != l {
+		t.Fatalf("List = %v, %v (the empty lower dir is not a layer)", got, err)
+	}
+}

@@ -1,0 +1,128 @@
+package images
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Garbage collection. Image records are the only roots: a blob or an
+// unpacked layer that no image needs is garbage, unless an operation in
+// flight (a load) holds a lease on it because it is about to record an
+// image that needs it. Deleting an image collects what it alone used; what
+// a lease kept is collected when the lease ends; and at start-up whatever
+// a crash left between writing content and recording an image is swept.
+
+// referenced returns the blobs and layer chains that image records need.
+// The caller holds s.mu.
+func (s *Service) referenced() (blobs, chains map[digest.Digest]bool) {
+	blobs, chains = map[digest.Digest]bool{}, map[digest.Digest]bool{}
+	for _, img := range s.images {
+		blobs[img.ID], blobs[img.Manifest] = true, true
+		for _, l := range img.Layers {
+			blobs[l.Digest] = true
+		}
+		for _, c := range img.ChainIDs() {
+			chains[c] = true
+		}
+	}
+	return blobs, chains
+}
+
+// lease keeps blobs and chains from collection until the returned release
+// is called; release then collects those that nothing references.
+func (s *Service) lease(ds ...digest.Digest) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.leases == nil {
+		s.leases = map[digest.Digest]int{}
+	}
+	for _, d := range ds {
+		s.leases[d]++
+	}
+}
+
+// unlease ends leases taken with lease and collects what they kept alive,
+// as blob and as chain, when no image needs it.
+func (s *Service) unlease(ds ...digest.Digest) {
+	s.mu.Lock()
+	var free []digest.Digest
+	for _, d := range ds {
+		if s.leases[d]--; s.leases[d] <= 0 {
+			delete(s.leases, d)
+			if s.deferred[d] {
+				delete(s.deferred, d)
+				free = append(free, d)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if len(free) > 0 {
+		_, _ = s.collect(free, free)
+	}
+}
+
+// collect deletes the blobs and layer snapshots given unless an image
+// record or a lease needs them (a leased one is retried when its lease
+// ends). It returns the chains it removed. Deleting happens under the
+// lock, so no image can be recorded on top of content being removed.
+func (s *Service) collect(blobs, chains []digest.Digest) ([]digest.Digest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keepBlobs, keepChains := s.referenced()
+	var errs []error
+	for _, d := range blobs {
+		switch {
+		case keepBlobs[d]:
+		case s.leases[d] > 0:
+			s.deferLocked(d)
+		default:
+			if err := s.content.Delete(d); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	var removed []digest.Digest
+	for _, c := range chains {
+		switch {
+		case keepChains[c] || !s.snaps.Exists(c):
+		case s.leases[c] > 0:
+			s.deferLocked(c)
+		default:
+			if err := s.snaps.Remove(c); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			removed = append(removed, c)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+func (s *Service) deferLocked(d digest.Digest) {
+	if s.deferred == nil {
+		s.deferred = map[digest.Digest]bool{}
+	}
+	s.deferred[d] = true
+}
+
+// sweep removes every blob and unpacked layer no image record needs: what
+// an interrupted import, build, commit or load left behind. It runs before
+// the service is shared, so nothing is in flight.
+func (s *Service) sweep() error {
+	var blobs []digest.Digest
+	err := s.content.Walk(func(d digest.Digest, _ int64) error {
+		blobs = append(blobs, d)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sweep content: %w", err)
+	}
+	chains, err := s.snaps.List()
+	if err != nil {
+		return fmt.Errorf("sweep layers: %w", err)
+	}
+	_, err = s.collect(blobs, chains)
+	return err
+}
