@@ -12,6 +12,7 @@ import (
 
 // Backend is what the handlers need from the containers service.
 type Backend interface {
+	archiveBackend
 	Create(req svc.CreateRequest) (string, error)
 	Start(ref string) error
 	Stop(ref string, timeout *int, signal string) error

@@ -31,6 +31,7 @@ func Register(rt *server.Router, b Backend) {
 	rt.Handle("POST /containers/{id}/pause", h.pause)
 	rt.Handle("GET /containers/{id}/changes", h.changes)
 	rt.Handle("GET /containers/{id}/export", h.export)
+	registerArchive(rt, h)
 	rt.Handle("GET /containers/{id}/stats", h.stats)
 	rt.Handle("POST /commit", h.commit)
 	rt.Handle("POST /containers/{id}/unpause", h.unpause)
