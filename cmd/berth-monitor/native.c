@@ -465,6 +465,11 @@ int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *
 			native_cleanup(p);
 			return -1;
 		}
+	/* the monitor's own pid namespace, to return to once the init is
+	 * forked: later children (the log's gzip) must not be born in the
+	 * container's namespace, where they would be seen and be killed with
+	 * its init */
+	int own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	for (int i = 0; i < p->nns; i++) {
 		if (p->ns[i].type != CLONE_NEWPID) continue;
 		int r;
@@ -502,6 +507,10 @@ int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *
 		_exit(1);
 	}
 	close(sv[1]);
+	if (own_pidns >= 0) {
+		(void)setns(own_pidns, CLONE_NEWPID);
+		close(own_pidns);
+	}
 	char pidstr[32];
 	snprintf(pidstr, sizeof pidstr, "%d", pid);
 	int ok = 1;

@@ -17,6 +17,13 @@ import (
 // everything printed until the command exits.
 func (d *daemon) runInPty(t *testing.T, bin string, input string, args ...string) (string, int) {
 	t.Helper()
+	return d.runInPtyAfter(t, "# ", bin, input, args...)
+}
+
+// runInPtyAfter types input once prompt is seen; with prompt "" it waits a
+// second instead (attach shows nothing until a key is pressed).
+func (d *daemon) runInPtyAfter(t *testing.T, prompt, bin string, input string, args ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+d.sock, "TERM=xterm")
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
@@ -39,14 +46,23 @@ func (d *daemon) runInPty(t *testing.T, bin string, input string, args ...string
 		}
 	}()
 	seen := func(s string) bool { mu.Lock(); defer mu.Unlock(); return strings.Contains(out.String(), s) }
-	for i := 0; !seen("# "); i++ { // the shell's prompt
+	if prompt == "" {
+		time.Sleep(time.Second)
+	}
+	for i := 0; prompt != "" && !seen(prompt); i++ { // the shell's prompt
 		if i == 400 {
 			mu.Lock()
 			t.Fatalf("no prompt from %v; output:\n%q", args, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	_, _ = io.WriteString(f, input)
+	// a NUL in input is a pause: the program catches up before the rest
+	for i, part := range strings.Split(input, "\x00") {
+		if i > 0 {
+			time.Sleep(500 * time.Millisecond)
+		}
+		_, _ = io.WriteString(f, part)
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {

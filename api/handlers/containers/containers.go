@@ -334,6 +334,9 @@ func (h handlers) logs(w http.ResponseWriter, r *http.Request) error {
 	if o.Until, err = httputil.ParseTime(q.Get("until")); err != nil {
 		return err
 	}
+	if d := info.HostConfig.LogConfig.Type; d != "json-file" && d != "local" {
+		return errdefs.ErrInvalidArgument.WithMessage("configured logging driver does not support reading")
+	}
 	ct := "application/vnd.docker.multiplexed-stream"
 	if info.Config.Tty {
 		ct = "application/vnd.docker.raw-stream"
