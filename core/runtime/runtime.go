@@ -25,8 +25,9 @@ type Runtime interface {
 	// Delete releases what the runtime holds for a container that is not
 	// running (runtime state, cgroups), killing what is left in it.
 	Delete(id string, spec *specs.Spec) error
-	// Orphans lists the containers the runtime holds state for.
-	Orphans() ([]string, error)
+	// Orphans lists the containers the runtime holds state for, including
+	// cgroups left under cgroupParent.
+	Orphans(cgroupParent string) ([]string, error)
 	// Update changes the resource limits of a running container whose
 	// spec is spec; only the limits set in r change.
 	Update(id string, spec *specs.Spec, r *specs.LinuxResources) error

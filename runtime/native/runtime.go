@@ -111,8 +111,37 @@ func (r *Runtime) Update(_ string, spec *specs.Spec, res *specs.LinuxResources) 
 	return r.cg.Update(spec.Linux.CgroupsPath, res)
 }
 
-// Orphans: the native runtime keeps no state of its own besides cgroups.
-func (r *Runtime) Orphans() ([]string, error) { return nil, nil }
+// Orphans lists the container cgroups under parent: the native runtime
+// keeps no other state, so a cgroup is what a crash can leave behind.
+func (r *Runtime) Orphans(parent string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range r.cg.Dirs(filepath.Join("/", parent)) {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if e.IsDir() && isContainerID(e.Name()) && !seen[e.Name()] {
+				seen[e.Name()] = true
+				out = append(out, e.Name())
+			}
+		}
+	}
+	return out, nil
+}
+
+func isContainerID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 func syscallKill(pid int) error { return unix.Kill(pid, unix.SIGKILL) }
 

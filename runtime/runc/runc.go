@@ -77,7 +77,7 @@ func (r Runtime) Update(id string, _ *specs.Spec, res *specs.LinuxResources) err
 }
 
 // Orphans lists the containers runc has state for.
-func (r Runtime) Orphans() ([]string, error) { return r.List() }
+func (r Runtime) Orphans(string) ([]string, error) { return r.List() }
 
 // Delete forcibly removes a container's runtime state (and kills what remains).
 func (r Runtime) Delete(id string, _ *specs.Spec) error {

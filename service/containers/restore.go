@@ -61,7 +61,9 @@ func (s *Service) restore() {
 	// Runtime state of containers that are not running by our records (a
 	// crash between `runc create` and the Started frame leaves such state).
 	rt := s.cfg.Runtime
-	if ids, err := rt.Orphans(); err == nil {
+	// Cgroups of removed containers go too, with whatever still runs in
+	// them (their monitors then end on their own).
+	if ids, err := rt.Orphans(s.cfg.CgroupParent); err == nil {
 		for _, id := range ids {
 			c, err := s.Get(id)
 			if err == nil && c.ID == id {
@@ -72,7 +74,10 @@ func (s *Service) restore() {
 					continue
 				}
 			}
-			_ = rt.Delete(id, nil)
+			spec := &specs.Spec{Linux: &specs.Linux{CgroupsPath: filepath.Join("/", s.cfg.CgroupParent, id)}}
+			if err := rt.Delete(id, spec); err != nil {
+				fmt.Fprintf(os.Stderr, "berthd: orphaned container %s: %v\n", id, err)
+			}
 		}
 	}
 }

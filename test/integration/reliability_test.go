@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berth-project/berth/store/metadata"
 )
 
 // TestKill9Daemon: containers outlive kill -9 of berthd; after a restart the
@@ -123,3 +125,45 @@ func (d *daemon) fdCount() int {
 
 // monitorCount counts berth-monitor processes of this daemon's containers.
 func (d *daemon) monitorCount() int { return len(d.monitorPids()) }
+
+// TestReconcileOrphans: a container whose record is gone (a crash in the
+// middle of rm) but whose process, monitor, rootfs mount and cgroups are
+// still there is cleaned up when berthd starts again.
+func TestReconcileOrphans(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	must(t, d.berth("run", "-d", "--name", "keep", "busybox", "sleep", "1000"))
+	id := must(t, d.berth("run", "-d", "--name", "orphan", "busybox", "sleep", "1000"))
+	pid, _ := strconv.Atoi(must(t, d.berth("inspect", "-f", "{{.State.Pid}}", id)))
+	mounts0, cgroups0, monitors0 := d.mountCount(), d.cgroupCount(), d.monitorCount()
+	if monitors0 != 2 || pid == 0 {
+		t.Fatalf("setup: %d monitors, pid %d", monitors0, pid)
+	}
+	d.stop(syscall.SIGKILL)
+	db, err := metadata.Open(filepath.Join(d.dataRoot, "metadata.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Delete(metadata.Containers, id); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	d.start()
+	waitFor(t, func() bool { return syscall.Kill(pid, 0) == syscall.ESRCH })
+	waitFor(t, func() bool { return d.monitorCount() == 1 })
+	if n := d.cgroupCount(); n >= cgroups0 {
+		t.Fatalf("cgroups: %d before, %d after the orphan's cleanup", cgroups0, n)
+	}
+	if n := d.mountCount(); n >= mounts0 {
+		t.Fatalf("mounts: %d before, %d after the orphan's cleanup", mounts0, n)
+	}
+	if _, err := os.Stat(filepath.Join(d.dataRoot, "containers", id)); !os.IsNotExist(err) {
+		t.Fatalf("the orphan's directory is still there: %v", err)
+	}
+	if out := must(t, d.berth("inspect", "-f", "{{.State.Status}}", "keep")); out != "running" {
+		t.Fatalf("the other container: %s", out)
+	}
+	if r := d.berth("inspect", id); r.code == 0 {
+		t.Fatal("the orphan is still known")
+	}
+}
