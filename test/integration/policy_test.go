@@ -146,7 +146,9 @@ func TestHealthcheck(t *testing.T) {
 	// a probe that outlives its timeout is killed and counts as a failure
 	must(t, d.berth("run", "-d", "--name", "slow", "--health-cmd", "sleep 30", "--health-timeout", "200ms",
 		"--health-interval", "100ms", "--health-retries", "1", "busybox", "sleep", "1000"))
-	waitFor(t, func() bool { return must(t, d.berth("inspect", "-f", "{{.State.Health.Status}}", "slow")) == "unhealthy" })
+	waitFor(t, func() bool {
+		return must(t, d.berth("inspect", "-f", "{{.State.Health.Status}}", "slow")) == "unhealthy"
+	})
 	out := must(t, d.berth("inspect", "-f", "{{range .State.Health.Log}}{{.ExitCode}} {{.Output}}|{{end}}", "slow"))
 	if !strings.Contains(out, "-1 Health check exceeded timeout (200ms)") {
 		t.Fatalf("timed-out probe: %q", out)
@@ -242,7 +244,9 @@ func TestAttach(t *testing.T) {
 			t.Fatalf("attach then exit: %d %q", code, out)
 		}
 	}
-	waitFor(t, func() bool { return must(t, d.berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "tty")) == "exited 4" })
+	waitFor(t, func() bool {
+		return must(t, d.berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "tty")) == "exited 4"
+	})
 
 	// a stopped container cannot be attached to
 	if r := d.berth("attach", "tty"); r.code != 1 || !strings.Contains(r.stderr, "You cannot attach to a stopped container, start it first") {
