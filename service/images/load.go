@@ -84,6 +84,9 @@ func (s *Service) Load(ctx context.Context, r io.Reader, o LoadOptions, rep Load
 		imgs = append(imgs, n)
 	}
 	linkParents(items, imgs)
+	if err := s.syncImages(imgs); err != nil {
+		return err
+	}
 	stored, err := s.record(imgs)
 	if err != nil {
 		return err
@@ -101,6 +104,23 @@ func (s *Service) Load(ctx context.Context, r io.Reader, o LoadOptions, rep Load
 		}
 		if len(n.refs) == 0 {
 			rep.Line("Loaded image ID: " + n.img.ID.String())
+		}
+	}
+	return nil
+}
+
+// syncImages makes the blobs of images about to be recorded durable: the
+// archive's files were stored without fsync, most being thrown away.
+func (s *Service) syncImages(imgs []newImage) error {
+	done := map[digest.Digest]bool{}
+	for _, n := range imgs {
+		for _, d := range append([]digest.Digest{n.img.ID}, layerDigests(n.img)...) {
+			if !done[d] {
+				done[d] = true
+				if err := s.content.Sync(d); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

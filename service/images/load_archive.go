@@ -99,7 +99,7 @@ func (a *loadArchive) ingest(name string, r io.Reader) (archiveFile, error) {
 		return archiveFile{d, size}, nil
 	}
 	src := &errReader{r: r}
-	d, n, created, err := a.s.content.Ingest(src, "")
+	d, n, created, err := a.s.content.IngestUnsynced(src, "")
 	if src.err != nil {
 		return archiveFile{}, src.err // the tar's own words: "unexpected EOF"
 	}

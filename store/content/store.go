@@ -90,6 +90,27 @@ func (s *Store) Write(r io.Reader, expected digest.Digest) (digest.Digest, int64
 // Ingest is Write that also reports whether the blob is new, so a caller
 // that fails half-way knows which blobs it alone added.
 func (s *Store) Ingest(r io.Reader, expected digest.Digest) (dgst digest.Digest, size int64, created bool, err error) {
+	return s.ingest(r, expected, true)
+}
+
+// IngestUnsynced is Ingest without the fsync, for content most of which
+// is thrown away (the files of an archive being loaded): the caller Syncs
+// the blobs it keeps before anything refers to them.
+func (s *Store) IngestUnsynced(r io.Reader, expected digest.Digest) (dgst digest.Digest, size int64, created bool, err error) {
+	return s.ingest(r, expected, false)
+}
+
+// Sync flushes a blob to disk.
+func (s *Store) Sync(dgst digest.Digest) error {
+	f, err := s.Open(dgst)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+func (s *Store) ingest(r io.Reader, expected digest.Digest, sync bool) (dgst digest.Digest, size int64, created bool, err error) {
 	tmp, err := os.CreateTemp(filepath.Join(s.root, "ingest"), "blob-")
 	if err != nil {
 		return "", 0, false, fmt.Errorf("content ingest: %w", err)
@@ -111,8 +132,10 @@ func (s *Store) Ingest(r io.Reader, expected digest.Digest) (dgst digest.Digest,
 	if _, err := os.Stat(p); err == nil {
 		return dgst, n, false, nil
 	}
-	if err := tmp.Sync(); err != nil {
-		return "", 0, false, err
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			return "", 0, false, err
+		}
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
 		return "", 0, false, fmt.Errorf("content commit %s: %w", dgst, err)

@@ -57,3 +57,20 @@ func TestIngestReportsNew(t *testing.T) {
 		}
 	}
 }
+
+func TestIngestUnsyncedThenSync(t *testing.T) {
+	s, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, n, created, err := s.IngestUnsynced(strings.NewReader("later"), "")
+	if err != nil || n != 5 || !created {
+		t.Fatalf("%s %d %v %v", d, n, created, err)
+	}
+	if err := s.Sync(d); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(digest.FromString("missing")); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("Sync of a missing blob: %v", err)
+	}
+}
