@@ -43,7 +43,7 @@ type loadItem struct {
 // images. Every layer is checked against the diff IDs of its config.
 // Loading is all or nothing: on any error no image or tag is recorded and
 // the blobs and layers the load added are removed again.
-func (s *Service) Load(ctx context.Context, r io.Reader, o LoadOptions, rep LoadReporter) (err error) {
+func (s *Service) Load(ctx context.Context, r io.Reader, o LoadOptions, rep LoadReporter) error {
 	plain, err := compression.DecompressStream(r)
 	if err != nil {
 		return err
