@@ -49,8 +49,10 @@ func (b *Bus) Publish(typ events.Type, action events.Action, id string, attrs ma
 func (b *Bus) Subscribe(since time.Time) (past []events.Message, ch <-chan events.Message, cancel func()) {
 	c := make(chan events.Message, 256)
 	b.mu.Lock()
+	// without a since only new events are sent, as dockerd does (docker
+	// stats counts on it: a replayed start adds a row for a gone container)
 	for _, m := range b.recent {
-		if !since.IsZero() && time.Unix(0, m.TimeNano).Before(since) {
+		if since.IsZero() || time.Unix(0, m.TimeNano).Before(since) {
 			continue
 		}
 		past = append(past, m)

@@ -23,6 +23,9 @@ func (h handlers) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if since.IsZero() && !until.IsZero() {
+		since = time.Unix(0, 0) // an until alone replays the past up to it, as dockerd does
+	}
 	past, ch, cancel := h.b.Subscribe(since)
 	defer cancel()
 	s := httputil.NewJSONStream(w)
