@@ -8,10 +8,7 @@ import (
 )
 
 func TestSubscribeReplay(t *testing.T) {
-	b := New()
 	start := time.Now()
-	b.Publish(events.ContainerEventType, "start", "a", nil)
-	b.Publish(events.ContainerEventType, "die", "a", nil)
 	for _, tc := range []struct {
 		name  string
 		since time.Time
@@ -23,6 +20,9 @@ func TestSubscribeReplay(t *testing.T) {
 		{"since after both", time.Now().Add(time.Second), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			b := New()
+			b.Publish(events.ContainerEventType, "start", "a", nil)
+			b.Publish(events.ContainerEventType, "die", "a", nil)
 			past, ch, cancel := b.Subscribe(tc.since)
 			defer cancel()
 			if len(past) != tc.want {
