@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +40,23 @@ func TestKill9Daemon(t *testing.T) {
 	waitFor(t, func() bool { return strings.Count(d.berth("logs", long).stdout, "tick") > before })
 	if out := must(t, d.berth("exec", long, "echo", "alive")); out != "alive" {
 		t.Fatalf("exec after restart: %q", out)
+	}
+	// attach reaches the restored container's live output
+	attach := exec.Command(filepath.Join(binDir, "berth"), "attach", "--no-stdin", long)
+	attach.Env = append(os.Environ(), "DOCKER_HOST=unix://"+d.sock)
+	out, err := attach.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := attach.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	n, _ := io.ReadAtLeast(out, buf, 5)
+	attach.Process.Kill()
+	attach.Wait()
+	if !strings.Contains(string(buf[:n]), "tick") {
+		t.Fatalf("attach after restart read %q", buf[:n])
 	}
 	must(t, d.berth("stop", "-t", "1", long))
 	if out := must(t, d.berth("ps", "-q")); out != "" {
