@@ -147,6 +147,11 @@ type JSONStream struct {
 func NewJSONStream(w http.ResponseWriter) *JSONStream {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
+	// send the headers now: clients (the docker CLI's stats) wait for them
+	// before going on, and a stream may stay quiet for a long time
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
 	return &JSONStream{enc: json.NewEncoder(NewFlushWriter(w))}
 }
 

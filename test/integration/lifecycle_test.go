@@ -274,4 +274,11 @@ func TestStats(t *testing.T) {
 	if out := must(t, d.berth("stats", "--no-stream")); !strings.Contains(out, "MEM USAGE / LIMIT") || strings.Count(out, "\n") != 2 {
 		t.Errorf("berth stats:\n%s", out)
 	}
+	// without names the docker CLI lists the running containers and also
+	// subscribes to events: it waits for the stream's headers, and must
+	// see no container that is gone (no replay of past starts)
+	must(t, d.berth("run", "--rm", "busybox", "true"))
+	if out := must(t, d.docker("stats", "--no-stream", "--format", "{{.Name}}")); out != "busy\nidle" && out != "idle\nbusy" {
+		t.Errorf("docker stats --no-stream of all running containers:\n%s", out)
+	}
 }
