@@ -70,7 +70,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("become child subreaper: %w", err)
 	}
-	db, err := metadata.Open(filepath.Join(cfg.DataRoot, "metadata.db"))
+	db, err := metadata.Open(filepath.Join(cfg.DataRoot, metadata.FileName))
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,8 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if d.volumes, err = volumesvc.New(filepath.Join(cfg.DataRoot, "volumes"), db); err != nil {
 		return fail(err)
 	}
-	netCfg := networksvc.Config{DefaultBridge: cfg.Bridge, ChainSuffix: chainSuffix(cfg.DataRoot)}
+	netCfg := networksvc.Config{DefaultBridge: cfg.Bridge, ChainSuffix: chainSuffix(cfg.DataRoot),
+		Owner: filepath.Clean(cfg.DataRoot), Live: metadata.InUse}
 	if cfg.BIP != "" {
 		if netCfg.BIP, err = netip.ParsePrefix(cfg.BIP); err != nil {
 			return fail(fmt.Errorf("invalid bip %q: %w", cfg.BIP, err))

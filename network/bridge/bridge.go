@@ -10,14 +10,27 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
 
-// Ensure creates the bridge (or adopts an existing one), gives it the
-// gateway address and brings it up.
-func Ensure(name string, gw netip.Prefix) error {
+// Owner says which daemon makes a bridge: its data root, written as the
+// link's alias, and how to tell whether another owner is running.
+type Owner struct {
+	DataRoot string
+	Live     func(dataRoot string) bool
+}
+
+const aliasPrefix = "berth data-root "
+
+// ErrInUse is returned for a bridge that another running daemon owns.
+var ErrInUse = errors.New("bridge in use")
+
+// Ensure creates the bridge (or adopts an existing one that no other
+// running daemon owns), gives it the gateway address and brings it up.
+func Ensure(name string, gw netip.Prefix, owner Owner) error {
 	link, err := netlink.LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
@@ -33,6 +46,14 @@ func Ensure(name string, gw netip.Prefix) error {
 		}
 	} else if link.Type() != "bridge" {
 		return fmt.Errorf("%s exists and is not a bridge (%s)", name, link.Type())
+	}
+	if other, ok := strings.CutPrefix(link.Attrs().Alias, aliasPrefix); ok && other != owner.DataRoot && owner.Live != nil && owner.Live(other) {
+		return fmt.Errorf("%w: %s belongs to the running daemon of data root %s; give this daemon another bridge (--bridge)", ErrInUse, name, other)
+	}
+	if owner.DataRoot != "" && link.Attrs().Alias != aliasPrefix+owner.DataRoot {
+		if err := netlink.LinkSetAlias(link, aliasPrefix+owner.DataRoot); err != nil {
+			return fmt.Errorf("bridge %s: set owner: %w", name, err)
+		}
 	}
 	if gw.IsValid() {
 		addr := &netlink.Addr{IPNet: ipNet(gw)}

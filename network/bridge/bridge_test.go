@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -33,12 +34,21 @@ func TestAttachReachable(t *testing.T) {
 func attachReachable(t *testing.T) error {
 	const br = "berthtest0"
 	gw := netip.MustParsePrefix("10.213.0.1/24")
-	if err := Ensure(br, gw); err != nil {
+	live := func(root string) bool { return root == "/live" }
+	me := Owner{DataRoot: "/me", Live: live}
+	if err := Ensure(br, gw, me); err != nil {
 		return err
 	}
 	defer Delete(br)
-	if err := Ensure(br, gw); err != nil {
+	if err := Ensure(br, gw, me); err != nil {
 		return fmt.Errorf("Ensure is not idempotent: %v", err)
+	}
+	// a bridge whose owner is gone is adopted; a live owner's is not
+	if err := Ensure(br, gw, Owner{DataRoot: "/live", Live: live}); err != nil {
+		return fmt.Errorf("adopting a gone owner's bridge: %v", err)
+	}
+	if err := Ensure(br, gw, me); !errors.Is(err, ErrInUse) {
+		return fmt.Errorf("adopted a live owner's bridge: %v", err)
 	}
 	ns := filepath.Join(t.TempDir(), "ns")
 	if err := netns.Create(ns); err != nil {

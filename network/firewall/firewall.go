@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/coreos/go-iptables/iptables"
 )
@@ -24,58 +25,90 @@ import (
 // Firewall is one daemon's set of chains.
 type Firewall struct {
 	ipt                                 *iptables.IPTables
+	suffix, owner                       string
 	dnat, post, fwd, isolate1, isolate2 string
 }
 
-// New returns the firewall whose chain names end in suffix.
-func New(suffix string) (*Firewall, error) {
+// Chain name prefixes; a daemon's chains are prefix + suffix.
+const (
+	prefixDNAT     = "BERTH-"
+	prefixPost     = "BERTH-POST-"
+	prefixForward  = "BERTH-FWD-"
+	prefixIsolate1 = "BERTH-ISO1-"
+	prefixIsolate2 = "BERTH-ISO2-"
+	ownerComment   = "berth data-root "
+)
+
+// New returns the firewall whose chain names end in suffix, owned by the
+// daemon of data root owner (the jumps into its chains say so, so that a
+// later daemon can tell whose chains it finds).
+func New(suffix, owner string) (*Firewall, error) {
 	ipt, err := iptables.New(iptables.IPFamily(iptables.ProtocolIPv4), iptables.Timeout(10))
 	if err != nil {
 		return nil, fmt.Errorf("iptables: %w (install the iptables package)", err)
 	}
-	return &Firewall{ipt: ipt,
-		dnat: "BERTH-" + suffix, post: "BERTH-POST-" + suffix, fwd: "BERTH-FWD-" + suffix,
-		isolate1: "BERTH-ISO1-" + suffix, isolate2: "BERTH-ISO2-" + suffix}, nil
+	return &Firewall{ipt: ipt, suffix: suffix, owner: owner,
+		dnat: prefixDNAT + suffix, post: prefixPost + suffix, fwd: prefixForward + suffix,
+		isolate1: prefixIsolate1 + suffix, isolate2: prefixIsolate2 + suffix}, nil
 }
 
-type jump struct{ table, chain, target string }
+type chain struct{ table, name string }
 
-func (f *Firewall) jumps() []struct {
-	jump
-	spec []string
-} {
-	return []struct {
-		jump
-		spec []string
-	}{
-		{jump{"nat", "PREROUTING", f.dnat}, []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", f.dnat}},
-		{jump{"nat", "OUTPUT", f.dnat}, []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", f.dnat}},
-		{jump{"nat", "POSTROUTING", f.post}, []string{"-j", f.post}},
-		{jump{"filter", "FORWARD", f.isolate1}, []string{"-j", f.isolate1}},
-		{jump{"filter", "FORWARD", f.fwd}, []string{"-j", f.fwd}},
+func (f *Firewall) chains() []chain {
+	return []chain{{"nat", f.dnat}, {"nat", f.post}, {"filter", f.fwd}, {"filter", f.isolate1}, {"filter", f.isolate2}}
+}
+
+// hook is a jump from a built-in chain into one of ours.
+type hook struct {
+	table, chain, target string
+	match                []string
+}
+
+func (f *Firewall) hooks() []hook {
+	local := []string{"-m", "addrtype", "--dst-type", "LOCAL"}
+	return []hook{
+		{"nat", "PREROUTING", f.dnat, local},
+		{"nat", "OUTPUT", f.dnat, local},
+		{"nat", "POSTROUTING", f.post, nil},
+		{"filter", "FORWARD", f.isolate1, nil},
+		{"filter", "FORWARD", f.fwd, nil},
 	}
+}
+
+func (f *Firewall) hookSpec(h hook) []string {
+	spec := append([]string{}, h.match...)
+	if f.owner != "" {
+		spec = append(spec, "-m", "comment", "--comment", ownerComment+f.owner)
+	}
+	return append(spec, "-j", h.target)
 }
 
 // Init creates the chains (empty) and the jumps into them, and turns on
-// IPv4 forwarding.
+// IPv4 forwarding. In FORWARD, every daemon's isolation chain comes
+// before any daemon's accepts (Docker's isolation stage is first too):
+// this daemon's isolation jump goes to the top and its accept jump right
+// after the last isolation jump, so no accept rule of another daemon,
+// live or gone, can let traffic past this daemon's isolation.
 func (f *Firewall) Init() error {
-	for _, c := range []struct{ table, chain string }{{"nat", f.dnat}, {"nat", f.post}, {"filter", f.fwd}, {"filter", f.isolate1}, {"filter", f.isolate2}} {
-		if err := f.ipt.ClearChain(c.table, c.chain); err != nil { // creates it if missing
-			return fmt.Errorf("iptables chain %s: %w", c.chain, err)
+	for _, c := range f.chains() {
+		if err := f.ipt.ClearChain(c.table, c.name); err != nil { // creates it if missing
+			return fmt.Errorf("iptables chain %s: %w", c.name, err)
 		}
 	}
-	// FORWARD: isolation first, then our accepts, both before the host's rules
-	js := f.jumps()
-	for i := len(js) - 1; i >= 0; i-- {
-		j := js[i]
-		ok, err := f.ipt.Exists(j.table, j.chain, j.spec...)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if err := f.ipt.Insert(j.table, j.chain, 1, j.spec...); err != nil {
-				return fmt.Errorf("iptables jump to %s: %w", j.target, err)
+	if err := f.unhook(); err != nil {
+		return err
+	}
+	for _, h := range f.hooks() {
+		pos := 1
+		if h.target == f.fwd {
+			n, err := f.isolationHooks()
+			if err != nil {
+				return err
 			}
+			pos = n + 1
+		}
+		if err := f.ipt.Insert(h.table, h.chain, pos, f.hookSpec(h)...); err != nil {
+			return fmt.Errorf("iptables jump to %s: %w", h.target, err)
 		}
 	}
 	if err := f.ipt.Append("filter", f.isolate1, "-j", "RETURN"); err != nil {
@@ -87,18 +120,181 @@ func (f *Firewall) Init() error {
 	return os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644)
 }
 
-// Teardown removes the jumps and the chains.
-func (f *Firewall) Teardown() error {
-	var errs []error
-	for _, j := range f.jumps() {
-		errs = append(errs, f.ipt.DeleteIfExists(j.table, j.chain, j.spec...))
+// isolationHooks is the position in FORWARD of the last jump into any
+// daemon's isolation chain (0: none).
+func (f *Firewall) isolationHooks() (int, error) {
+	rules, err := f.ipt.List("filter", "FORWARD")
+	if err != nil {
+		return 0, err
 	}
-	for _, c := range []struct{ table, chain string }{{"nat", f.dnat}, {"nat", f.post}, {"filter", f.fwd}, {"filter", f.isolate1}, {"filter", f.isolate2}} {
-		if ok, _ := f.ipt.ChainExists(c.table, c.chain); ok {
-			errs = append(errs, f.ipt.ClearAndDeleteChain(c.table, c.chain))
+	pos, last := 0, 0
+	for _, r := range rules {
+		if !strings.HasPrefix(r, "-A ") {
+			continue
+		}
+		pos++
+		if strings.HasPrefix(jumpTarget(r), prefixIsolate1) {
+			last = pos
+		}
+	}
+	return last, nil
+}
+
+// unhook deletes every jump into this daemon's chains, whatever its
+// matches (an older berth wrote them without the owner comment).
+func (f *Firewall) unhook() error {
+	ours := map[string]bool{}
+	for _, c := range f.chains() {
+		ours[c.name] = true
+	}
+	var errs []error
+	for _, builtin := range []chain{{"nat", "PREROUTING"}, {"nat", "OUTPUT"}, {"nat", "POSTROUTING"}, {"filter", "FORWARD"}} {
+		rules, err := f.ipt.List(builtin.table, builtin.name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, r := range rules {
+			if !strings.HasPrefix(r, "-A ") || !ours[jumpTarget(r)] {
+				continue
+			}
+			spec, err := splitRule(r)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			errs = append(errs, f.ipt.DeleteIfExists(builtin.table, builtin.name, spec[2:]...))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Teardown removes the jumps and the chains.
+func (f *Firewall) Teardown() error {
+	errs := []error{f.unhook()}
+	for _, c := range f.chains() {
+		if ok, _ := f.ipt.ChainExists(c.table, c.name); ok {
+			errs = append(errs, f.ipt.ClearAndDeleteChain(c.table, c.name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Stale is another daemon's set of chains found in FORWARD.
+type Stale struct {
+	Suffix string
+	Owner  string // its data root; empty when an older berth left no comment
+}
+
+// Others lists the other daemons' chain sets hooked into FORWARD.
+func (f *Firewall) Others() ([]Stale, error) {
+	rules, err := f.ipt.List("filter", "FORWARD")
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{f.suffix: true}
+	var out []Stale
+	for _, r := range rules {
+		target := jumpTarget(r)
+		var suffix string
+		switch {
+		case strings.HasPrefix(target, prefixIsolate1):
+			suffix = strings.TrimPrefix(target, prefixIsolate1)
+		case strings.HasPrefix(target, prefixForward):
+			suffix = strings.TrimPrefix(target, prefixForward)
+		default:
+			continue
+		}
+		if seen[suffix] {
+			continue
+		}
+		seen[suffix] = true
+		out = append(out, Stale{Suffix: suffix, Owner: ruleOwner(r)})
+	}
+	return out, nil
+}
+
+// RemoveStale tears down the chains of the other daemons whose data root
+// gone says is gone (or that carry no owner), and returns what it removed.
+func (f *Firewall) RemoveStale(gone func(owner string) bool) ([]Stale, error) {
+	others, err := f.Others()
+	if err != nil {
+		return nil, err
+	}
+	var removed []Stale
+	var errs []error
+	for _, o := range others {
+		if o.Owner != "" && !gone(o.Owner) {
+			continue
+		}
+		other := &Firewall{ipt: f.ipt, suffix: o.Suffix, dnat: prefixDNAT + o.Suffix, post: prefixPost + o.Suffix,
+			fwd: prefixForward + o.Suffix, isolate1: prefixIsolate1 + o.Suffix, isolate2: prefixIsolate2 + o.Suffix}
+		if err := other.Teardown(); err != nil {
+			errs = append(errs, fmt.Errorf("chains %s: %w", o.Suffix, err))
+			continue
+		}
+		removed = append(removed, o)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// jumpTarget is the chain an "-A CHAIN … -j TARGET" line jumps to.
+func jumpTarget(rule string) string {
+	f := strings.Fields(rule)
+	for i := len(f) - 2; i >= 0; i-- {
+		if f[i] == "-j" {
+			return f[i+1]
+		}
+	}
+	return ""
+}
+
+// ruleOwner reads the owner comment of a listed rule.
+func ruleOwner(rule string) string {
+	spec, err := splitRule(rule)
+	if err != nil {
+		return ""
+	}
+	for i := 0; i+1 < len(spec); i++ {
+		if spec[i] == "--comment" && strings.HasPrefix(spec[i+1], ownerComment) {
+			return strings.TrimPrefix(spec[i+1], ownerComment)
+		}
+	}
+	return ""
+}
+
+// splitRule splits an iptables -S line into words, undoing its quoting
+// ("…" around words with spaces, \" and \\ inside them).
+func splitRule(rule string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for i := 0; i < len(rule); i++ {
+		c := rule[i]
+		switch {
+		case quoted && c == '\\' && i+1 < len(rule):
+			i++
+			cur.WriteByte(rule[i])
+		case c == '"':
+			quoted, inWord = !quoted, true
+		case c == ' ' && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("unbalanced quotes in rule %q", rule)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
 }
 
 // Network is what the rules of one bridge network need.
@@ -214,8 +410,8 @@ func (f *Firewall) RemovePort(p Port) error { return f.del(f.portRules(p)) }
 // tests and leak checks.
 func (f *Firewall) Rules() ([]string, error) {
 	var out []string
-	for _, c := range []struct{ table, chain string }{{"nat", f.dnat}, {"nat", f.post}, {"filter", f.fwd}, {"filter", f.isolate1}, {"filter", f.isolate2}} {
-		rs, err := f.ipt.List(c.table, c.chain)
+	for _, c := range f.chains() {
+		rs, err := f.ipt.List(c.table, c.name)
 		if err != nil {
 			continue
 		}

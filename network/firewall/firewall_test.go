@@ -11,7 +11,7 @@ func TestRulesComeAndGo(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	f, err := New("fwtest")
+	f, err := New("fwtest", "/var/lib/berth-fwtest")
 	if err != nil {
 		t.Skip(err)
 	}
@@ -71,5 +71,97 @@ func TestRulesComeAndGo(t *testing.T) {
 	}
 	if ok, _ := f.ipt.ChainExists("nat", f.dnat); ok {
 		t.Fatal("chain left after Teardown")
+	}
+}
+
+func TestSplitRule(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{`-A FORWARD -j BERTH-ISO1-abc`, []string{"-A", "FORWARD", "-j", "BERTH-ISO1-abc"}},
+		{`-A FORWARD -m comment --comment "berth data-root /var/lib/my berth" -j X`,
+			[]string{"-A", "FORWARD", "-m", "comment", "--comment", "berth data-root /var/lib/my berth", "-j", "X"}},
+		{`-A FORWARD -m comment --comment "a \"q\" b" -j X`, []string{"-A", "FORWARD", "-m", "comment", "--comment", `a "q" b`, "-j", "X"}},
+	} {
+		got, err := splitRule(tc.in)
+		if err != nil || strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("splitRule(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := splitRule(`-A X --comment "open`); err == nil {
+		t.Error("unbalanced quote accepted")
+	}
+}
+
+// Every daemon's isolation jump comes before any daemon's accept jump,
+// whichever started first; chains whose owner is gone are removed.
+func TestIsolationBeforeAccepts(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	a, err := New("fwtsta", "/var/lib/berth-a")
+	if err != nil {
+		t.Skip(err)
+	}
+	b, _ := New("fwtstb", "/var/lib/berth-b")
+	legacy, _ := New("fwtstc", "")
+	defer a.Teardown()
+	defer b.Teardown()
+	defer legacy.Teardown()
+	for _, f := range []*Firewall{legacy, a, b, a} { // a restarts after b
+		if err := f.Init(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rules, _ := a.ipt.List("filter", "FORWARD")
+	lastIso, firstAccept := -1, len(rules)
+	for i, r := range rules {
+		target := jumpTarget(r)
+		if strings.HasPrefix(target, prefixIsolate1+"fwtst") {
+			lastIso = i
+		}
+		if strings.HasPrefix(target, prefixForward+"fwtst") && i < firstAccept {
+			firstAccept = i
+		}
+	}
+	if lastIso < 0 || lastIso > firstAccept {
+		t.Fatalf("an accept jump precedes an isolation jump:\n%s", strings.Join(rules, "\n"))
+	}
+	if n := strings.Count(strings.Join(rules, "\n"), "-j "+a.fwd); n != 1 {
+		t.Fatalf("%d jumps to %s", n, a.fwd)
+	}
+	others, err := a.Others()
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := map[string]string{}
+	for _, o := range others {
+		owners[o.Suffix] = o.Owner
+	}
+	_, self := owners["fwtsta"]
+	if owner, ok := owners["fwtstc"]; owners["fwtstb"] != "/var/lib/berth-b" || !ok || owner != "" || self {
+		t.Fatalf("others: %+v", others)
+	}
+	removed, err := a.RemoveStale(func(owner string) bool { return owner == "/var/lib/berth-b" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range removed {
+		if strings.HasPrefix(r.Suffix, "fwtst") {
+			got = append(got, r.Suffix)
+		}
+	}
+	if strings.Join(got, ",") != "fwtstc,fwtstb" && strings.Join(got, ",") != "fwtstb,fwtstc" {
+		t.Fatalf("removed %v", got)
+	}
+	for _, f := range []*Firewall{b, legacy} {
+		if ok, _ := a.ipt.ChainExists("filter", f.fwd); ok {
+			t.Fatalf("%s left", f.fwd)
+		}
+	}
+	if ok, _ := a.ipt.ChainExists("filter", a.fwd); !ok {
+		t.Fatal("RemoveStale removed its own chains")
 	}
 }

@@ -43,6 +43,10 @@ func (s *Service) restore() {
 		s.cleanupRun(c)
 		c.mu.Unlock()
 	}
+	// The cgroups under the cgroup parent that are this daemon's: other
+	// daemons may share the parent, so they must be told apart before the
+	// sweep below kills anything (read before the directories go).
+	owned := s.ownedIDs()
 	// Directories without a record are from a create that a crash cut short.
 	keep := map[string]bool{}
 	for _, c := range s.all() {
@@ -65,6 +69,9 @@ func (s *Service) restore() {
 	// them (their monitors then end on their own).
 	if ids, err := rt.Orphans(s.cfg.CgroupParent); err == nil {
 		for _, id := range ids {
+			if !owned.has(id) {
+				continue // another daemon's container
+			}
 			c, err := s.Get(id)
 			if err == nil && c.ID == id {
 				c.mu.Lock()
@@ -135,4 +142,31 @@ func (s *Service) readSpec(c *Container) *specs.Spec {
 		return nil
 	}
 	return &spec
+}
+
+// ownership is the set of container IDs this daemon has made: a container
+// directory under the data root is created before the container's first
+// cgroup and removed after its last, and the run directory under the exec
+// root (named by the ID's first 16 hex) lives from start to exit. A cgroup
+// whose ID is in neither belongs to another daemon sharing the parent.
+type ownership struct{ ids, runDirs map[string]bool }
+
+func (o ownership) has(id string) bool {
+	return o.ids[id] || o.runDirs[runDirName(id)]
+}
+
+func (s *Service) ownedIDs() ownership {
+	o := ownership{ids: map[string]bool{}, runDirs: map[string]bool{}}
+	for _, c := range s.all() {
+		o.ids[c.ID] = true
+	}
+	for root, set := range map[string]map[string]bool{s.cfg.DataRoot: o.ids, s.cfg.ExecRoot: o.runDirs} {
+		ents, _ := os.ReadDir(root)
+		for _, e := range ents {
+			if e.IsDir() {
+				set[e.Name()] = true
+			}
+		}
+	}
+	return o
 }

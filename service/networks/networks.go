@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -67,6 +68,10 @@ type Config struct {
 	DefaultBridge string       // interface of the default bridge, e.g. berth0
 	BIP           netip.Prefix // its address and subnet; zero: chosen to avoid the host's routes
 	ChainSuffix   string       // makes this daemon's iptables chains its own
+	// Owner is this daemon's data root: its bridges and chains say so, and
+	// Live tells whether another owner's daemon runs.
+	Owner string
+	Live  func(dataRoot string) bool
 }
 
 // Service owns the networks.
@@ -92,12 +97,17 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 	if cfg.DefaultBridge == "" {
 		cfg.DefaultBridge = "berth0"
 	}
-	fw, err := firewall.New(cfg.ChainSuffix)
+	fw, err := firewall.New(cfg.ChainSuffix, cfg.Owner)
 	if err != nil {
 		return nil, err
 	}
 	if err := fw.Init(); err != nil {
 		return nil, err
+	}
+	// Chains of daemons whose data root is gone would only ever accept
+	// traffic: they go.
+	if _, err := fw.RemoveStale(func(owner string) bool { _, err := os.Stat(owner); return os.IsNotExist(err) }); err != nil {
+		return nil, fmt.Errorf("remove stale firewall chains: %w", err)
 	}
 	s := &Service{cfg: cfg, db: db, fw: fw, users: func(string) []Use { return nil },
 		nets: map[string]*Network{}, pools: map[string]*ipam.Pool{}, ports: map[string]*reservation{}}
@@ -182,7 +192,7 @@ func (s *Service) bringUp(n *Network) error {
 	if err != nil {
 		return err
 	}
-	if err := bridge.Ensure(n.Bridge, netip.PrefixFrom(n.Gateway, n.Subnet.Bits())); err != nil {
+	if err := bridge.Ensure(n.Bridge, netip.PrefixFrom(n.Gateway, n.Subnet.Bits()), bridge.Owner{DataRoot: s.cfg.Owner, Live: s.cfg.Live}); err != nil {
 		return err
 	}
 	if err := s.fw.AddNetwork(firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal}); err != nil {

@@ -2,12 +2,19 @@ package metadata
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/containerd/errdefs"
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
 )
+
+// FileName is the database's name in a data root.
+const FileName = "metadata.db"
 
 // Bucket names.
 const (
@@ -108,4 +115,19 @@ func (t *Tx) Put(bucket, key string, v any) error {
 // Delete removes a key.
 func (t *Tx) Delete(bucket, key string) error {
 	return t.tx.Bucket([]byte(bucket)).Delete([]byte(key))
+}
+// InUse reports whether a live process holds the database under dataRoot
+// (bbolt keeps an exclusive flock on the file while it is open): whether the
+// daemon of that data root runs. It only probes, never blocks.
+func InUse(dataRoot string) bool {
+	f, err := os.Open(filepath.Join(dataRoot, FileName))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		return errors.Is(err, unix.EWOULDBLOCK)
+	}
+	_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	return false
 }

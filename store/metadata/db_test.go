@@ -41,3 +41,21 @@ func TestPutGetDeleteReopen(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
+
+func TestInUse(t *testing.T) {
+	root := t.TempDir()
+	if InUse(root) {
+		t.Fatal("a data root without a database is in use")
+	}
+	db, err := Open(filepath.Join(root, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !InUse(root) {
+		t.Fatal("an open database is not in use")
+	}
+	db.Close()
+	if InUse(root) {
+		t.Fatal("a closed database is in use")
+	}
+}

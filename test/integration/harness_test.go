@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/berth-project/berth/network/firewall"
@@ -43,7 +44,11 @@ func requireEnv(t *testing.T) {
 }
 
 // startDaemon starts a berthd that is killed and cleaned up with the test.
-func startDaemon(t *testing.T) *daemon {
+func startDaemon(t *testing.T) *daemon { return startDaemonWith(t, nil) }
+
+// startDaemonWith starts a berthd whose daemon.json also has conf's keys
+// (they win over the per-test defaults).
+func startDaemonWith(t *testing.T, conf map[string]any) *daemon {
 	requireEnv(t)
 	root, err := os.MkdirTemp("", "berth-it-")
 	if err != nil {
@@ -55,8 +60,15 @@ func startDaemon(t *testing.T) *daemon {
 	// chosen clear of the others' routes).
 	sum := sha256.Sum256([]byte(root))
 	d.bridge = "bt" + hex.EncodeToString(sum[:])[:10]
-	conf := `{"cgroup-parent": "/` + filepath.Base(root) + `", "default-runtime": "` + os.Getenv("BERTH_RUNTIME") + `", "bridge": "` + d.bridge + `"}` + "\n"
-	if err := os.WriteFile(filepath.Join(root, "daemon.json"), []byte(conf), 0o644); err != nil {
+	full := map[string]any{"cgroup-parent": "/" + filepath.Base(root), "default-runtime": os.Getenv("BERTH_RUNTIME"), "bridge": d.bridge}
+	for k, v := range conf {
+		full[k] = v
+	}
+	b, err := json.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "daemon.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.start()
@@ -249,7 +261,7 @@ func (d *daemon) reclaim() {
 	// the daemon keeps its default bridge and chains (as dockerd keeps
 	// docker0); a test machine gets them back
 	_ = exec.Command("ip", "link", "del", d.bridge).Run()
-	if fw, err := firewall.New(chainSuffix(d.dataRoot)); err == nil {
+	if fw, err := firewall.New(chainSuffix(d.dataRoot), ""); err == nil {
 		_ = fw.Teardown()
 	}
 	parent := filepath.Base(d.root) // runc creates but never removes the cgroup parent

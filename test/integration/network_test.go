@@ -5,14 +5,17 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/berth-project/berth/network/firewall"
 	"github.com/berth-project/berth/network/netns"
 	"github.com/miekg/dns"
 )
@@ -433,4 +436,58 @@ func TestNetworkModesAndResolverOptions(t *testing.T) {
 		t.Errorf("a loopback resolver leaked into the container:\n%s", out)
 	}
 	must(t, d.berth("rm", "-f", web))
+}
+
+// TestIsolationWithOtherDaemonsChains: isolation between networks holds
+// while another daemon's chains accept everything from this daemon's
+// default bridge (a daemon of another data root that used the same
+// bridge), whichever daemon hooked its chains first; chains whose data
+// root is gone are removed by the next daemon that starts.
+func TestIsolationWithOtherDaemonsChains(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	subnet := must(t, d.berth("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "bridge"))
+	other, err := firewall.New("it"+strconv.Itoa(os.Getpid()%10000), t.TempDir()) // its data root exists
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { _ = other.Teardown() })
+	if err := other.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.AddNetwork(firewall.Network{Bridge: d.bridge, Subnet: netip.MustParsePrefix(subnet)}); err != nil {
+		t.Fatal(err)
+	}
+	gone, _ := firewall.New("ig"+strconv.Itoa(os.Getpid()%10000), filepath.Join(t.TempDir(), "gone"))
+	t.Cleanup(func() { _ = gone.Teardown() })
+	if err := gone.Init(); err != nil {
+		t.Fatal(err)
+	}
+	must(t, d.berth("network", "create", "n1"))
+	srv := must(t, d.berth("run", "-d", "--network", "n1", "busybox", "httpd", "-f", "-h", "/etc", "-p", "80"))
+	ip := must(t, d.berth("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", srv))
+	probe := "for i in 1 2 3 4 5; do nc -w 1 " + ip + " 80 </dev/null && exit 0; sleep 0.2; done; exit 1"
+	check := func(when string) {
+		t.Helper()
+		if r := d.berth("run", "--rm", "--network", "n1", "busybox", "sh", "-c", probe); r.code != 0 {
+			t.Fatalf("%s: the server does not answer on its own network: %s", when, r)
+		}
+		if r := d.berth("run", "--rm", "busybox", "nc", "-w", "2", ip, "80"); r.code == 0 {
+			t.Fatalf("%s: the default bridge reached %s on another network", when, ip)
+		}
+	}
+	check("other daemon hooked after this one")
+	// this daemon restarts: its hooks go to the top again, the other's stay
+	d.stop(syscall.SIGTERM)
+	d.start()
+	check("after this daemon's restart")
+	for _, f := range []struct {
+		fw   *firewall.Firewall
+		kept bool
+	}{{other, true}, {gone, false}} {
+		rules, _ := f.fw.Rules()
+		if kept := len(rules) > 0; kept != f.kept {
+			t.Errorf("chains kept: %v, want %v: %q", kept, f.kept, rules)
+		}
+	}
 }

@@ -185,3 +185,47 @@ func TestReconcileOrphans(t *testing.T) {
 		t.Fatal("the orphan is still known")
 	}
 }
+
+// Two daemons sharing a cgroup parent (the default /berth, say, for a
+// test daemon beside a user's) never touch each other's containers: a
+// restart's orphan sweep kills only what this daemon made.
+func TestSharedCgroupParent(t *testing.T) {
+	parent := "/berth-shared-" + strconv.Itoa(os.Getpid())
+	// runs last: the parent is empty once both daemons cleaned up
+	t.Cleanup(func() {
+		for _, p := range []string{"/sys/fs/cgroup/*" + parent, "/sys/fs/cgroup/unified" + parent, "/sys/fs/cgroup" + parent} {
+			dirs, _ := filepath.Glob(p)
+			for _, d := range dirs {
+				_ = os.Remove(d)
+			}
+		}
+	})
+	a := startDaemonWith(t, map[string]any{"cgroup-parent": parent})
+	b := startDaemonWith(t, map[string]any{"cgroup-parent": parent})
+	a.loadBusybox()
+	b.loadBusybox()
+	idA := must(t, a.berth("run", "-d", "busybox", "sleep", "1000"))
+	idB := must(t, b.berth("run", "-d", "busybox", "sleep", "1000"))
+	pidA, _ := strconv.Atoi(must(t, a.berth("inspect", "-f", "{{.State.Pid}}", idA)))
+	// b loses its container's record in a crash: its own orphan goes, a's
+	// container (under the same parent, unknown to b) stays.
+	pidB, _ := strconv.Atoi(must(t, b.berth("inspect", "-f", "{{.State.Pid}}", idB)))
+	b.stop(syscall.SIGKILL)
+	db, err := metadata.Open(filepath.Join(b.dataRoot, "metadata.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Delete(metadata.Containers, idB); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	b.start()
+	waitFor(t, func() bool { return syscall.Kill(pidB, 0) == syscall.ESRCH })
+	if err := syscall.Kill(pidA, 0); err != nil {
+		t.Fatalf("the other daemon's container was killed: %v", err)
+	}
+	if out := must(t, a.berth("inspect", "-f", "{{.State.Status}}", idA)); out != "running" {
+		t.Fatalf("the other daemon's container: %s", out)
+	}
+	must(t, a.berth("rm", "-f", idA))
+}
