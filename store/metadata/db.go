@@ -116,6 +116,7 @@ func (t *Tx) Put(bucket, key string, v any) error {
 func (t *Tx) Delete(bucket, key string) error {
 	return t.tx.Bucket([]byte(bucket)).Delete([]byte(key))
 }
+
 // InUse reports whether a live process holds the database under dataRoot
 // (bbolt keeps an exclusive flock on the file while it is open): whether the
 // daemon of that data root runs. It only probes, never blocks.
