@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/coreos/go-iptables/iptables"
+	"golang.org/x/sys/unix"
 )
 
 // Firewall is one daemon's set of chains.
@@ -39,6 +40,20 @@ const (
 	ownerComment   = "berth data-root "
 )
 
+// The chains every daemon shares, hooked first into FORWARD in this
+// order: each daemon's isolation chain is jumped to from sharedIsolation
+// and its accepts from sharedForward, so every daemon's isolation is
+// evaluated before any daemon's accepts (Docker's isolation stage comes
+// first too), whichever started first, and a daemon that is gone cannot
+// let traffic past a live one's isolation.
+const (
+	sharedIsolation = "BERTH-ISOLATION"
+	sharedForward   = "BERTH-FORWARD"
+)
+
+// lockPath serializes the daemons' changes to the shared hooks.
+var lockPath = "/run/berth-firewall.lock"
+
 // New returns the firewall whose chain names end in suffix, owned by the
 // daemon of data root owner (the jumps into its chains say so, so that a
 // later daemon can tell whose chains it finds).
@@ -47,9 +62,13 @@ func New(suffix, owner string) (*Firewall, error) {
 	if err != nil {
 		return nil, fmt.Errorf("iptables: %w (install the iptables package)", err)
 	}
+	return newFirewall(ipt, suffix, owner), nil
+}
+
+func newFirewall(ipt *iptables.IPTables, suffix, owner string) *Firewall {
 	return &Firewall{ipt: ipt, suffix: suffix, owner: owner,
 		dnat: prefixDNAT + suffix, post: prefixPost + suffix, fwd: prefixForward + suffix,
-		isolate1: prefixIsolate1 + suffix, isolate2: prefixIsolate2 + suffix}, nil
+		isolate1: prefixIsolate1 + suffix, isolate2: prefixIsolate2 + suffix}
 }
 
 type chain struct{ table, name string }
@@ -58,7 +77,7 @@ func (f *Firewall) chains() []chain {
 	return []chain{{"nat", f.dnat}, {"nat", f.post}, {"filter", f.fwd}, {"filter", f.isolate1}, {"filter", f.isolate2}}
 }
 
-// hook is a jump from a built-in chain into one of ours.
+// hook is a jump into one of this daemon's chains.
 type hook struct {
 	table, chain, target string
 	match                []string
@@ -70,10 +89,15 @@ func (f *Firewall) hooks() []hook {
 		{"nat", "PREROUTING", f.dnat, local},
 		{"nat", "OUTPUT", f.dnat, local},
 		{"nat", "POSTROUTING", f.post, nil},
-		{"filter", "FORWARD", f.isolate1, nil},
-		{"filter", "FORWARD", f.fwd, nil},
+		{"filter", sharedIsolation, f.isolate1, nil},
+		{"filter", sharedForward, f.fwd, nil},
 	}
 }
+
+// hookChains are the chains that can jump into a daemon's own: those of
+// hooks, and FORWARD, where an older berth hooked its filter chains.
+var hookChains = []chain{{"nat", "PREROUTING"}, {"nat", "OUTPUT"}, {"nat", "POSTROUTING"},
+	{"filter", sharedIsolation}, {"filter", sharedForward}, {"filter", "FORWARD"}}
 
 func (f *Firewall) hookSpec(h hook) []string {
 	spec := append([]string{}, h.match...)
@@ -84,12 +108,16 @@ func (f *Firewall) hookSpec(h hook) []string {
 }
 
 // Init creates the chains (empty) and the jumps into them, and turns on
-// IPv4 forwarding. In FORWARD, every daemon's isolation chain comes
-// before any daemon's accepts (Docker's isolation stage is first too):
-// this daemon's isolation jump goes to the top and its accept jump right
-// after the last isolation jump, so no accept rule of another daemon,
-// live or gone, can let traffic past this daemon's isolation.
+// IPv4 forwarding.
 func (f *Firewall) Init() error {
+	unlock, err := lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := f.hookShared(); err != nil {
+		return err
+	}
 	for _, c := range f.chains() {
 		if err := f.ipt.ClearChain(c.table, c.name); err != nil { // creates it if missing
 			return fmt.Errorf("iptables chain %s: %w", c.name, err)
@@ -99,15 +127,7 @@ func (f *Firewall) Init() error {
 		return err
 	}
 	for _, h := range f.hooks() {
-		pos := 1
-		if h.target == f.fwd {
-			n, err := f.isolationHooks()
-			if err != nil {
-				return err
-			}
-			pos = n + 1
-		}
-		if err := f.ipt.Insert(h.table, h.chain, pos, f.hookSpec(h)...); err != nil {
+		if err := f.ipt.Insert(h.table, h.chain, 1, f.hookSpec(h)...); err != nil {
 			return fmt.Errorf("iptables jump to %s: %w", h.target, err)
 		}
 	}
@@ -120,24 +140,57 @@ func (f *Firewall) Init() error {
 	return os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644)
 }
 
-// isolationHooks is the position in FORWARD of the last jump into any
-// daemon's isolation chain (0: none).
-func (f *Firewall) isolationHooks() (int, error) {
-	rules, err := f.ipt.List("filter", "FORWARD")
+// hookShared makes the shared chains and puts their jumps first in
+// FORWARD, sharedIsolation then sharedForward, above whatever an older
+// berth (or a gone daemon) left there. New jumps go in before old ones are
+// deleted, so isolation never lapses.
+func (f *Firewall) hookShared() error {
+	for _, c := range []string{sharedIsolation, sharedForward} {
+		if ok, err := f.ipt.ChainExists("filter", c); err != nil {
+			return err
+		} else if !ok {
+			if err := f.ipt.NewChain("filter", c); err != nil {
+				return fmt.Errorf("iptables chain %s: %w", c, err)
+			}
+		}
+	}
+	rules, err := f.forwardRules()
 	if err != nil {
-		return 0, err
+		return err
 	}
-	pos, last := 0, 0
-	for _, r := range rules {
-		if !strings.HasPrefix(r, "-A ") {
-			continue
-		}
-		pos++
-		if strings.HasPrefix(jumpTarget(r), prefixIsolate1) {
-			last = pos
+	if len(rules) >= 2 && jumpTarget(rules[0]) == sharedIsolation && jumpTarget(rules[1]) == sharedForward {
+		return nil
+	}
+	if err := f.ipt.Insert("filter", "FORWARD", 1, "-j", sharedForward); err != nil {
+		return err
+	}
+	if err := f.ipt.Insert("filter", "FORWARD", 1, "-j", sharedIsolation); err != nil {
+		return err
+	}
+	// the older jumps, now below: delete them by number, bottom up
+	for i := len(rules) - 1; i >= 0; i-- {
+		if t := jumpTarget(rules[i]); t == sharedIsolation || t == sharedForward {
+			if err := f.ipt.Delete("filter", "FORWARD", strconv.Itoa(i+3)); err != nil {
+				return err
+			}
 		}
 	}
-	return last, nil
+	return nil
+}
+
+// forwardRules lists FORWARD's rules ("-A FORWARD …").
+func (f *Firewall) forwardRules() ([]string, error) {
+	all, err := f.ipt.List("filter", "FORWARD")
+	if err != nil {
+		return nil, err
+	}
+	var rules []string
+	for _, r := range all {
+		if strings.HasPrefix(r, "-A ") {
+			rules = append(rules, r)
+		}
+	}
+	return rules, nil
 }
 
 // unhook deletes every jump into this daemon's chains, whatever its
@@ -148,11 +201,10 @@ func (f *Firewall) unhook() error {
 		ours[c.name] = true
 	}
 	var errs []error
-	for _, builtin := range []chain{{"nat", "PREROUTING"}, {"nat", "OUTPUT"}, {"nat", "POSTROUTING"}, {"filter", "FORWARD"}} {
-		rules, err := f.ipt.List(builtin.table, builtin.name)
+	for _, from := range hookChains {
+		rules, err := f.ipt.List(from.table, from.name)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			continue // a shared chain not made yet
 		}
 		for _, r := range rules {
 			if !strings.HasPrefix(r, "-A ") || !ours[jumpTarget(r)] {
@@ -163,14 +215,24 @@ func (f *Firewall) unhook() error {
 				errs = append(errs, err)
 				continue
 			}
-			errs = append(errs, f.ipt.DeleteIfExists(builtin.table, builtin.name, spec[2:]...))
+			errs = append(errs, f.ipt.DeleteIfExists(from.table, from.name, spec[2:]...))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// Teardown removes the jumps and the chains.
+// Teardown removes the jumps and the chains (the shared chains stay, as
+// Docker's DOCKER-USER does).
 func (f *Firewall) Teardown() error {
+	unlock, err := lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return f.teardown()
+}
+
+func (f *Firewall) teardown() error {
 	errs := []error{f.unhook()}
 	for _, c := range f.chains() {
 		if ok, _ := f.ipt.ChainExists(c.table, c.name); ok {
@@ -180,56 +242,69 @@ func (f *Firewall) Teardown() error {
 	return errors.Join(errs...)
 }
 
-// Stale is another daemon's set of chains found in FORWARD.
-type Stale struct {
-	Suffix string
-	Owner  string // its data root; empty when an older berth left no comment
+// lock takes the host-wide lock on the shared hooks.
+func lock() (func(), error) {
+	fd, err := unix.Open(lockPath, unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("firewall lock: %w", err)
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("firewall lock: %w", err)
+	}
+	return func() { unix.Close(fd) }, nil
 }
 
-// Others lists the other daemons' chain sets hooked into FORWARD.
-func (f *Firewall) Others() ([]Stale, error) {
-	rules, err := f.ipt.List("filter", "FORWARD")
-	if err != nil {
-		return nil, err
-	}
+// Other is another daemon's set of chains.
+type Other struct {
+	Suffix string
+	Owner  string // its data root
+}
+
+// Others lists the other daemons' chain sets hooked into the shared
+// chains. Chains an older berth hooked into FORWARD without an owner are
+// not listed: nothing tells whose they are, and the shared chains come
+// before them.
+func (f *Firewall) Others() ([]Other, error) {
 	seen := map[string]bool{f.suffix: true}
-	var out []Stale
-	for _, r := range rules {
-		target := jumpTarget(r)
-		var suffix string
-		switch {
-		case strings.HasPrefix(target, prefixIsolate1):
-			suffix = strings.TrimPrefix(target, prefixIsolate1)
-		case strings.HasPrefix(target, prefixForward):
-			suffix = strings.TrimPrefix(target, prefixForward)
-		default:
-			continue
+	var out []Other
+	for _, c := range []struct{ chain, prefix string }{{sharedIsolation, prefixIsolate1}, {sharedForward, prefixForward}} {
+		rules, err := f.ipt.List("filter", c.chain)
+		if err != nil {
+			return nil, err
 		}
-		if seen[suffix] {
-			continue
+		for _, r := range rules {
+			suffix, ok := strings.CutPrefix(jumpTarget(r), c.prefix)
+			owner := ruleOwner(r)
+			if !ok || seen[suffix] || owner == "" {
+				continue
+			}
+			seen[suffix] = true
+			out = append(out, Other{Suffix: suffix, Owner: owner})
 		}
-		seen[suffix] = true
-		out = append(out, Stale{Suffix: suffix, Owner: ruleOwner(r)})
 	}
 	return out, nil
 }
 
 // RemoveStale tears down the chains of the other daemons whose data root
-// gone says is gone (or that carry no owner), and returns what it removed.
-func (f *Firewall) RemoveStale(gone func(owner string) bool) ([]Stale, error) {
+// gone says is gone, and returns what it removed.
+func (f *Firewall) RemoveStale(gone func(owner string) bool) ([]Other, error) {
+	unlock, err := lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	others, err := f.Others()
 	if err != nil {
 		return nil, err
 	}
-	var removed []Stale
+	var removed []Other
 	var errs []error
 	for _, o := range others {
-		if o.Owner != "" && !gone(o.Owner) {
+		if !gone(o.Owner) {
 			continue
 		}
-		other := &Firewall{ipt: f.ipt, suffix: o.Suffix, dnat: prefixDNAT + o.Suffix, post: prefixPost + o.Suffix,
-			fwd: prefixForward + o.Suffix, isolate1: prefixIsolate1 + o.Suffix, isolate2: prefixIsolate2 + o.Suffix}
-		if err := other.Teardown(); err != nil {
+		if err := newFirewall(f.ipt, o.Suffix, o.Owner).teardown(); err != nil {
 			errs = append(errs, fmt.Errorf("chains %s: %w", o.Suffix, err))
 			continue
 		}

@@ -104,10 +104,9 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 	if err := fw.Init(); err != nil {
 		return nil, err
 	}
-	// Chains of daemons whose data root is gone would only ever accept
-	// traffic: they go.
+	// Chains of daemons whose data root is gone can only get in the way.
 	if _, err := fw.RemoveStale(func(owner string) bool { _, err := os.Stat(owner); return os.IsNotExist(err) }); err != nil {
-		return nil, fmt.Errorf("remove stale firewall chains: %w", err)
+		fmt.Fprintf(os.Stderr, "berthd: remove stale firewall chains: %v\n", err)
 	}
 	s := &Service{cfg: cfg, db: db, fw: fw, users: func(string) []Use { return nil },
 		nets: map[string]*Network{}, pools: map[string]*ipam.Pool{}, ports: map[string]*reservation{}}
