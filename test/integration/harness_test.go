@@ -79,6 +79,11 @@ func startDaemonWith(t *testing.T, conf map[string]any) *daemon {
 		d.berth("network", "prune", "-f") // their bridges and rules go with them
 		d.stop(syscall.SIGTERM)
 		d.reclaim()
+		// net/http recovers a handler's panic and only logs it: a test
+		// whose client coped must still fail.
+		if b, _ := os.ReadFile(filepath.Join(root, "berthd.log")); bytes.Contains(b, []byte("http: panic serving")) {
+			t.Errorf("berthd panicked serving a request:\n%s", b)
+		}
 		if !t.Failed() {
 			os.RemoveAll(root)
 		} else {

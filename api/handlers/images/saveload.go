@@ -69,6 +69,13 @@ func (h handlers) load(w http.ResponseWriter, r *http.Request) error {
 		rep.send(errorMessage(err))
 	}
 	rep.start()
+	// A tar ends before its body does (the padding after the end blocks).
+	// In full-duplex mode net/http drains what is left only after the
+	// handler, once it has stopped watching the connection; the drain then
+	// starts a background read that races the next request's on a
+	// kept-alive connection ("invalid concurrent Body.Read call"). Drain it
+	// here instead.
+	_, _ = io.Copy(io.Discard, r.Body)
 	return nil
 }
 
