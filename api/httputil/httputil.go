@@ -183,3 +183,27 @@ func ParseTime(v string) (time.Time, error) {
 	}
 	return time.Unix(s, ns), nil
 }
+
+// TerminalSize reads the h and w of a resize request as dockerd does: both
+// must be unsigned decimal numbers ("invalid resize height \"x\": invalid
+// syntax", 400 otherwise).
+func TerminalSize(r *http.Request) (height, width uint16, err error) {
+	var size [2]uint16
+	for i, f := range [...]struct{ key, name string }{{"h", "height"}, {"w", "width"}} {
+		v := r.URL.Query().Get(f.key)
+		digits, negative := strings.CutPrefix(v, "-")
+		n, perr := uint64(0), error(strconv.ErrSyntax)
+		if digits != "" && digits[0] != '+' {
+			if n, perr = strconv.ParseUint(digits, 10, 32); perr != nil {
+				perr = errors.Unwrap(perr)
+			} else if negative {
+				perr = strconv.ErrRange
+			}
+		}
+		if perr != nil {
+			return 0, 0, fmt.Errorf("invalid resize %s %q: %v: %w", f.name, v, perr, errdefs.ErrInvalidArgument)
+		}
+		size[i] = uint16(min(n, 65535))
+	}
+	return size[0], size[1], nil
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-project/berth/runtime/runc"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/term"
 	eventtypes "github.com/moby/moby/api/types/events"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -59,6 +60,11 @@ func (s *Service) ExecCreate(ref string, req container.ExecCreateRequest) (strin
 	if len(req.Cmd) == 0 {
 		return "", fmt.Errorf("No exec command specified: %w", errdefs.ErrInvalidArgument)
 	}
+	if req.DetachKeys != "" {
+		if _, err := term.ToBytes(req.DetachKeys); err != nil {
+			return "", fmt.Errorf("Invalid escape keys (%s) provided: %w", req.DetachKeys, errdefs.ErrInvalidArgument)
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.State.Status == container.StateRestarting {
@@ -97,6 +103,33 @@ type ExecStartOptions struct {
 	ConsoleSize    *[2]uint
 	// Kill, when closed, kills the exec's process (healthcheck timeouts).
 	Kill <-chan struct{}
+	// DetachKeys end a terminal session, leaving the process running; nil
+	// means the exec's own (create-time) keys, or ctrl-p ctrl-q.
+	DetachKeys []byte
+}
+
+// detachableWriter writes to w until the client detaches or goes away,
+// then discards, so a terminal whose client left is still drained.
+type detachableWriter struct {
+	mu sync.Mutex
+	w  io.Writer // nil: discard
+}
+
+func (d *detachableWriter) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.w != nil {
+		if _, err := d.w.Write(p); err != nil {
+			d.w = nil
+		}
+	}
+	return len(p), nil
+}
+
+func (d *detachableWriter) detach() {
+	d.mu.Lock()
+	d.w = nil
+	d.mu.Unlock()
 }
 
 // ExecStart runs the exec and, unless detached, waits for it.
@@ -125,6 +158,12 @@ func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptio
 	size := o.ConsoleSize
 	if size == nil {
 		size = e.cfg.ConsoleSize
+	}
+	if o.DetachKeys == nil {
+		o.DetachKeys = defaultDetachKeys
+		if e.cfg.DetachKeys != "" {
+			o.DetachKeys, _ = term.ToBytes(e.cfg.DetachKeys) // checked at create
+		}
 	}
 	code, err := s.runExec(c, e, bundle, rootfs, initPid, size, o)
 	if errors.Is(err, errDetached) {
@@ -222,30 +261,45 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 		}()
 	}
 	var copyDone chan struct{}
+	var out *detachableWriter
+	detached := make(chan struct{})
+	var console *os.File
 	if e.cfg.Tty {
-		console, err := cs.Receive()
-		if err != nil {
+		if console, err = cs.Receive(); err != nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			return 126, fmt.Errorf("exec terminal: %w", err)
 		}
-		defer console.Close()
 		e.mu.Lock()
 		e.console = console
 		e.mu.Unlock()
 		if !o.Detach {
 			copyDone = make(chan struct{})
+			out = &detachableWriter{w: o.Stdout}
 			go func() {
 				defer close(copyDone)
-				if o.Stdout != nil {
-					_, _ = io.Copy(o.Stdout, console)
-				} else {
-					_, _ = io.Copy(io.Discard, console)
-				}
+				_, _ = io.Copy(out, console)
 			}()
 			if o.Stdin != nil && e.cfg.AttachStdin {
-				go func() { _, _ = io.Copy(console, o.Stdin) }()
+				// the detach keys end the client's session, not the process
+				in := term.NewEscapeProxy(o.Stdin, o.DetachKeys)
+				go func() {
+					_, err := io.Copy(console, in)
+					var esc term.EscapeError
+					if errors.As(err, &esc) {
+						out.detach()
+						close(detached)
+					}
+				}()
 			}
+		}
+	}
+	closeConsole := func() {
+		if console != nil {
+			e.mu.Lock()
+			e.console = nil
+			e.mu.Unlock()
+			console.Close()
 		}
 	}
 	if stdinW != nil {
@@ -262,8 +316,12 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 		if o.Detach {
 			// The process was reparented to berthd: reap it and record
 			// its exit when it ends.
+			if console != nil {
+				go func() { _, _ = io.Copy(io.Discard, console) }()
+			}
 			go func(pid int) {
 				code := reap(pid)
+				closeConsole()
 				e.mu.Lock()
 				e.running, e.exitCode = false, &code
 				e.mu.Unlock()
@@ -271,10 +329,29 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 			}(e.pid)
 			return 0, errDetached
 		}
-		code := reap(e.pid)
-		<-copyDone
-		return code, nil
+		reaped := make(chan int, 1)
+		go func(pid int) { reaped <- reap(pid) }(e.pid)
+		select {
+		case code := <-reaped:
+			<-copyDone
+			closeConsole()
+			return code, nil
+		case <-detached:
+			// the process goes on; its terminal is drained until it ends
+			go func() {
+				code := <-reaped
+				<-copyDone
+				closeConsole()
+				e.mu.Lock()
+				e.running, e.exitCode = false, &code
+				e.mu.Unlock()
+				s.publish(c, "exec_die", map[string]string{"execID": e.id, "exitCode": fmt.Sprint(code)})
+			}()
+			s.publish(c, "exec_detach", map[string]string{"execID": e.id})
+			return 0, errDetached
+		}
 	}
+	defer closeConsole()
 	if stdinW != nil {
 		stdinW.Close()
 	}

@@ -43,6 +43,27 @@ func (s *Service) Kill(ref, signal string) error {
 			return err
 		}
 	}
+	if err := s.deliver(c, ref, sig); err != nil {
+		return err
+	}
+	if sig != syscall.SIGKILL {
+		return nil
+	}
+	// As dockerd does, a SIGKILL returns once the exit is recorded, so
+	// kill then inspect (or rm) sees a stopped container.
+	ctx, cancel := context.WithTimeout(context.Background(), killWait)
+	defer cancel()
+	if _, err := s.waitNotRunning(ctx, c); err != nil {
+		return fmt.Errorf("Cannot kill container: %s: tried to kill container, but did not receive an exit event: %w", ref, err)
+	}
+	return nil
+}
+
+// killWait bounds how long a SIGKILL waits for the exit (dockerd's 10 s).
+const killWait = 10 * time.Second
+
+// deliver sends sig to c's init.
+func (s *Service) deliver(c *Container, ref string, sig syscall.Signal) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.State.Status == container.StateRestarting {

@@ -215,15 +215,11 @@ func (h handlers) remove(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h handlers) resize(w http.ResponseWriter, r *http.Request) error {
-	hh, err := httputil.Int(r, "h", 0)
+	hh, ww, err := httputil.TerminalSize(r)
 	if err != nil {
 		return err
 	}
-	ww, err := httputil.Int(r, "w", 0)
-	if err != nil {
-		return err
-	}
-	if err := h.b.Resize(r.PathValue("id"), uint16(hh), uint16(ww)); err != nil {
+	if err := h.b.Resize(r.PathValue("id"), hh, ww); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

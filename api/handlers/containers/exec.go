@@ -27,19 +27,17 @@ func (h handlers) execStart(w http.ResponseWriter, r *http.Request) error {
 	if err := httputil.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	info, err := h.b.ExecInspect(id)
-	if err != nil {
+	if _, err := h.b.ExecInspect(id); err != nil {
 		return err
 	}
 	if req.Detach {
-		if err := h.b.ExecStart(r.Context(), id, svc.ExecStartOptions{Detach: true, ConsoleSize: req.ConsoleSize}); err != nil {
-			return err
-		}
-		return httputil.WriteJSON(w, http.StatusOK, struct{}{})
+		// Docker answers a detached start with 200 and no body.
+		return h.b.ExecStart(r.Context(), id, svc.ExecStartOptions{Detach: true, ConsoleSize: req.ConsoleSize})
 	}
-	tty := info.ProcessConfig != nil && info.ProcessConfig.Tty
+	// The framing follows the start request's Tty, as in dockerd; the
+	// process has a terminal if the exec was created with one.
 	ct := "application/vnd.docker.multiplexed-stream"
-	if tty {
+	if req.Tty {
 		ct = "application/vnd.docker.raw-stream"
 	}
 	conn, rw, head, err := httputil.Hijack(w, r, ct)
@@ -51,7 +49,7 @@ func (h handlers) execStart(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	o := svc.ExecStartOptions{ConsoleSize: req.ConsoleSize, Stdin: rw}
-	if tty {
+	if req.Tty {
 		o.Stdout, o.Stderr = conn, conn
 	} else {
 		o.Stdout, o.Stderr = httputil.NewStdWriter(conn, httputil.Stdout), httputil.NewStdWriter(conn, httputil.Stderr)
@@ -71,15 +69,11 @@ func (h handlers) execInspect(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h handlers) execResize(w http.ResponseWriter, r *http.Request) error {
-	hh, err := httputil.Int(r, "h", 0)
+	hh, ww, err := httputil.TerminalSize(r)
 	if err != nil {
 		return err
 	}
-	ww, err := httputil.Int(r, "w", 0)
-	if err != nil {
-		return err
-	}
-	if err := h.b.ExecResize(r.PathValue("id"), uint16(hh), uint16(ww)); err != nil {
+	if err := h.b.ExecResize(r.PathValue("id"), hh, ww); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
