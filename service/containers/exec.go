@@ -18,8 +18,8 @@ import (
 	"github.com/berth-project/berth/runtime/runc"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/term"
 	eventtypes "github.com/moby/moby/api/types/events"
+	"github.com/moby/term"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
