@@ -1,0 +1,192 @@
+package integration
+
+// Engine API behaviours Docker clients (docker-py, Moby's suites) rely on,
+// checked at the HTTP level.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// api sends one request to the daemon and returns the status and body.
+func (d *daemon) api(t *testing.T, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://berth/v1.50"+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := d.unixClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// apiJSON sends a request that must answer want and decodes the answer into v.
+func (d *daemon) apiJSON(t *testing.T, method, path string, body any, want int, v any) {
+	t.Helper()
+	code, b := d.api(t, method, path, body)
+	if code != want {
+		t.Fatalf("%s %s: %d %s (want %d)", method, path, code, b, want)
+	}
+	if v != nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+}
+
+// hijack sends an upgrading POST and returns the connection after the
+// response head, with the head's Content-Type.
+func (d *daemon) hijack(t *testing.T, path string, body any) (net.Conn, *bufio.Reader, string) {
+	t.Helper()
+	conn, err := net.Dial("unix", d.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	b, _ := json.Marshal(body)
+	fmt.Fprintf(conn, "POST /v1.50%s HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: %d\r\n\r\n%s", path, len(b), b)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		msg, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s: %d %s", path, resp.StatusCode, msg)
+	}
+	return conn, br, resp.Header.Get("Content-Type")
+}
+
+// TestKillWaitsForExit: after POST /kill (SIGKILL) returns, inspect shows
+// the container stopped and a plain rm succeeds (docker-py's kill tests).
+func TestKillWaitsForExit(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	for i := 0; i < 5; i++ {
+		id := must(t, d.berth("run", "-d", "busybox", "sleep", "1000"))
+		d.apiJSON(t, "POST", "/containers/"+id+"/kill", nil, http.StatusNoContent, nil)
+		var info struct {
+			State struct {
+				Running  bool
+				ExitCode int
+			}
+		}
+		d.apiJSON(t, "GET", "/containers/"+id+"/json", nil, http.StatusOK, &info)
+		if info.State.Running || info.State.ExitCode != 137 {
+			t.Fatalf("after kill: %+v", info.State)
+		}
+		d.apiJSON(t, "DELETE", "/containers/"+id, nil, http.StatusNoContent, nil)
+	}
+	// another signal only has to be delivered
+	id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "trap 'exit 3' USR1; while :; do sleep 0.1; done"))
+	time.Sleep(300 * time.Millisecond) // let the shell set its trap
+	d.apiJSON(t, "POST", "/containers/"+id+"/kill?signal=USR1", nil, http.StatusNoContent, nil)
+	if out := must(t, d.berth("wait", id)); out != "3" {
+		t.Fatalf("exit after USR1: %s", out)
+	}
+}
+
+// TestExecStartFraming: the start request's Tty picks the stream format,
+// whatever the exec was created with; a detached start answers an empty
+// 200; detach keys end a terminal session and leave the process running.
+func TestExecStartFraming(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	ctr := must(t, d.berth("run", "-d", "busybox", "sleep", "1000"))
+	create := func(body map[string]any) string {
+		var resp struct{ ID string }
+		d.apiJSON(t, "POST", "/containers/"+ctr+"/exec", body, http.StatusCreated, &resp)
+		return resp.ID
+	}
+	// created without a terminal, started with Tty: raw output
+	id := create(map[string]any{"Cmd": []string{"echo", "hi"}, "AttachStdout": true, "AttachStderr": true})
+	conn, br, ct := d.hijack(t, "/exec/"+id+"/start", map[string]any{"Tty": true})
+	out, _ := io.ReadAll(br)
+	conn.Close()
+	if ct != "application/vnd.docker.raw-stream" || string(out) != "hi\n" {
+		t.Fatalf("Tty start of a pipe exec: %s %q", ct, out)
+	}
+	// created with a terminal, started without: multiplexed frames
+	id = create(map[string]any{"Cmd": []string{"echo", "hi"}, "AttachStdout": true, "Tty": true})
+	conn, br, ct = d.hijack(t, "/exec/"+id+"/start", map[string]any{"Tty": false})
+	out, _ = io.ReadAll(br)
+	conn.Close()
+	if ct != "application/vnd.docker.multiplexed-stream" || len(out) < 8 || out[0] != 1 || !strings.HasPrefix(string(out[8:]), "hi") {
+		t.Fatalf("non-Tty start of a terminal exec: %s %q", ct, out)
+	}
+	// detached: 200, empty body
+	id = create(map[string]any{"Cmd": []string{"sleep", "1"}})
+	code, body := d.api(t, "POST", "/exec/"+id+"/start", map[string]any{"Detach": true})
+	if code != http.StatusOK || len(body) != 0 {
+		t.Fatalf("detached start: %d %q", code, body)
+	}
+	// detach keys (the exec's own, then the default ctrl-p ctrl-q)
+	for _, keys := range []struct {
+		create string
+		typed  string
+	}{{"ctrl-x", "\x18"}, {"", "\x10\x11"}} {
+		id = create(map[string]any{"Cmd": []string{"sh"}, "AttachStdin": true, "AttachStdout": true, "Tty": true, "DetachKeys": keys.create})
+		conn, br, _ = d.hijack(t, "/exec/"+id+"/start", map[string]any{"Tty": true})
+		fmt.Fprintf(conn, "echo started\n")
+		waitForOutput(t, br, "started")
+		fmt.Fprint(conn, keys.typed)
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			t.Fatalf("detach keys %q did not end the session: %v", keys.typed, err)
+		}
+		var info struct{ Running bool }
+		d.apiJSON(t, "GET", "/exec/"+id+"/json", nil, http.StatusOK, &info)
+		if !info.Running {
+			t.Fatalf("detach keys %q stopped the process", keys.typed)
+		}
+		// and its terminal can still be resized
+		d.apiJSON(t, "POST", "/exec/"+id+"/resize?h=30&w=100", nil, http.StatusOK, nil)
+	}
+	code, body = d.api(t, "POST", "/containers/"+ctr+"/exec", map[string]any{"Cmd": []string{"true"}, "DetachKeys": "ctrl-"})
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "Invalid escape keys (ctrl-) provided") {
+		t.Fatalf("bad detach keys: %d %s", code, body)
+	}
+	for _, q := range []string{"h=foo&w=80", "h=24&w=-1"} {
+		if code, body := d.api(t, "POST", "/containers/"+ctr+"/resize?"+q, nil); code != http.StatusBadRequest || !strings.Contains(string(body), "invalid resize") {
+			t.Fatalf("resize %s: %d %s", q, code, body)
+		}
+	}
+}
+
+// waitForOutput reads until a terminal shows s twice: the echo of the
+// command typed, then its output.
+func waitForOutput(t *testing.T, r *bufio.Reader, s string) {
+	t.Helper()
+	var seen strings.Builder
+	buf := make([]byte, 256)
+	for strings.Count(seen.String(), s) < 2 {
+		n, err := r.Read(buf)
+		seen.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("no %q in %q: %v", s, seen.String(), err)
+		}
+	}
+}
