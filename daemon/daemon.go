@@ -107,8 +107,14 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if d.runtime, err = selectRuntime(cfg, log); err != nil {
 		return fail(err)
 	}
+	runtimes := map[string]runtime.Runtime{d.runtime.Name(): d.runtime}
+	if d.runtime.Name() != "runc" {
+		runtimes["runc"] = runcRuntime(cfg)
+	} else if rt, err := native.New(filepath.Join(cfg.BinDir, "berth-monitor"), filepath.Join(cfg.ExecRoot, "native")); err == nil && !rt.CgroupV2() {
+		runtimes[native.Name] = rt
+	}
 	d.containers, err = containersvc.New(containersvc.Config{
-		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Runtime: d.runtime,
+		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Runtime: d.runtime, Runtimes: runtimes,
 		RuntimeRoot: filepath.Join(cfg.ExecRoot, "runc"), MonitorPath: filepath.Join(cfg.BinDir, "berth-monitor"),
 		InitPath: filepath.Join(cfg.BinDir, "berth-init"), CgroupParent: cfg.CgroupParent,
 	}, db, d.images, d.volumes, d.networks, snaps, d.events)
@@ -133,7 +139,7 @@ func chainSuffix(dataRoot string) string {
 // controlled by eBPF programs, which only runc builds so far.
 func selectRuntime(cfg Config, log *slog.Logger) (runtime.Runtime, error) {
 	monitor := filepath.Join(cfg.BinDir, "berth-monitor")
-	runcRT := runc.Runtime{Binary: "runc", Root: filepath.Join(cfg.ExecRoot, "runc")}
+	runcRT := runcRuntime(cfg)
 	switch cfg.Runtime {
 	case native.Name:
 		return native.New(monitor, filepath.Join(cfg.ExecRoot, "native"))
@@ -152,6 +158,10 @@ func selectRuntime(cfg Config, log *slog.Logger) (runtime.Runtime, error) {
 	default:
 		return nil, fmt.Errorf("unknown runtime %q: use %q or \"runc\"", cfg.Runtime, native.Name)
 	}
+}
+
+func runcRuntime(cfg Config) runc.Runtime {
+	return runc.Runtime{Binary: "runc", Root: filepath.Join(cfg.ExecRoot, "runc")}
 }
 
 // Handler returns the Engine API handler.

@@ -16,7 +16,8 @@
 #   IMAGES        where scripts/make-images.sh left busybox.tar
 #                 (default /var/cache/berth/images); imported only if
 #                 busybox:latest is missing
-#   OUT           directory for junit.xml and pytest.log (default: a new temp dir)
+#   OUT           directory for junit.xml, pytest.log and the suite's HOME
+#                 (default: a new temp dir)
 #   TEST_TIMEOUT  per-test timeout in seconds, pytest-timeout (default 60)
 #   RUN_TIMEOUT   timeout for the whole run in seconds (default 5400)
 #   PYTEST_ARGS   extra pytest arguments (e.g. "-k test_kill")
@@ -72,6 +73,12 @@ if ! "$PY" -c 'import pytest, requests, urllib3, websocket, paramiko, packaging,
 		exit 1
 fi
 export PYTHONPATH="$checkout${PYTHONPATH:+:$PYTHONPATH}"
+# The suite reads and writes ~/.docker (config.json's proxies and detachKeys, the
+# context tests' "test" context): give it a HOME of its own, away from the user's
+# and from other suites running on the machine.
+export HOME="$OUT/home"
+mkdir -p "$HOME"
+unset DOCKER_CONFIG DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 got="$(cd / && "$PY" -c 'import docker, os; print(os.path.dirname(os.path.dirname(os.path.realpath(docker.__file__))))')"
 [[ "$got" == "$checkout" ]] || {
 	echo "docker is imported from $got, not $checkout" >&2

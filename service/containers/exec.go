@@ -214,7 +214,7 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 		defer cs.Close()
 		req.ConsoleSocket = cs.Path
 	}
-	cmd, err := s.cfg.Runtime.Exec(req)
+	cmd, err := s.runtimeOf(c).Exec(req)
 	if err != nil {
 		return 126, err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/runtime/monitor"
 	"github.com/moby/moby/api/types/container"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -31,14 +32,14 @@ func (s *Service) restore() {
 				exit = monitor.Exit{ExitCode: 255, FinishedAt: time.Now().UTC(), Error: "container monitor exited unexpectedly"}
 			}
 			c.mu.Unlock()
-			_ = s.cfg.Runtime.Delete(c.ID, s.readSpec(c))
+			_ = s.runtimeOf(c).Delete(c.ID, s.readSpec(c))
 			s.handleExit(c, exit)
 			continue
 		}
 		// A crash between the monitor's start and its Started frame can
 		// leave the runtime's state (cgroups) behind.
 		if spec := s.readSpec(c); spec != nil {
-			_ = s.cfg.Runtime.Delete(c.ID, spec)
+			_ = s.runtimeOf(c).Delete(c.ID, spec)
 		}
 		s.cleanupRun(c)
 		c.mu.Unlock()
@@ -64,9 +65,16 @@ func (s *Service) restore() {
 	}
 	// Runtime state of containers that are not running by our records (a
 	// crash between `runc create` and the Started frame leaves such state).
-	rt := s.cfg.Runtime
 	// Cgroups of removed containers go too, with whatever still runs in
 	// them (their monitors then end on their own).
+	for _, rt := range s.runtimes() {
+		s.removeOrphans(rt, owned)
+	}
+}
+
+// removeOrphans removes what rt holds for containers of this daemon that
+// are not running by its records.
+func (s *Service) removeOrphans(rt runtime.Runtime, owned ownership) {
 	if ids, err := rt.Orphans(s.cfg.CgroupParent); err == nil {
 		for _, id := range ids {
 			if !owned.has(id) {

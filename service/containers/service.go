@@ -17,6 +17,7 @@ import (
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
 )
@@ -25,7 +26,8 @@ import (
 type Config struct {
 	DataRoot     string // containers' persistent dirs live in DataRoot/containers
 	ExecRoot     string // bundles and sockets in ExecRoot/containers
-	Runtime      runtime.Runtime
+	Runtime      runtime.Runtime            // the default runtime
+	Runtimes     map[string]runtime.Runtime // by Name, the default among them; HostConfig.Runtime picks one
 	RuntimeRoot  string // runc's --root, passed to the monitor
 	MonitorPath  string // berth-monitor binary
 	InitPath     string // berth-init binary for --init
@@ -167,4 +169,36 @@ func (s *Service) publish(c *Container, action eventtypes.Action, extra map[stri
 		attrs[k] = v
 	}
 	s.events.Publish(eventtypes.ContainerEventType, action, c.ID, attrs)
+}
+
+// runtimeOf is the runtime c was created for (the default for records
+// from before HostConfig.Runtime was kept).
+func (s *Service) runtimeOf(c *Container) runtime.Runtime {
+	if rt, ok := s.cfg.Runtimes[c.HostConfig.Runtime]; ok {
+		return rt
+	}
+	return s.cfg.Runtime
+}
+
+// runtimes lists every configured runtime once.
+func (s *Service) runtimes() []runtime.Runtime {
+	out := []runtime.Runtime{s.cfg.Runtime}
+	for name, rt := range s.cfg.Runtimes {
+		if name != s.cfg.Runtime.Name() {
+			out = append(out, rt)
+		}
+	}
+	return out
+}
+
+// checkRuntime fills in the default runtime's name or refuses an unknown one.
+func (s *Service) checkRuntime(hc *container.HostConfig) error {
+	if hc.Runtime == "" {
+		hc.Runtime = s.cfg.Runtime.Name()
+		return nil
+	}
+	if _, ok := s.cfg.Runtimes[hc.Runtime]; !ok && hc.Runtime != s.cfg.Runtime.Name() {
+		return fmt.Errorf("unknown or invalid runtime name: %s: %w", hc.Runtime, errdefs.ErrInvalidArgument)
+	}
+	return nil
 }

@@ -92,7 +92,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err := os.WriteFile(filepath.Join(c.bundle(), "config.json"), b, 0o600); err != nil {
 		return err
 	}
-	if err := s.cfg.Runtime.Prepare(c.bundle(), spec); err != nil {
+	if err := s.runtimeOf(c).Prepare(c.bundle(), spec); err != nil {
 		return s.startFailed(c, err.Error(), err)
 	}
 	conn, pid, err := s.spawnMonitor(c)
@@ -181,7 +181,7 @@ func (s *Service) spawnMonitor(c *Container) (net.Conn, int, error) {
 		return nil, 0, err
 	}
 	args := []string{
-		"--id", c.ID, "--bundle", c.bundle(), "--runtime", s.cfg.Runtime.Name(), "--runtime-root", s.cfg.RuntimeRoot,
+		"--id", c.ID, "--bundle", c.bundle(), "--runtime", s.runtimeOf(c).Name(), "--runtime-root", s.cfg.RuntimeRoot,
 		"--exit-file", c.exitPath(), "--socket", c.socketPath(), "--cgroup", s.cgroupPath(c),
 	}
 	if lc := c.HostConfig.LogConfig; lc.Type != "none" {

@@ -29,7 +29,7 @@ func (s *Service) Update(ref string, u container.UpdateConfig) ([]string, error)
 		if err != nil {
 			return nil, fmt.Errorf("Cannot update container %s: %w", c.ID, err)
 		}
-		if err := s.cfg.Runtime.Update(c.ID, s.readSpec(c), res); err != nil {
+		if err := s.runtimeOf(c).Update(c.ID, s.readSpec(c), res); err != nil {
 			return nil, fmt.Errorf("Cannot update container %s: %w: %w", c.ID, err, errdefs.ErrUnknown)
 		}
 	} else if _, err := oci.LinuxResources(hc.Resources); err != nil {

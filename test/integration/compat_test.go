@@ -190,3 +190,54 @@ func waitForOutput(t *testing.T, r *bufio.Reader, s string) {
 		}
 	}
 }
+
+// TestInspectLegacyFields: the container-wide MacAddress of a create is
+// used, the deprecated top-level NetworkSettings fields describe the
+// default bridge endpoint, and HostConfig.Runtime picks and names the
+// runtime.
+func TestInspectLegacyFields(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	const mac = "92:d0:c6:0a:29:33"
+	var created struct {
+		ID       string
+		Warnings []string
+	}
+	d.apiJSON(t, "POST", "/containers/create", map[string]any{"Image": "busybox", "Cmd": []string{"sleep", "1000"}, "MacAddress": mac}, http.StatusCreated, &created)
+	d.apiJSON(t, "POST", "/containers/"+created.ID+"/start", nil, http.StatusNoContent, nil)
+	var info struct {
+		NetworkSettings struct {
+			IPAddress, Gateway, MacAddress, EndpointID string
+			IPPrefixLen                                int
+			Networks                                   map[string]struct{ IPAddress, MacAddress string }
+		}
+		HostConfig struct{ Runtime string }
+	}
+	d.apiJSON(t, "GET", "/containers/"+created.ID+"/json", nil, http.StatusOK, &info)
+	ns := info.NetworkSettings
+	if ns.MacAddress != mac || ns.IPAddress == "" || ns.IPAddress != ns.Networks["bridge"].IPAddress || ns.Gateway == "" || ns.IPPrefixLen == 0 || ns.EndpointID == "" {
+		t.Fatalf("legacy NetworkSettings: %+v", ns)
+	}
+	if out := must(t, d.berth("exec", created.ID, "cat", "/sys/class/net/eth0/address")); out != mac {
+		t.Fatalf("the interface's address: %s", out)
+	}
+	if info.HostConfig.Runtime == "" {
+		t.Fatal("HostConfig.Runtime is empty")
+	}
+	// the other runtime, by name, for one container
+	other := "runc"
+	if info.HostConfig.Runtime == "runc" {
+		other = "native"
+	}
+	d.apiJSON(t, "POST", "/containers/create?name=other", map[string]any{"Image": "busybox", "Cmd": []string{"echo", "ran"}, "HostConfig": map[string]any{"Runtime": other}}, http.StatusCreated, nil)
+	if out := must(t, d.berth("start", "-a", "other")); out != "ran" {
+		t.Fatalf("on %s: %q", other, out)
+	}
+	if out := must(t, d.berth("inspect", "-f", "{{.HostConfig.Runtime}}", "other")); out != other {
+		t.Fatalf("runtime recorded: %s", out)
+	}
+	code, body := d.api(t, "POST", "/containers/create", map[string]any{"Image": "busybox", "HostConfig": map[string]any{"Runtime": "nope"}})
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "unknown or invalid runtime name: nope") {
+		t.Fatalf("unknown runtime: %d %s", code, body)
+	}
+}

@@ -51,15 +51,18 @@ func Register(rt *server.Router, b Backend) {
 }
 
 func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
-	var req container.CreateRequest
-	if err := httputil.DecodeJSON(r, &req); err != nil {
+	req, warnings, err := decodeCreate(r)
+	if err != nil {
 		return err
 	}
 	id, err := h.b.Create(svc.CreateRequest{Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig, NetworkingConfig: req.NetworkingConfig})
 	if err != nil {
 		return err
 	}
-	return httputil.WriteJSON(w, http.StatusCreated, container.CreateResponse{ID: id, Warnings: []string{}})
+	if warnings == nil {
+		warnings = []string{}
+	}
+	return httputil.WriteJSON(w, http.StatusCreated, container.CreateResponse{ID: id, Warnings: warnings})
 }
 
 func (h handlers) list(w http.ResponseWriter, r *http.Request) error {
@@ -83,7 +86,7 @@ func (h handlers) inspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return httputil.WriteJSON(w, http.StatusOK, resp)
+	return httputil.WriteJSON(w, http.StatusOK, legacyInspect(resp))
 }
 
 func noContent(w http.ResponseWriter, err error) error {
