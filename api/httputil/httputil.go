@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
 )
 
 type versionKey struct{}
@@ -113,9 +115,36 @@ func Hijack(w http.ResponseWriter, r *http.Request, contentType string) (net.Con
 		} else {
 			fmt.Fprintf(rw, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", contentType)
 		}
-		return rw.Flush()
+		if err := rw.Flush(); err != nil {
+			return err
+		}
+		awaitRead(conn)
+		return nil
 	}
 	return conn, rw, head, nil
+}
+
+// awaitRead waits (a little) until the peer has read what was sent on a
+// unix socket. Clients read the response head through a buffered reader
+// and then take the raw socket for the stream (docker-py does), so
+// stream bytes that arrive with the head are lost to them: dockerd gets
+// away with it by being slow, berth by letting the head arrive alone.
+func awaitRead(conn net.Conn) {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	for deadline := time.Now().Add(200 * time.Millisecond); time.Now().Before(deadline); time.Sleep(50 * time.Microsecond) {
+		var queued int
+		_ = raw.Control(func(fd uintptr) { queued, err = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ) })
+		if err != nil || queued == 0 {
+			return
+		}
+	}
 }
 
 // FlushWriter flushes after every write, for streamed responses.

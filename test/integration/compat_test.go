@@ -6,6 +6,7 @@ package integration
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -68,7 +69,18 @@ func (d *daemon) hijack(t *testing.T, path string, body any) (net.Conn, *bufio.R
 	t.Cleanup(func() { conn.Close() })
 	b, _ := json.Marshal(body)
 	fmt.Fprintf(conn, "POST /v1.50%s HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: %d\r\n\r\n%s", path, len(b), b)
-	br := bufio.NewReader(conn)
+	// Read the head as docker-py does: one read into a buffer, after which
+	// it takes the raw socket; stream bytes that came with the head would
+	// be lost to it, so the head must arrive alone.
+	first := make([]byte, 8192)
+	n, err := conn.Read(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(first[:n], []byte("\r\n\r\n")) && bytes.HasPrefix(first[:n], []byte("HTTP/1.1 101")) {
+		t.Fatalf("POST %s: stream bytes arrived with the response head: %q", path, first[:n])
+	}
+	br := bufio.NewReader(io.MultiReader(bytes.NewReader(first[:n]), conn))
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -239,5 +251,36 @@ func TestInspectLegacyFields(t *testing.T) {
 	code, body := d.api(t, "POST", "/containers/create", map[string]any{"Image": "busybox", "HostConfig": map[string]any{"Runtime": "nope"}})
 	if code != http.StatusBadRequest || !strings.Contains(string(body), "unknown or invalid runtime name: nope") {
 		t.Fatalf("unknown runtime: %d %s", code, body)
+	}
+}
+
+// TestLogsFollowHeadAtOnce: a follower gets the response head before the
+// container prints anything; attach with logs and no stream replays the
+// log of an exited container every time.
+func TestLogsFollowHeadAtOnce(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "sleep 3; echo late"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a deadline for progress
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://berth/v1.50/containers/"+id+"/logs?follow=1&stdout=1&stderr=1", nil)
+	resp, err := d.unixClient().Do(req)
+	if err != nil {
+		t.Fatalf("no response head while the container is silent: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if len(b) < 8 || !strings.HasPrefix(string(b[8:]), "late") {
+		t.Fatalf("followed output: %q", b)
+	}
+	id = must(t, d.berth("run", "-d", "busybox", "sh", "-c", "echo out; echo err >&2"))
+	must(t, d.berth("wait", id))
+	for i := 0; i < 10; i++ {
+		conn, br, _ := d.hijack(t, "/containers/"+id+"/attach?logs=1&stream=0&stdout=1&stderr=1", nil)
+		out, _ := io.ReadAll(br)
+		conn.Close()
+		if !strings.Contains(string(out), "out\n") || !strings.Contains(string(out), "err\n") {
+			t.Fatalf("attempt %d: attach replayed %q", i, out)
+		}
 	}
 }

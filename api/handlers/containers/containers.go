@@ -342,6 +342,9 @@ func (h handlers) logs(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(http.StatusOK)
+	// dockerd sends the head at once: a follower (docker-py's run without
+	// detach) waits for it before any output comes
+	_ = http.NewResponseController(w).Flush()
 	fw := httputil.NewFlushWriter(w)
 	var stdout, stderr io.Writer = fw, fw
 	if !info.Config.Tty {
