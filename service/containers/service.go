@@ -24,14 +24,14 @@ import (
 
 // Config locates what the service needs on the host.
 type Config struct {
-	DataRoot     string // containers' persistent dirs live in DataRoot/containers
-	ExecRoot     string // bundles and sockets in ExecRoot/containers
+	DataRoot     string                     // containers' persistent dirs live in DataRoot/containers
+	ExecRoot     string                     // bundles and sockets in ExecRoot/containers
 	Runtime      runtime.Runtime            // the default runtime
 	Runtimes     map[string]runtime.Runtime // by Name, the default among them; HostConfig.Runtime picks one
-	RuntimeRoot  string // runc's --root, passed to the monitor
-	MonitorPath  string // berth-monitor binary
-	InitPath     string // berth-init binary for --init
-	CgroupParent string // e.g. "/berth"
+	RuntimeRoot  string                     // runc's --root, passed to the monitor
+	MonitorPath  string                     // berth-monitor binary
+	InitPath     string                     // berth-init binary for --init
+	CgroupParent string                     // e.g. "/berth"
 }
 
 // Service owns all containers.
