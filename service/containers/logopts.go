@@ -35,7 +35,7 @@ func parseLogOptions(lc container.LogConfig) (logOptions, error) {
 	case "local":
 		o = logOptions{maxSize: 20 << 20, maxFile: 5, compress: true}
 	default:
-		return bad("failed to create logger: logger: no log driver named '%s' is registered", lc.Type)
+		return bad("logger: no log driver named '%s' is registered", lc.Type)
 	}
 	for k, v := range lc.Config {
 		switch k {

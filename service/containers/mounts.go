@@ -33,6 +33,7 @@ type Mount struct {
 	Anonymous   bool              `json:"anonymous,omitempty"` // the volume was created for this container
 	MustExist   bool              `json:"mustExist,omitempty"` // --mount bind: the source is not created
 	Data        string            `json:"data,omitempty"`      // tmpfs options
+	Subpath     string            `json:"subpath,omitempty"`   // volume: mount this directory of it (API 1.45)
 }
 
 func invalidMount(typ mount.Type, format string, a ...any) error {
@@ -136,6 +137,15 @@ func fromAPIMount(am mount.Mount) (Mount, error) {
 	case mount.TypeVolume:
 		m.Name = am.Source
 		m.NoCopy = am.VolumeOptions != nil && am.VolumeOptions.NoCopy
+		if am.VolumeOptions != nil && am.VolumeOptions.Subpath != "" {
+			if am.Source == "" {
+				return Mount{}, invalidMount(am.Type, "must not set Subpath when using anonymous volumes")
+			}
+			if !filepath.IsLocal(am.VolumeOptions.Subpath) {
+				return Mount{}, invalidMount(am.Type, "subpath must be a relative path within the volume")
+			}
+			m.Subpath = filepath.Clean(am.VolumeOptions.Subpath)
+		}
 	case mount.TypeTmpfs:
 		if am.Source != "" {
 			return Mount{}, invalidMount(am.Type, "field Source must not be specified")
@@ -321,6 +331,13 @@ func (s *Service) setupMounts(c *Container) (ms []specs.Mount, release func(), e
 				return nil, nil, err
 			}
 			mounted = append(mounted, m.Name)
+			if m.Subpath != "" {
+				// resolved inside the volume: no symlink in it leads out
+				if src, err = subpathSource(src, m.Subpath); err != nil {
+					return nil, nil, err
+				}
+				break // a part of a volume is never populated from the image
+			}
 			if !m.NoCopy {
 				if err := copyUp(c.rootfs(), m.Destination, src); err != nil {
 					return nil, nil, fmt.Errorf("populate volume %s from %s: %w", m.Name, m.Destination, err)
@@ -471,4 +488,18 @@ func (s *Service) volumeUsers(name string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// subpathSource is the directory subpath names inside a volume's root,
+// symlinks resolved as if the root were "/". It must exist (dockerd's
+// "cannot access path").
+func subpathSource(root, subpath string) (string, error) {
+	src, err := securejoin.Resolve(root, subpath)
+	if err == nil {
+		_, err = os.Stat(src)
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot access path %s: %v: %w", filepath.Join(root, subpath), err, errdefs.ErrNotFound)
+	}
+	return src, nil
 }

@@ -1,6 +1,9 @@
 package containers
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -61,6 +64,11 @@ func TestFromAPIMount(t *testing.T) {
 		{"tmpfs with source", mount.Mount{Type: mount.TypeTmpfs, Source: "x", Target: "/t"}, Mount{}, true},
 		{"no target", mount.Mount{Type: mount.TypeVolume, Source: "v"}, Mount{}, true},
 		{"unknown type", mount.Mount{Type: "npipe", Target: "/x"}, Mount{}, true},
+		{"volume subpath", mount.Mount{Type: mount.TypeVolume, Source: "v", Target: "/x", VolumeOptions: &mount.VolumeOptions{Subpath: "a/b/"}},
+			Mount{Type: mount.TypeVolume, Name: "v", Destination: "/x", RW: true, Subpath: "a/b"}, false},
+		{"subpath out of the volume", mount.Mount{Type: mount.TypeVolume, Source: "v", Target: "/x", VolumeOptions: &mount.VolumeOptions{Subpath: "../b"}}, Mount{}, true},
+		{"absolute subpath", mount.Mount{Type: mount.TypeVolume, Source: "v", Target: "/x", VolumeOptions: &mount.VolumeOptions{Subpath: "/etc"}}, Mount{}, true},
+		{"subpath of an anonymous volume", mount.Mount{Type: mount.TypeVolume, Target: "/x", VolumeOptions: &mount.VolumeOptions{Subpath: "a"}}, Mount{}, true},
 	} {
 		got, err := fromAPIMount(tc.in)
 		if tc.bad {
@@ -72,5 +80,25 @@ func TestFromAPIMount(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+func TestSubpathSource(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc", filepath.Join(root, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := subpathSource(root, "a/b"); err != nil || got != filepath.Join(root, "a", "b") {
+		t.Fatalf("a/b: %s %v", got, err)
+	}
+	// a symlink to /etc means the volume's own /etc, which does not exist
+	if got, err := subpathSource(root, "out"); !errdefs.IsNotFound(err) {
+		t.Fatalf("symlink out of the volume: %s %v", got, err)
+	}
+	if _, err := subpathSource(root, "missing"); err == nil || !strings.Contains(err.Error(), "cannot access path "+filepath.Join(root, "missing")) {
+		t.Fatalf("missing: %v", err)
 	}
 }

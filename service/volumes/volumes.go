@@ -115,9 +115,15 @@ func (s *Service) Create(o CreateOptions) (*Volume, error) {
 		return nil, fmt.Errorf("create %s: error looking up volume plugin %s: plugin %q not found: %w", o.Name, o.Driver, o.Driver, errdefs.ErrNotFound)
 	}
 	if o.Name == "" {
+		// a volume without a name is anonymous (what prune removes by default)
 		b := make([]byte, 32)
 		_, _ = rand.Read(b)
 		o.Name = hex.EncodeToString(b)
+		labels := map[string]string{AnonymousLabel: ""}
+		for k, v := range o.Labels {
+			labels[k] = v
+		}
+		o.Labels = labels
 	}
 	if !validName.MatchString(o.Name) {
 		return nil, fmt.Errorf("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path: %w", o.Name, o.Name, errdefs.ErrInvalidArgument)

@@ -284,3 +284,40 @@ func TestLogsFollowHeadAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumeAPIDetails: a volume created without a name is anonymous, so
+// prune removes it; a volume mount with a Subpath mounts that directory;
+// an unknown log driver gets dockerd's words.
+func TestVolumeAPIDetails(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	var v struct {
+		Name   string
+		Labels map[string]string
+	}
+	d.apiJSON(t, "POST", "/volumes/create", map[string]any{}, http.StatusCreated, &v)
+	if _, ok := v.Labels["com.docker.volume.anonymous"]; !ok {
+		t.Fatalf("unnamed volume is not anonymous: %+v", v)
+	}
+	must(t, d.berth("volume", "create", "named"))
+	var pruned struct{ VolumesDeleted []string }
+	d.apiJSON(t, "POST", "/volumes/prune", nil, http.StatusOK, &pruned)
+	if len(pruned.VolumesDeleted) != 1 || pruned.VolumesDeleted[0] != v.Name {
+		t.Fatalf("pruned %v, want only %s", pruned.VolumesDeleted, v.Name)
+	}
+	must(t, d.berth("run", "--rm", "-v", "named:/v", "busybox", "sh", "-c", "mkdir -p /v/sub && echo inner > /v/sub/f && echo outer > /v/top"))
+	body := map[string]any{"Image": "busybox", "Cmd": []string{"ls", "/m"},
+		"HostConfig": map[string]any{"Mounts": []map[string]any{{"Type": "volume", "Source": "named", "Target": "/m", "VolumeOptions": map[string]any{"Subpath": "sub"}}}}}
+	d.apiJSON(t, "POST", "/containers/create?name=sub", body, http.StatusCreated, nil)
+	if out := must(t, d.berth("start", "-a", "sub")); out != "f" {
+		t.Fatalf("subpath mount shows %q", out)
+	}
+	body["HostConfig"].(map[string]any)["Mounts"].([]map[string]any)[0]["VolumeOptions"] = map[string]any{"Subpath": "../x"}
+	if code, b := d.api(t, "POST", "/containers/create", body); code != http.StatusBadRequest || !strings.Contains(string(b), "subpath must be a relative path within the volume") {
+		t.Fatalf("escaping subpath: %d %s", code, b)
+	}
+	r := d.berth("run", "--rm", "--log-driver", "asdf", "busybox", "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "logger: no log driver named 'asdf' is registered") || strings.Contains(r.stderr, "failed to create logger") {
+		t.Fatalf("unknown log driver: %s", r)
+	}
+}
