@@ -76,8 +76,14 @@ export PYTHONPATH="$checkout${PYTHONPATH:+:$PYTHONPATH}"
 # The suite reads and writes ~/.docker (config.json's proxies and detachKeys, the
 # context tests' "test" context): give it a HOME of its own, away from the user's
 # and from other suites running on the machine.
+# An empty config.json there also anchors docker-py's context store: without a
+# config file it is ./contexts under the working directory (the checkout), where
+# test_load_context_without_orchestrator leaves a "test" context that fails the
+# next run's context tests.
 export HOME="$OUT/home"
-mkdir -p "$HOME"
+mkdir -p "$HOME/.docker"
+echo '{}' >"$HOME/.docker/config.json"
+rm -rf "$HOME/.docker/contexts"
 unset DOCKER_CONFIG DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 got="$(cd / && "$PY" -c 'import docker, os; print(os.path.dirname(os.path.dirname(os.path.realpath(docker.__file__))))')"
 [[ "$got" == "$checkout" ]] || {

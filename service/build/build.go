@@ -115,6 +115,9 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 	if err != nil {
 		return nil, fmt.Errorf("Cannot locate specified Dockerfile: %s: %w", name, errdefs.ErrInvalidArgument)
 	}
+	if err := removeIgnored(dir, name); err != nil {
+		return nil, err
+	}
 	res, err := parser.Parse(bytes.NewReader(df))
 	if err != nil {
 		return nil, fmt.Errorf("Dockerfile parse error %s: %w", strings.TrimPrefix(err.Error(), "dockerfile parse error "), errdefs.ErrInvalidArgument)

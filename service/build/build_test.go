@@ -145,3 +145,43 @@ func errorsAs(err error, target **Error) bool {
 	}
 	return ok
 }
+
+func TestRemoveIgnored(t *testing.T) {
+	for _, tc := range []struct {
+		name, ignore, dockerfile string
+		gone, kept               []string
+	}{
+		{"both listed", "Dockerfile\n.dockerignore\n", "Dockerfile", []string{"Dockerfile", ".dockerignore"}, []string{"a"}},
+		{"neither listed", "a\n", "Dockerfile", nil, []string{"Dockerfile", ".dockerignore", "a"}},
+		{"wildcard", "*\n!a\n", "Dockerfile", []string{"Dockerfile", ".dockerignore"}, []string{"a"}},
+		{"parent directory", "sub\n", "sub/Dockerfile", []string{"sub/Dockerfile"}, []string{".dockerignore", "a"}},
+		{"the CLI's -f - file", ".dockerfile.0123\n.dockerignore\n", ".dockerfile.0123", []string{".dockerfile.0123", ".dockerignore"}, []string{"a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range []string{tc.dockerfile, ".dockerignore", "a"} {
+				_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+				content := "x"
+				if f == ".dockerignore" {
+					content = tc.ignore
+				}
+				if err := os.WriteFile(filepath.Join(dir, f), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := removeIgnored(dir, tc.dockerfile); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range tc.gone {
+				if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+					t.Errorf("%s kept", f)
+				}
+			}
+			for _, f := range tc.kept {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("%s removed: %v", f, err)
+				}
+			}
+		})
+	}
+}

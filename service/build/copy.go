@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,6 +24,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/go-archive"
 	"github.com/moby/go-archive/compression"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 func goarch() string { return runtime.GOARCH }
@@ -635,4 +638,36 @@ func (r *run) pathIsDir(st *stage, p string) (bool, error) {
 		return nil
 	})
 	return isDir, err
+}
+
+// removeIgnored deletes the .dockerignore file and the Dockerfile from the
+// extracted context when .dockerignore excludes them, as dockerd does: a
+// client applies the other patterns itself but must send these two (and
+// API clients such as docker-py send the whole context), so only the
+// daemon can keep them out of COPY . and out of the cache key.
+func removeIgnored(dir, dockerfile string) error {
+	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	excludes, err := ignorefile.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("read .dockerignore: %w", err)
+	}
+	for _, name := range []string{".dockerignore", dockerfile} {
+		if rm, _ := patternmatcher.MatchesOrParentMatches(filepath.ToSlash(filepath.Clean(name)), excludes); rm {
+			p, err := containedPath(dir, name)
+			if err != nil {
+				return err
+			}
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -142,7 +142,10 @@ func (h handlers) build(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	sw.send(map[string]any{"aux": map[string]string{"ID": id.String()}})
-	if !sw.quiet {
+	if sw.quiet {
+		// what `docker build -q` prints: dockerd's only text in quiet mode
+		sw.send(map[string]string{"stream": id.String() + "\n"})
+	} else {
 		sw.send(map[string]string{"stream": "Successfully built " + id.Encoded()[:12] + "\n"})
 		for _, t := range o.Tags {
 			sw.send(map[string]string{"stream": "Successfully tagged " + h.b.Familiar(t) + "\n"})

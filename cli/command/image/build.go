@@ -155,9 +155,6 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 			fmt.Fprint(c.Out(), m.Stream)
 		}
 	}
-	if o.quiet && id != "" {
-		fmt.Fprintln(c.Out(), id)
-	}
 	if o.iidfile != "" && id != "" {
 		if err := os.WriteFile(o.iidfile, []byte(id), 0o644); err != nil {
 			return err
