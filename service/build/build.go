@@ -35,17 +35,19 @@ import (
 
 // Options are the parameters of one build (the /build query).
 type Options struct {
-	Dockerfile string             // path in the context; default "Dockerfile"
-	Tags       []string           // references to tag the result with
-	BuildArgs  map[string]*string // --build-arg
-	Target     string             // stop after this stage
-	NoCache    bool
-	Labels     map[string]string
-	Remove     bool // remove intermediate containers of successful steps (default true)
-	ForceRm    bool // remove them after failures too
-	Network    string
-	ExtraHosts []string
-	Epoch      time.Time // timestamps in layers and config (SOURCE_DATE_EPOCH)
+	Dockerfile   string             // path in the context; default "Dockerfile"
+	Tags         []string           // references to tag the result with
+	BuildArgs    map[string]*string // --build-arg
+	Target       string             // stop after this stage
+	NoCache      bool
+	CacheFrom    []string // images whose steps may be reused, instead of the local cache
+	Labels       map[string]string
+	Remove       bool // remove intermediate containers of successful steps (default true)
+	ForceRm      bool // remove them after failures too
+	Network      string
+	CgroupParent string // of the RUN containers (--cgroup-parent)
+	ExtraHosts   []string
+	Epoch        time.Time // timestamps in layers and config (SOURCE_DATE_EPOCH)
 }
 
 // Builder runs builds.
@@ -176,7 +178,8 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	br := &run{b: b, ctx: ctx, o: o, out: out, dir: dir, lex: lex, global: global, total: total, stages: map[string]*stageRun{}}
+	br := &run{b: b, ctx: ctx, o: o, out: out, dir: dir, lex: lex, global: global, total: total, stages: map[string]*stageRun{},
+		cache: b.cacheFrom(o.CacheFrom)}
 	for _, a := range metaArgs {
 		br.stepHeader(strings.TrimSpace(a.String()))
 	}
@@ -241,10 +244,13 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		for _, k := range keys {
+		pairs := make([]string, len(keys))
+		for i, k := range keys {
 			final.cfg.Config.Labels[k] = o.Labels[k]
+			pairs[i] = fmt.Sprintf("%q='%s'", k, o.Labels[k]) // dockerd's LABEL line for --label
 		}
-		if err := br.commit(final, "LABEL "+strings.Join(keys, " "), nil, true); err != nil {
+		// the values are part of the step, so of its cache key
+		if err := br.commit(final, nop(final, "LABEL "+strings.Join(pairs, " ")), nil, true); err != nil {
 			return nil, err
 		}
 	}

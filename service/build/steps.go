@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/service/containers"
-	"github.com/berth-project/berth/service/images"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -32,6 +31,7 @@ type run struct {
 	stages  map[string]*stageRun // the build's stages by index and lower-case name
 	holdID  bool                 // commit leaves printing the ID to the caller
 	current int                  // index of the stage this run copy builds
+	cache   *cacheSources        // --cache-from images; nil: the local cache
 }
 
 // predefined ARGs usable without declaring them.
@@ -39,6 +39,17 @@ var predefinedArgs = map[string]bool{"HTTP_PROXY": true, "http_proxy": true, "HT
 	"FTP_PROXY": true, "ftp_proxy": true, "NO_PROXY": true, "no_proxy": true, "ALL_PROXY": true, "all_proxy": true}
 
 func (r *run) printf(format string, a ...any) { fmt.Fprintf(r.out, format, a...) }
+
+// stderrWriter marks a RUN step's stderr in red, as the classic builder
+// does (its clients show it so).
+type stderrWriter struct{ w io.Writer }
+
+func (s stderrWriter) Write(p []byte) (int, error) {
+	if _, err := s.w.Write([]byte("\x1b[91m" + string(p) + "\x1b[0m")); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
 
 // stage_ waits for an earlier stage of this build named ref (a name or an
 // index) and returns its result.
@@ -369,23 +380,6 @@ func (r *run) commit(st *stage, createdBy string, layer func() (io.ReadCloser, e
 	return nil
 }
 
-// cached finds a child of the current image made by the same step: the
-// parent fixes the starting filesystem and config, and createdBy carries
-// the expanded instruction, the build args it uses and, for COPY/ADD, the
-// checksum of the sources (Docker's classic cache).
-func (r *run) cached(st *stage, createdBy string) *images.Image {
-	var best *images.Image
-	for _, img := range r.b.images.Children(st.id()) {
-		h := img.Config.History
-		if len(h) > 0 && h[len(h)-1].CreatedBy == createdBy && len(h) == len(st.cfg.History)+1 {
-			if best == nil || img.ID < best.ID { // deterministic if several
-				best = img
-			}
-		}
-	}
-	return best
-}
-
 func timePtr(t time.Time) *time.Time { return &t }
 
 // workdir creates the directory in a layer when the image lacks it.
@@ -433,7 +427,7 @@ func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
 	id, err := r.b.containers.Create(containers.CreateRequest{
 		Config: &container.Config{Image: st.img.ID.String(), Cmd: argv, Entrypoint: []string{}, Env: env,
 			WorkingDir: cfg.WorkingDir, User: cfg.User, Labels: map[string]string{}, AttachStdout: true, AttachStderr: true},
-		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(r.o.Network), ExtraHosts: r.o.ExtraHosts},
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(r.o.Network), ExtraHosts: r.o.ExtraHosts, Resources: container.Resources{CgroupParent: r.o.CgroupParent}},
 	})
 	if err != nil {
 		return err
@@ -443,7 +437,7 @@ func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
 	attached := make(chan struct{})
 	attachDone := make(chan error, 1)
 	go func() {
-		attachDone <- r.b.containers.Attach(r.ctx, id, containers.AttachOptions{Stdout: r.out, Stderr: r.out, Stream: true,
+		attachDone <- r.b.containers.Attach(r.ctx, id, containers.AttachOptions{Stdout: r.out, Stderr: stderrWriter{r.out}, Stream: true,
 			Ready: func() error { close(attached); return nil }})
 	}()
 	select {

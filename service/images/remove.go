@@ -100,7 +100,35 @@ func (s *Service) Remove(refOrID string, force, prune bool) ([]image.DeleteRespo
 	if err != nil {
 		return out, err
 	}
-	return append(out, deleted...), nil
+	out = append(out, deleted...)
+	if prune {
+		more, err := s.pruneParents(img.Parent)
+		return append(out, more...), err
+	}
+	return out, nil
+}
+
+// pruneParents deletes the parent chain an rmi freed, as dockerd does
+// unless noprune: each parent goes while it has no tag, no other child
+// and no container.
+func (s *Service) pruneParents(id digest.Digest) ([]image.DeleteResponse, error) {
+	var out []image.DeleteResponse
+	for id != "" {
+		s.mu.RLock()
+		img, ok := s.images[id]
+		free := ok && len(s.refsOf(id)) == 0 && !s.hasChild(id)
+		s.mu.RUnlock()
+		if !free || s.inUse(id) {
+			return out, nil
+		}
+		deleted, err := s.deleteImage(id)
+		out = append(out, deleted...)
+		if err != nil {
+			return out, err
+		}
+		id = img.Parent
+	}
+	return out, nil
 }
 
 func (s *Service) untag(normalized string) error {

@@ -86,10 +86,15 @@ func (h handlers) build(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	o := svc.Options{Dockerfile: q.Get("dockerfile"), Tags: q["t"], Target: q.Get("target"), NoCache: httputil.Bool(r, "nocache"),
 		Remove: q.Get("rm") != "0" && q.Get("rm") != "false", ForceRm: httputil.Bool(r, "forcerm"), Network: q.Get("networkmode"),
-		ExtraHosts: q["extrahosts"], Epoch: time.Unix(0, 0).UTC()}
+		ExtraHosts: q["extrahosts"], CgroupParent: q.Get("cgroupparent"), Epoch: time.Unix(0, 0).UTC()}
 	if v := q.Get("buildargs"); v != "" {
 		if err := json.Unmarshal([]byte(v), &o.BuildArgs); err != nil {
 			return fmt.Errorf("invalid buildargs: %v: %w", err, errdefs.ErrInvalidArgument)
+		}
+	}
+	if v := q.Get("cachefrom"); v != "" {
+		if err := json.Unmarshal([]byte(v), &o.CacheFrom); err != nil {
+			return fmt.Errorf("invalid cachefrom: %v: %w", err, errdefs.ErrInvalidArgument)
 		}
 	}
 	if v := q.Get("labels"); v != "" {

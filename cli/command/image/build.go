@@ -22,6 +22,7 @@ import (
 type buildOptions struct {
 	tags, buildArgs, labels, addHosts, cacheFrom cli.ListOpt
 	file, target, iidfile, network, platform     string
+	cgroupParent                                 string
 	noCache, pull, quiet, rm, forceRm            bool
 }
 
@@ -52,6 +53,7 @@ func newBuildCommand(c *cli.Cli) *cobra.Command {
 	fl.BoolVar(&o.rm, "rm", true, "Remove intermediate containers after a successful build")
 	fl.BoolVar(&o.forceRm, "force-rm", false, "Always remove intermediate containers")
 	fl.StringVar(&o.platform, "platform", "", "Set platform if server is multi-platform capable")
+	fl.StringVar(&o.cgroupParent, "cgroup-parent", "", `Set the parent cgroup for the "RUN" instructions during build`)
 	return cmd
 }
 
@@ -112,6 +114,7 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 		Tags: o.tags.Values, Dockerfile: dockerfile, BuildArgs: args, Target: o.target, NoCache: o.noCache, PullParent: o.pull,
 		SuppressOutput: o.quiet, Labels: labels, Remove: o.rm, ForceRemove: o.forceRm, NetworkMode: o.network,
 		ExtraHosts: o.addHosts.Values, CacheFrom: o.cacheFrom.Values, RemoteContext: remote,
+		CgroupParent: o.cgroupParent,
 	})
 	if err != nil {
 		return err
