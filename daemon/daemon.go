@@ -91,6 +91,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if d.images, err = imagesvc.New(cs, snaps, db); err != nil {
 		return fail(err)
 	}
+	d.images.SetEvents(d.events)
 	if d.volumes, err = volumesvc.New(filepath.Join(cfg.DataRoot, "volumes"), db); err != nil {
 		return fail(err)
 	}

@@ -3,6 +3,7 @@ package images
 import (
 	"encoding/json"
 	"fmt"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"io"
 	"runtime"
 	"time"
@@ -214,7 +215,11 @@ func (s *Service) Import(r io.Reader, o ImportOptions) (*Image, error) {
 	cfg.Architecture, cfg.OS = runtime.GOARCH, "linux"
 	cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{layer.Digest}}
 	cfg.History = []ocispec.History{{Created: &now, Comment: comment}}
-	return s.Commit(cfg, []ocispec.Descriptor{layer}, "", o.Ref)
+	img, err := s.Commit(cfg, []ocispec.Descriptor{layer}, "", o.Ref)
+	if err == nil {
+		s.publish(eventtypes.ActionImport, img.ID, "")
+	}
+	return img, err
 }
 
 func orDash(s string) string {

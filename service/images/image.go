@@ -1,6 +1,8 @@
 package images
 
 import (
+	"github.com/berth-project/berth/service/events"
+
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -42,6 +44,7 @@ type Service struct {
 	snaps   *overlay.Snapshotter
 	db      *metadata.DB
 	users   UsersFunc
+	events  *events.Bus // nil: no events
 
 	mu       sync.RWMutex
 	images   map[digest.Digest]*Image

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"io"
 	"reflect"
 
@@ -90,6 +91,9 @@ func (s *Service) Load(ctx context.Context, r io.Reader, o LoadOptions, rep Load
 	stored, err := s.record(imgs)
 	if err != nil {
 		return err
+	}
+	for _, n := range stored {
+		s.publish(eventtypes.ActionLoad, n.img.ID, "")
 	}
 	if rep == nil {
 		return nil

@@ -2,6 +2,7 @@ package images
 
 import (
 	"fmt"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"strings"
 
 	"github.com/berth-project/berth/internal/labels"
@@ -24,8 +25,11 @@ func (s *Service) Tag(src, ref string) error {
 	}
 	// The record is reused as it is: re-encoding the config could change
 	// its bytes, and so the image ID, of an image made elsewhere.
-	_, err = s.record([]newImage{{img: img, refs: []string{n.String()}}})
-	return err
+	if _, err = s.record([]newImage{{img: img, refs: []string{n.String()}}}); err != nil {
+		return err
+	}
+	s.publish(eventtypes.ActionTag, img.ID, reference.FamiliarString(n))
+	return nil
 }
 
 func short(id string) string {
@@ -65,6 +69,7 @@ func (s *Service) Remove(refOrID string, force, prune bool) ([]image.DeleteRespo
 			}
 			fam, _ := reference.ParseNormalizedNamed(named)
 			out = append(out, image.DeleteResponse{Untagged: reference.FamiliarString(fam)})
+			s.publish(eventtypes.ActionUnTag, img.ID, "")
 			if len(tags) > 1 || inUse {
 				return out, nil
 			}
@@ -91,6 +96,7 @@ func (s *Service) Remove(refOrID string, force, prune bool) ([]image.DeleteRespo
 				return nil, err
 			}
 			out = append(out, image.DeleteResponse{Untagged: t})
+			s.publish(eventtypes.ActionUnTag, img.ID, "")
 		}
 		if len(stopped) > 0 {
 			return out, nil // the container keeps the image alive, untagged
@@ -171,6 +177,7 @@ func (s *Service) deleteImage(id digest.Digest) ([]image.DeleteResponse, error) 
 	}
 	delete(s.images, id)
 	s.mu.Unlock()
+	s.publish(eventtypes.ActionDelete, id, "")
 	out := []image.DeleteResponse{{Deleted: id.String()}}
 	removed, err := s.collect(append([]digest.Digest{img.ID, img.Manifest}, layerDigests(img)...), img.ChainIDs())
 	for _, c := range removed {

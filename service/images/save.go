@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"io"
 	"os"
 	"path"
@@ -71,7 +72,13 @@ func (s *Service) Save(ctx context.Context, names []string, o SaveOptions, w io.
 		return err
 	}
 	defer a.close()
-	return a.write(ctx, w)
+	if err := a.write(ctx, w); err != nil {
+		return err
+	}
+	for _, it := range items {
+		s.publish(eventtypes.ActionSave, it.img.ID, "")
+	}
+	return nil
 }
 
 // resolveForSave follows Docker's rules: a repository name alone means

@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -319,5 +321,38 @@ func TestVolumeAPIDetails(t *testing.T) {
 	r := d.berth("run", "--rm", "--log-driver", "asdf", "busybox", "true")
 	if r.code == 0 || !strings.Contains(r.stderr, "logger: no log driver named 'asdf' is registered") || strings.Contains(r.stderr, "failed to create logger") {
 		t.Fatalf("unknown log driver: %s", r)
+	}
+}
+
+// TestImageEventsAndInspect: image operations publish dockerd's events;
+// image inspect has Parent, Comment, Author and DockerVersion.
+func TestImageEventsAndInspect(t *testing.T) {
+	d := startDaemon(t)
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	d.loadBusybox() // import
+	must(t, d.berth("tag", "busybox", "copy:1"))
+	archive := filepath.Join(t.TempDir(), "a.tar")
+	must(t, d.berth("save", "-o", archive, "copy:1"))
+	must(t, d.berth("rmi", "copy:1"))
+	must(t, d.berth("load", "-i", archive))
+	ctr := must(t, d.berth("create", "busybox", "true"))
+	must(t, d.berth("commit", "-m", "the message", "-a", "someone", ctr, "committed:1"))
+	must(t, d.berth("rmi", "committed:1"))
+	until := strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
+	out := must(t, d.berth("events", "--since", since, "--until", until, "--filter", "type=image", "--format", "{{.Action}} {{.Actor.Attributes.name}}"))
+	for _, want := range []string{"import ", "tag copy:1", "save sha256:", "untag sha256:", "load sha256:", "delete sha256:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q event in:\n%s", want, out)
+		}
+	}
+	// a committed image's inspect
+	id := must(t, d.berth("commit", "-m", "msg2", "-a", "me", ctr))
+	var img map[string]any
+	d.apiJSON(t, "GET", "/images/"+id+"/json", nil, http.StatusOK, &img)
+	base := must(t, d.berth("images", "-q", "--no-trunc", "busybox"))
+	for k, want := range map[string]any{"Parent": base, "Comment": "msg2", "Author": "me", "DockerVersion": ""} {
+		if img[k] != want {
+			t.Errorf("image %s = %#v, want %#v", k, img[k], want)
+		}
 	}
 }

@@ -54,7 +54,8 @@ func (h handlers) get(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return httputil.WriteJSON(w, http.StatusOK, resp)
+		img, _ := h.b.Resolve(resp.ID)
+		return httputil.WriteJSON(w, http.StatusOK, legacyInspect(resp, img))
 	case "history":
 		resp, err := h.b.History(name)
 		if err != nil {
