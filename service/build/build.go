@@ -234,7 +234,10 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 		final = sr.st
 	}
 	br.step = step
-	if final.img == nil || len(o.Labels) > 0 {
+	if final.img == nil && len(o.Labels) == 0 {
+		return nil, failf("No image was generated. Is your Dockerfile empty?")
+	}
+	if len(o.Labels) > 0 {
 		// scratch without steps, or --label: one more (metadata) image
 		if final.cfg.Config.Labels == nil && len(o.Labels) > 0 {
 			final.cfg.Config.Labels = map[string]string{}
@@ -254,12 +257,46 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 			return nil, err
 		}
 	}
+	warnUnusedArgs(out, o.BuildArgs, stages, metaArgs, need)
 	for _, t := range o.Tags {
 		if err := b.images.Tag(final.img.ID.String(), t); err != nil {
 			return nil, err
 		}
 	}
 	return final.img, nil
+}
+
+// warnUnusedArgs prints dockerd's warning for --build-args that no ARG of
+// the stages built declares (the proxy settings excepted).
+func warnUnusedArgs(out io.Writer, given map[string]*string, stages []instructions.Stage, meta []instructions.ArgCommand, built map[int]bool) {
+	declared := map[string]bool{}
+	for _, a := range meta {
+		for _, kv := range a.Args {
+			declared[kv.Key] = true
+		}
+	}
+	for i, s := range stages {
+		if !built[i] {
+			continue
+		}
+		for _, c := range s.Commands {
+			if a, ok := c.(*instructions.ArgCommand); ok {
+				for _, kv := range a.Args {
+					declared[kv.Key] = true
+				}
+			}
+		}
+	}
+	var unused []string
+	for k := range given {
+		if !declared[k] && !predefinedArgs[k] {
+			unused = append(unused, k)
+		}
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		fmt.Fprintf(out, "[Warning] One or more build-args %v were not consumed\n", unused)
+	}
 }
 
 // parseErrorText words instruction errors as Docker does: "on line N: …".

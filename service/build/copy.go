@@ -67,6 +67,9 @@ func (r *run) copyStep(st *stage, c copySpec) error {
 	srcRoot := r.dir
 	var release func()
 	if c.from != "" {
+		if sr, ok := r.stages[strings.ToLower(c.from)]; ok && sr.index == r.current {
+			return failf("invalid from flag value %s: refers to current build stage", c.from)
+		}
 		if prev, ok := r.stage_(c.from, r.current); ok {
 			root, rel, err := r.b.images.MountRootfs(prev.img)
 			if err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +35,10 @@ type run struct {
 	current int                  // index of the stage this run copy builds
 	cache   *cacheSources        // --cache-from images; nil: the local cache
 }
+
+// defaultPath is the PATH a stage gets when its image sets none (dockerd's
+// system.DefaultPathEnv for Linux).
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // predefined ARGs usable without declaring them.
 var predefinedArgs = map[string]bool{"HTTP_PROXY": true, "http_proxy": true, "HTTPS_PROXY": true, "https_proxy": true,
@@ -118,14 +124,23 @@ func (r *run) stage(s instructions.Stage, index int) (*stage, error) {
 	if st.img != nil {
 		r.printf(" ---> %s\n", shortID(st.img.ID))
 	}
-	// ONBUILD triggers of the base run first (not for stages built here)
+	if sh := st.cfg.Config.Shell; len(sh) > 0 {
+		st.shell = append([]string(nil), sh...) // SHELL is inherited
+	}
+	// dockerd gives a stage the default PATH when its image has none
+	if _, ok := lookupEnv(st.cfg.Config.Env, "PATH"); !ok {
+		st.cfg.Config.Env = append(st.cfg.Config.Env, "PATH="+defaultPath)
+	}
+	// ONBUILD triggers of the base run first (not for stages built here);
+	// the images they make no longer carry them
 	if _, local := r.stages[strings.ToLower(base)]; !local && len(st.cfg.Config.OnBuild) > 0 {
-		for _, trig := range st.cfg.Config.OnBuild {
+		triggers := st.cfg.Config.OnBuild
+		st.cfg.Config.OnBuild = nil
+		for _, trig := range triggers {
 			if err := r.onbuild(st, trig); err != nil {
 				return nil, err
 			}
 		}
-		st.cfg.Config.OnBuild = nil
 	}
 	for _, c := range s.Commands {
 		if err := r.command(st, c); err != nil {
@@ -207,6 +222,7 @@ func (r *run) command(st *stage, c instructions.Command) error {
 				return failf("%s: %v", text, err)
 			}
 			for _, w := range strings.Fields(v) {
+				w = strings.ToLower(w) // 5678/UDP is 5678/udp
 				if !strings.Contains(w, "/") {
 					w += "/tcp"
 				}
@@ -223,6 +239,9 @@ func (r *run) command(st *stage, c instructions.Command) error {
 			cfg.Volumes = map[string]struct{}{}
 		}
 		for _, v := range c.Volumes {
+			if strings.TrimSpace(v) == "" {
+				return failf("VOLUME specified can not be an empty string")
+			}
 			cfg.Volumes[v] = struct{}{}
 		}
 		return r.meta(st, "VOLUME "+jsonString(c.Volumes))
@@ -261,13 +280,12 @@ func (r *run) command(st *stage, c instructions.Command) error {
 		}
 		return r.meta(st, "ARG "+strings.Join(parts, " "))
 	case *instructions.WorkdirCommand:
-		dir := c.Path
+		if c.Path == "" {
+			return failf("cannot normalize nothing")
+		}
+		dir := path.Clean(c.Path) // no trailing slash, as dockerd
 		if !strings.HasPrefix(dir, "/") {
-			base := cfg.WorkingDir
-			if base == "" {
-				base = "/"
-			}
-			dir = joinPath(base, dir)
+			dir = path.Join("/", cfg.WorkingDir, dir)
 		}
 		cfg.WorkingDir = dir
 		return r.workdir(st, dir)
@@ -412,6 +430,17 @@ func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
 	if len(used) > 0 {
 		createdBy = "|" + strconv.Itoa(len(used)) + " " + strings.Join(used, " ") + " " + createdBy
 	}
+	// proxy settings given with --build-arg reach RUN without an ARG, but
+	// stay out of the history and the cache key (dockerd's builtin args)
+	var proxies []string
+	for k, v := range r.o.BuildArgs {
+		_, declared := st.args[k]
+		_, set := lookupEnv(st.cfg.Config.Env, k)
+		if predefinedArgs[k] && !declared && !set && v != nil {
+			proxies = append(proxies, k+"="+*v)
+		}
+	}
+	sort.Strings(proxies)
 	if !r.o.NoCache {
 		if img := r.cached(st, createdBy); img != nil {
 			r.printf(" ---> Using cache\n ---> %s\n", shortID(img.ID))
@@ -423,7 +452,7 @@ func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
 		return failf("The command '%s' cannot run: the stage has no filesystem (FROM scratch)", strings.Join(argv, " "))
 	}
 	cfg := st.cfg.Config
-	env := append(append([]string(nil), cfg.Env...), used...)
+	env := append(append(append([]string(nil), cfg.Env...), used...), proxies...)
 	id, err := r.b.containers.Create(containers.CreateRequest{
 		Config: &container.Config{Image: st.img.ID.String(), Cmd: argv, Entrypoint: []string{}, Env: env,
 			WorkingDir: cfg.WorkingDir, User: cfg.User, Labels: map[string]string{}, AttachStdout: true, AttachStderr: true},

@@ -90,3 +90,60 @@ func TestBuildCacheFromAndCgroupParent(t *testing.T) {
 		t.Fatalf("RUN not under the cgroup parent:\n%s", out)
 	}
 }
+
+// TestBuildConfigNormalisation: the image config a build writes, and the
+// Dockerfiles it refuses, as dockerd's classic builder.
+func TestBuildConfigNormalisation(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	ctx := t.TempDir()
+	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nSHELL [\"/bin/sh\", \"-ec\"]\nONBUILD RUN echo trigger-fired\nCMD []\nEXPOSE 5678/UDP\nWORKDIR /a/b/\n"})
+	must(t, d.berth("build", "-t", "parent:1", ctx))
+	for f, want := range map[string]string{
+		"{{json .Config.ExposedPorts}}": `{"5678/udp":{}}`,
+		"{{.Config.WorkingDir}}":        "/a/b",
+		"{{json .Config.Shell}}":        `["/bin/sh","-ec"]`,
+		"{{json .Config.Env}}":          `["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]`,
+	} {
+		if got := must(t, d.berth("inspect", "-f", f, "parent:1")); got != want {
+			t.Errorf("%s = %s, want %s", f, got, want)
+		}
+	}
+	// the child inherits SHELL (-e: the failing false stops the step) and
+	// fires the trigger once; its own child does not fire it again
+	child := t.TempDir()
+	writeFiles(t, child, map[string]string{"Dockerfile": "FROM parent:1\n"})
+	out := must(t, d.berth("build", "-t", "child:1", child))
+	if !strings.Contains(out, "trigger-fired") {
+		t.Fatalf("trigger not fired:\n%s", out)
+	}
+	if got := must(t, d.berth("inspect", "-f", "{{json .Config.OnBuild}}", "child:1")); got != "null" && got != "[]" {
+		t.Fatalf("child keeps the triggers: %s", got)
+	}
+	grand := t.TempDir()
+	writeFiles(t, grand, map[string]string{"Dockerfile": "FROM child:1\nRUN false; echo reached-$((1+1))\n"})
+	if r := d.berth("build", grand); r.code == 0 || strings.Contains(r.stdout, "trigger-fired") || strings.Contains(r.stdout, "reached-2") {
+		t.Fatalf("grandchild (trigger again, or SHELL not inherited): %s", r)
+	}
+	// proxy build args reach RUN without an ARG; unused ones are reported
+	px := t.TempDir()
+	writeFiles(t, px, map[string]string{"Dockerfile": "FROM busybox\nRUN echo proxy=$HTTP_PROXY\n"})
+	out = must(t, d.berth("build", "--no-cache", "--build-arg", "HTTP_PROXY=http://p:3128", "--build-arg", "UNUSED=1", px))
+	if !strings.Contains(out, "proxy=http://p:3128") || !strings.Contains(out, "[Warning] One or more build-args [UNUSED] were not consumed") {
+		t.Fatalf("proxy build arg:\n%s", out)
+	}
+	if hist := must(t, d.berth("history", "--no-trunc", "--format", "{{.CreatedBy}}", strings.Fields(out)[len(strings.Fields(out))-1])); strings.Contains(hist, "3128") {
+		t.Fatalf("the proxy is in the history:\n%s", hist)
+	}
+	for _, tc := range []struct{ dockerfile, err string }{
+		{"FROM scratch\n", "No image was generated. Is your Dockerfile empty?"},
+		{"FROM busybox\nVOLUME \"\"\n", "VOLUME specified can not be an empty string"},
+		{"FROM busybox\nCOPY --from=0 /etc/passwd /x\n", "invalid from flag value 0: refers to current build stage"},
+	} {
+		bad := t.TempDir()
+		writeFiles(t, bad, map[string]string{"Dockerfile": tc.dockerfile})
+		if r := d.berth("build", bad); r.code == 0 || !strings.Contains(r.stderr+r.stdout, tc.err) {
+			t.Errorf("%q: %s", tc.dockerfile, r)
+		}
+	}
+}
