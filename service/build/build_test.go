@@ -88,7 +88,7 @@ func TestWriteLayerIsReproducible(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if err := writeLayer(&buf, es, map[string]bool{}, "/app", true, 0, 0, nil, time.Unix(0, 0)); err != nil {
+		if err := writeLayer(&buf, es, map[string]dirAttrs{}, "/app", true, 0, 0, nil, time.Unix(0, 0)); err != nil {
 			t.Fatal(err)
 		}
 		return buf.Bytes()
@@ -183,5 +183,42 @@ func TestRemoveIgnored(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A directory a COPY writes into keeps its mode and owner in the layer.
+func TestWriteLayerKeepsExistingDirs(t *testing.T) {
+	existing := map[string]dirAttrs{"srv": {mode: 0o750, uid: 1000, gid: 1001}, "srv/app": {mode: 0o700, uid: 7, gid: 8}}
+	fi := fakeInfo{name: "f", size: 1, mode: 0o644}
+	for _, tc := range []struct {
+		dest  string
+		isDir bool
+		want  map[string][3]int64 // name → mode, uid, gid
+	}{
+		{"/srv/app", true, map[string][3]int64{"srv/": {0o750, 1000, 1001}, "srv/app/": {0o700, 7, 8}, "srv/app/f": {0o644, 5, 5}}},
+		{"/srv/new", true, map[string][3]int64{"srv/": {0o750, 1000, 1001}, "srv/new/": {0o755, 5, 5}, "srv/new/f": {0o644, 5, 5}}},
+	} {
+		var buf bytes.Buffer
+		es := []entry{{data: []byte("x"), name: strings.TrimPrefix(tc.dest, "/") + "/f", fi: fi}}
+		if err := writeLayer(&buf, es, existing, tc.dest, tc.isDir, 5, 5, nil, time.Unix(0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(&buf)
+		got := map[string][3]int64{}
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				break
+			}
+			got[h.Name] = [3]int64{h.Mode, int64(h.Uid), int64(h.Gid)}
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.dest, got, tc.want)
+		}
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("%s: %s = %o/%d/%d, want %o/%d/%d", tc.dest, k, got[k][0], got[k][1], got[k][2], v[0], v[1], v[2])
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package build
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/berth-project/berth/internal/securejoin"
@@ -99,16 +101,22 @@ func (r *run) copyStep(st *stage, c copySpec) error {
 	}
 	// what the image already has decides "into the directory" and which parents to make
 	var destIsDir bool
-	var existing map[string]bool
+	var existing map[string]dirAttrs
 	uid, gid := 0, 0
 	err := r.withRootfs(st, func(root string) error {
 		if root == "" {
-			existing = map[string]bool{}
+			existing = map[string]dirAttrs{}
 			return nil
 		}
 		p, err := securejoin.Resolve(root, dest)
 		if err != nil {
 			return err
+		}
+		// the destination is where its symlinks lead, inside the image
+		// (dockerd resolves it in the container's filesystem): a link on
+		// the way is followed, never replaced by a directory
+		if rel, err := filepath.Rel(root, p); err == nil {
+			dest = "/" + filepath.ToSlash(rel)
 		}
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 			destIsDir = true
@@ -175,6 +183,13 @@ func (r *run) copyStep(st *stage, c copySpec) error {
 			}
 			if fi.IsDir() {
 				kinds = append(kinds, "dir")
+				// a source that is a link to a directory copies the directory
+				// (resolved inside the source's root, never on the host)
+				if rel, err := filepath.Rel(srcRoot, m); err == nil {
+					if real, err := securejoin.Resolve(srcRoot, "/"+rel); err == nil {
+						m = real
+					}
+				}
 				es, err := walk(m, strings.TrimPrefix(path.Clean(dest), "/"))
 				if err != nil {
 					return err
@@ -296,12 +311,16 @@ func isArchive(p string) bool {
 		return false
 	}
 	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	if compression.Detect(head[:n]) != compression.None {
-		return true
+	// a compressed file is an archive only if what it holds is a tar: a
+	// plain x.gz is copied as it is (dockerd's rule)
+	rd, err := compression.DecompressStream(bufio.NewReader(f))
+	if err != nil {
+		return false
 	}
-	_, err = tar.NewReader(strings.NewReader(string(head[:n]))).Next()
+	defer rd.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(rd, head)
+	_, err = tar.NewReader(bytes.NewReader(head[:n])).Next()
 	return err == nil && n == 512
 }
 
@@ -364,8 +383,8 @@ func download(src, dest string, destIsDir bool) (entry, error) {
 }
 
 // existingParents reports which ancestors of dest (and dest) exist in root.
-func existingParents(root, dest string) map[string]bool {
-	out := map[string]bool{}
+func existingParents(root, dest string) map[string]dirAttrs {
+	out := map[string]dirAttrs{}
 	p := ""
 	for _, part := range strings.Split(strings.Trim(path.Clean(dest), "/"), "/") {
 		if part == "" {
@@ -373,17 +392,29 @@ func existingParents(root, dest string) map[string]bool {
 		}
 		p = path.Join(p, part)
 		if rp, err := securejoin.Resolve(root, "/"+p); err == nil {
-			if _, err := os.Stat(rp); err == nil {
-				out[p] = true
+			if fi, err := os.Stat(rp); err == nil && fi.IsDir() {
+				a := dirAttrs{mode: int64(fi.Mode().Perm()) | int64(fi.Mode()&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky)>>9)}
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					a.uid, a.gid = int(st.Uid), int(st.Gid)
+				}
+				out[p] = a
 			}
 		}
 	}
 	return out
 }
 
+// dirAttrs are an existing directory's mode and owner: the layer repeats
+// them, since in an overlay the directory entry of the newest layer wins
+// (a directory a COPY writes into keeps its owner, as with dockerd).
+type dirAttrs struct {
+	mode     int64
+	uid, gid int
+}
+
 // writeLayer writes entries as a tar in a fixed order with normalised
 // headers, creating dest's missing parent directories (root-owned 0755).
-func writeLayer(w io.Writer, entries []entry, existing map[string]bool, dest string, destIsDir bool, uid, gid int, mode *int64, epoch time.Time) error {
+func writeLayer(w io.Writer, entries []entry, existing map[string]dirAttrs, dest string, destIsDir bool, uid, gid int, mode *int64, epoch time.Time) error {
 	tw := tar.NewWriter(w)
 	written := map[string]bool{}
 	dirHeader := func(name string, m int64, u, g int) error {
@@ -403,21 +434,26 @@ func writeLayer(w io.Writer, entries []entry, existing map[string]bool, dest str
 			chain = append([]string{d}, chain...)
 		}
 		for _, d := range chain {
-			if !existing[d] {
-				if err := dirHeader(d, 0o755, 0, 0); err != nil {
-					return err
-				}
+			a, ok := existing[d]
+			if !ok {
+				a = dirAttrs{mode: 0o755}
+			}
+			if err := dirHeader(d, a.mode, a.uid, a.gid); err != nil {
+				return err
 			}
 		}
 		return nil
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
-	if destIsDir && !existing[strings.Trim(path.Clean(dest), "/")] && strings.Trim(path.Clean(dest), "/") != "" {
-		d := strings.Trim(path.Clean(dest), "/")
-		if err := parents(d + "/x"); err != nil {
+	if d := strings.Trim(path.Clean(dest), "/"); destIsDir && d != "" {
+		if err := parents(d); err != nil {
 			return err
 		}
-		if err := dirHeader(d, 0o755, uid, gid); err != nil {
+		a, ok := existing[d]
+		if !ok {
+			a = dirAttrs{mode: 0o755, uid: uid, gid: gid} // a new one is the copy's
+		}
+		if err := dirHeader(d, a.mode, a.uid, a.gid); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,8 @@ package integration
 // docker build behaviours Moby's integration-cli build suite checks.
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,5 +147,36 @@ func TestBuildConfigNormalisation(t *testing.T) {
 		if r := d.berth("build", bad); r.code == 0 || !strings.Contains(r.stderr+r.stdout, tc.err) {
 			t.Errorf("%q: %s", tc.dockerfile, r)
 		}
+	}
+}
+
+// TestBuildCopySymlinksOwnersAndArchives: COPY and ADD follow symlinks on
+// the destination and a source that links to a directory, keep the owner
+// of a directory they copy into, and copy a compressed file that holds no
+// tar as it is.
+func TestBuildCopySymlinksOwnersAndArchives(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	ctx := t.TempDir()
+	writeFiles(t, ctx, map[string]string{
+		"Dockerfile": "FROM busybox\n" +
+			"RUN mkdir -p /real /exists && ln -s /real /link && chown 1000:1000 /exists\n" +
+			"ADD foo /link/\nCOPY foo /exists/\nCOPY dirlink /copied/\nADD plain.gz /\n" +
+			"RUN test -L /link && test -f /real/foo && test \"$(stat -c %u:%g /exists)\" = 1000:1000 && test -f /copied/inner && test -f /plain.gz && echo all-good\n",
+		"foo":       "foo",
+		"dir/inner": "in",
+	})
+	if err := os.Symlink("dir", filepath.Join(ctx, "dirlink")); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("not a tar\n"))
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(ctx, "plain.gz"), gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := must(t, d.berth("build", ctx)); !strings.Contains(out, "all-good") {
+		t.Fatalf("build:\n%s", out)
 	}
 }
