@@ -318,11 +318,20 @@ static void read_cap_last(void) {
 
 /* --- container start --- */
 
-static void setup_terminal(int rootfd) {
+/* set_size gives a new terminal the size the plan asks for (a console
+ * size at create or exec), so the process does not start at 0x0. */
+static void set_size(struct plan *p, int master) {
+	if (!p->term_rows && !p->term_cols) return;
+	struct winsize ws = { .ws_row = p->term_rows, .ws_col = p->term_cols };
+	(void)ioctl(master, TIOCSWINSZ, &ws);
+}
+
+static void setup_terminal(struct plan *p, int rootfd) {
 	int master = open_in_root(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY);
 	if (master < 0) child_fail("open /dev/pts/ptmx: %s", go_errstr(errno));
 	int unlock = 0;
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) child_fail("unlockpt: %s", go_errstr(errno));
+	set_size(p, master);
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0) child_fail("open terminal peer: %s", go_errstr(errno));
 	if (mkfile_in_root(rootfd, "/dev/console") < 0) child_fail("create /dev/console: %s", go_errstr(errno));
@@ -366,7 +375,7 @@ static void container_child(struct plan *p, int in, int out, int err) {
 	for (int i = 0; i < p->nmounts; i++) do_mount(rootfd, &p->mounts[i]);
 	for (int i = 0; i < p->ndevs; i++) make_device(rootfd, &p->devs[i]);
 	for (int i = 0; i + 1 < p->links.n; i += 2) make_link(rootfd, p->links.v[i], p->links.v[i + 1]);
-	if (p->terminal) setup_terminal(rootfd);
+	if (p->terminal) setup_terminal(p, rootfd);
 	if (fchdir(rootfd) < 0) child_fail("chdir rootfs: %s", go_errstr(errno));
 	if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail("pivot_root: %s", go_errstr(errno));
 	if (umount2(".", MNT_DETACH) < 0) child_fail("unmount old root: %s", go_errstr(errno));
@@ -678,6 +687,7 @@ int exec_main(int argc, char **argv) {
 		if (p.terminal) {
 			int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), unlock = 0;
 			if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0) child_fail("open /dev/ptmx: %s", go_errstr(errno));
+			set_size(&p, master);
 			int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 			if (slave < 0) child_fail("open terminal peer: %s", go_errstr(errno));
 			send_fd(csock, master);

@@ -88,7 +88,13 @@ int plan_load(const char *path, struct plan *p, char *err, size_t errlen) {
 		case P_HOSTNAME: p->hostname = v; break;
 		case P_ROOTFS: p->rootfs = v; break;
 		case P_ROOT_RO: p->root_ro = 1; break;
-		case P_TERMINAL: p->terminal = 1; break;
+		case P_TERMINAL:
+			p->terminal = 1;
+			if (fields(v, n, f, 2) == 2) {
+				p->term_rows = (unsigned short)strtoul(f[0], NULL, 10);
+				p->term_cols = (unsigned short)strtoul(f[1], NULL, 10);
+			}
+			break;
 		case P_NNP: p->nnp = 1; break;
 		case P_OOM: p->has_oom = 1; p->oom = atoi(v); break;
 		case P_ROOTPROP: p->root_prop = strtoul(v, NULL, 10); break;

@@ -66,6 +66,7 @@ struct plan {
 	gid_t *groups;
 	int ngroups, has_user;
 	int root_ro, terminal, nnp, has_oom, oom;
+	unsigned short term_rows, term_cols; /* the terminal's first size; 0: none given */
 	unsigned long root_prop;
 	struct pns ns[8];
 	int nns;

@@ -89,7 +89,11 @@ func (e *encoder) process(p *specs.Process, seccompFile string) error {
 	}
 	e.rec(tUser, user...)
 	if p.Terminal {
-		e.rec(tTerminal)
+		if b := p.ConsoleSize; b != nil {
+			e.rec(tTerminal, u(uint64(b.Height)), u(uint64(b.Width))) // the terminal's first size
+		} else {
+			e.rec(tTerminal)
+		}
 	}
 	if p.NoNewPrivileges {
 		e.rec(tNNP)

@@ -65,10 +65,14 @@ func applyMounts(s *specs.Spec, o Options, sec securityOptions) {
 			continue
 		}
 		if m.Destination == "/dev/shm" {
-			if hc.IpcMode.IsNone() {
+			switch {
+			case hc.IpcMode.IsNone():
 				continue
+			case o.ShmSource != "":
+				m = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: o.ShmSource, Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+			default:
+				m.Options = append(slices.Clone(m.Options), "size="+strconv.FormatInt(shmSize, 10))
 			}
-			m.Options = append(slices.Clone(m.Options), "size="+strconv.FormatInt(shmSize, 10))
 		}
 		mounts = append(mounts, m)
 	}

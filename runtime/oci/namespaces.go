@@ -76,7 +76,10 @@ func applyNamespaces(s *specs.Spec, o Options) error {
 	}
 	switch {
 	case ipc.IsContainer():
-		return notImplemented("IPC mode", ipc)
+		if o.IpcNSPath == "" {
+			return notImplemented("IPC mode", ipc)
+		}
+		setNamespace(s, specs.LinuxNamespace{Type: specs.IPCNamespace, Path: o.IpcNSPath})
 	case ipc.IsHost():
 		removeNamespace(s, specs.IPCNamespace)
 	}
@@ -87,7 +90,10 @@ func applyNamespaces(s *specs.Spec, o Options) error {
 	}
 	switch {
 	case pid.IsContainer():
-		return notImplemented("PID mode", pid)
+		if o.PidNSPath == "" {
+			return notImplemented("PID mode", pid)
+		}
+		setNamespace(s, specs.LinuxNamespace{Type: specs.PIDNamespace, Path: o.PidNSPath})
 	case pid.IsHost():
 		removeNamespace(s, specs.PIDNamespace)
 	}

@@ -28,6 +28,12 @@ type Options struct {
 	// /sbin/docker-init and run as PID 1 when HostConfig.Init is true.
 	InitPath    string
 	NetNSPath   string        // "" → new network namespace; else join this path
+	// IpcNSPath and PidNSPath are the namespaces of the containers that
+	// IpcMode and PidMode "container:<id>" name (/proc/<pid>/ns/…).
+	IpcNSPath, PidNSPath string
+	// ShmSource, if set, is bind-mounted at /dev/shm instead of a private
+	// tmpfs: a shareable container's own, its donor's, or the host's.
+	ShmSource string
 	ExtraMounts []specs.Mount // volumes etc., merged after the defaults
 }
 

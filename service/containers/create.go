@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-project/berth/internal/ids"
 	"github.com/berth-project/berth/internal/names"
+	"github.com/berth-project/berth/runtime/oci"
 	"github.com/containerd/errdefs"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/container"
@@ -55,6 +56,17 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 	}
 	if err := s.checkRuntime(hc); err != nil {
 		return "", err
+	}
+	// container:<name> modes are recorded with the full ID, as dockerd does
+	if m := hc.IpcMode; m.IsContainer() {
+		if d, err := s.Get(m.Container()); err == nil {
+			hc.IpcMode = container.IpcMode("container:" + d.ID)
+		}
+	}
+	if m := hc.PidMode; m.IsContainer() {
+		if d, err := s.Get(m.Container()); err == nil {
+			hc.PidMode = container.PidMode("container:" + d.ID)
+		}
 	}
 	r := Record{
 		ID: id, Created: time.Now().UTC(), Path: args[0], Args: args[1:],
@@ -277,6 +289,16 @@ func setHostConfigDefaults(hc *container.HostConfig) {
 	if hc.ShmSize == 0 {
 		hc.ShmSize = 64 << 20
 	}
+	if hc.IpcMode == "" {
+		hc.IpcMode = container.IPCModePrivate // dockerd's default-ipc-mode
+	}
+	// the defaults are recorded, as dockerd does, so inspect shows them
+	if hc.MaskedPaths == nil && !hc.Privileged {
+		hc.MaskedPaths = oci.DefaultMaskedPaths()
+	}
+	if hc.ReadonlyPaths == nil && !hc.Privileged {
+		hc.ReadonlyPaths = oci.DefaultReadonlyPaths()
+	}
 	if hc.Memory > 0 && hc.MemorySwap == 0 {
 		hc.MemorySwap = 2 * hc.Memory // Docker's default, recorded as Docker does
 	}
@@ -287,6 +309,12 @@ func setHostConfigDefaults(hc *container.HostConfig) {
 func validateRun(cfg *container.Config, hc *container.HostConfig) error {
 	if _, err := parseLogOptions(hc.LogConfig); err != nil {
 		return err
+	}
+	if !hc.IpcMode.Valid() {
+		return fmt.Errorf("invalid IPC mode: %v: %w", hc.IpcMode, errdefs.ErrInvalidArgument)
+	}
+	if !hc.PidMode.Valid() {
+		return fmt.Errorf("invalid PID mode: %v: %w", hc.PidMode, errdefs.ErrInvalidArgument)
 	}
 	if err := container.ValidateRestartPolicy(hc.RestartPolicy); err != nil {
 		return fmt.Errorf("%s: %w", err.Error(), errdefs.ErrInvalidArgument)

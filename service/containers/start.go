@@ -72,6 +72,10 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err != nil {
 		return err
 	}
+	shared, err := s.shareNamespaces(c)
+	if err != nil {
+		return err
+	}
 	spec, err := oci.Spec(oci.Options{
 		ID: c.ID, Rootfs: c.rootfs(), Config: c.Config, HostConfig: c.HostConfig, Hostname: c.Hostname,
 		HostnamePath:   filepath.Join(c.dir, "hostname"),
@@ -81,6 +85,9 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		InitPath:       s.cfg.InitPath,
 		ExtraMounts:    mounts,
 		NetNSPath:      nsPath,
+		IpcNSPath:      shared.ipcPath,
+		PidNSPath:      shared.pidPath,
+		ShmSource:      shared.shm,
 	})
 	if err != nil {
 		return s.startFailed(c, err.Error(), err)
@@ -303,6 +310,7 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 // runtime's state and the run directory. Callers hold c.mu.
 func (s *Service) cleanupRun(c *Container) {
 	s.teardownNetwork(c)
+	releaseShm(c)
 	if c.releaseMounts != nil {
 		c.releaseMounts()
 		c.releaseMounts = nil

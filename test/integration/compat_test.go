@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -354,5 +355,72 @@ func TestImageEventsAndInspect(t *testing.T) {
 		if img[k] != want {
 			t.Errorf("image %s = %#v, want %#v", k, img[k], want)
 		}
+	}
+}
+
+// TestSharedIpcPidAndConsole: IPC and PID namespaces of another container
+// (shareable donors; their /dev/shm a host mount), the host's /dev/shm with
+// --ipc host, dockerd's errors, the first terminal size, and masked paths
+// recorded at create.
+func TestSharedIpcPidAndConsole(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	donor := must(t, d.berth("run", "-d", "--ipc", "shareable", "busybox", "sh", "-c", "echo shared > /dev/shm/x; sleep 1000"))
+	if b, _ := os.ReadFile("/proc/self/mountinfo"); !strings.Contains(string(b), filepath.Join(d.dataRoot, "containers", donor, "mounts", "shm")) {
+		t.Fatal("a shareable container's /dev/shm is not a host mount")
+	}
+	if out := must(t, d.berth("run", "--rm", "--ipc", "container:"+donor, "busybox", "cat", "/dev/shm/x")); out != "shared" {
+		t.Fatalf("joined /dev/shm: %q", out)
+	}
+	ipcOf := func(args ...string) string {
+		return must(t, d.berth(append([]string{"run", "--rm"}, append(args, "busybox", "readlink", "/proc/self/ns/ipc")...)...))
+	}
+	donorIPC := must(t, d.berth("exec", donor, "readlink", "/proc/self/ns/ipc"))
+	if got := ipcOf("--ipc", "container:"+donor); got != donorIPC {
+		t.Fatalf("ipc namespace %s, donor's %s", got, donorIPC)
+	}
+	hostIPC, _ := os.Readlink("/proc/self/ns/ipc")
+	if got := ipcOf("--ipc", "host"); got != hostIPC {
+		t.Fatalf("--ipc host: %s, host's %s", got, hostIPC)
+	}
+	marker := filepath.Join("/dev/shm", "berth-it-"+strconv.Itoa(os.Getpid()))
+	if err := os.WriteFile(marker, []byte("host"), 0o644); err == nil {
+		defer os.Remove(marker)
+		if out := must(t, d.berth("run", "--rm", "--ipc", "host", "busybox", "cat", marker)); out != "host" {
+			t.Fatalf("--ipc host does not see the host's /dev/shm: %q", out)
+		}
+	}
+	// PID namespace of another container: its processes are visible
+	if out := must(t, d.berth("run", "--rm", "--pid", "container:"+donor, "busybox", "ps", "-o", "args")); !strings.Contains(out, "sleep 1000") {
+		t.Fatalf("--pid container: %s", out)
+	}
+	private := must(t, d.berth("run", "-d", "busybox", "sleep", "1000"))
+	if r := d.berth("run", "--rm", "--ipc", "container:"+private, "busybox", "true"); r.code == 0 || !strings.Contains(r.stderr, "non-shareable IPC (hint: use IpcMode:shareable for the donor container)") {
+		t.Fatalf("joining a private IPC: %s", r)
+	}
+	stopped := must(t, d.berth("create", "busybox", "true"))
+	if r := d.berth("run", "--rm", "--pid", "container:"+stopped, "busybox", "true"); r.code == 0 || !strings.Contains(r.stderr, "is not running") {
+		t.Fatalf("joining a stopped container's PID: %s", r)
+	}
+	code, body := d.api(t, "POST", "/containers/create", map[string]any{"Image": "busybox", "HostConfig": map[string]any{"IpcMode": "weird"}})
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "invalid IPC mode: weird") {
+		t.Fatalf("bad IpcMode: %d %s", code, body)
+	}
+	if out := must(t, d.berth("inspect", "-f", "{{.HostConfig.IpcMode}} {{len .HostConfig.MaskedPaths}}", private)); !strings.HasPrefix(out, "private ") || strings.HasSuffix(out, " 0") {
+		t.Fatalf("recorded defaults: %s", out)
+	}
+	// a terminal starts at HostConfig.ConsoleSize
+	d.apiJSON(t, "POST", "/containers/create?name=sized", map[string]any{"Image": "busybox", "Tty": true, "Cmd": []string{"stty", "size"},
+		"HostConfig": map[string]any{"ConsoleSize": []int{33, 111}}}, http.StatusCreated, nil)
+	must(t, d.berth("start", "sized"))
+	must(t, d.berth("wait", "sized"))
+	if out := must(t, d.berth("logs", "sized")); out != "33 111" {
+		t.Fatalf("stty size: %q", out)
+	}
+	// custom masked paths
+	d.apiJSON(t, "POST", "/containers/create?name=masked", map[string]any{"Image": "busybox", "Cmd": []string{"sh", "-c", "cat /etc/hostname >/dev/null; wc -c < /proc/keys"},
+		"HostConfig": map[string]any{"MaskedPaths": []string{}}}, http.StatusCreated, nil)
+	if out := must(t, d.berth("start", "-a", "masked")); out == "0" {
+		t.Fatalf("/proc/keys masked though MaskedPaths is empty")
 	}
 }

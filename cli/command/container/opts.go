@@ -43,6 +43,7 @@ type containerOptions struct {
 	logOpts, dns, addHost, groupAdd                    listOpt
 	dnsSearch, dnsOptions, aliases, links              listOpt
 	ip, mac                                            string
+	ipc, pid, uts, cgroupParent                        string
 	stopTimeout                                        int
 	cpuShares, pidsLimit                               int64
 
@@ -67,6 +68,10 @@ func addFlags(fl *pflag.FlagSet, o *containerOptions) {
 	fl.StringVar(&o.domainname, "domainname", "", "Container NIS domain name")
 	fl.VarP(&o.labels, "label", "l", "Set meta data on a container")
 	fl.Var(&o.labelFile, "label-file", "Read in a line delimited file of labels")
+	fl.StringVar(&o.ipc, "ipc", "", "IPC mode to use")
+	fl.StringVar(&o.pid, "pid", "", "PID namespace to use")
+	fl.StringVar(&o.uts, "uts", "", "UTS namespace to use")
+	fl.StringVar(&o.cgroupParent, "cgroup-parent", "", "Optional parent cgroup for the container")
 	fl.BoolVar(&o.init, "init", false, "Run an init inside the container that forwards signals and reaps processes")
 	fl.StringVar(&o.stopSignal, "stop-signal", "", "Signal to stop the container")
 	fl.IntVar(&o.stopTimeout, "stop-timeout", 0, "Timeout (in seconds) to stop a container")
@@ -275,17 +280,21 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 		VolumesFrom:     o.volumesFrom.values,
 		ShmSize:         int64(o.shmSize),
 		Runtime:         o.runtime,
+		IpcMode:         container.IpcMode(o.ipc),
+		PidMode:         container.PidMode(o.pid),
+		UTSMode:         container.UTSMode(o.uts),
 		GroupAdd:        o.groupAdd.values,
 		ExtraHosts:      o.addHost.values,
 		Mounts:          o.mounts.values,
 		LogConfig:       container.LogConfig{Type: o.logDriver, Config: logOpts(o.logOpts.values)},
 		Resources: container.Resources{
-			CPUShares:  o.cpuShares,
-			Memory:     int64(o.memory),
-			MemorySwap: int64(o.memorySwap),
-			NanoCPUs:   int64(o.cpus),
-			CpusetCpus: o.cpusetCPUs,
-			Ulimits:    o.ulimits.values,
+			CPUShares:    o.cpuShares,
+			Memory:       int64(o.memory),
+			MemorySwap:   int64(o.memorySwap),
+			NanoCPUs:     int64(o.cpus),
+			CpusetCpus:   o.cpusetCPUs,
+			Ulimits:      o.ulimits.values,
+			CgroupParent: o.cgroupParent,
 		},
 	}
 	if fl.Changed("pids-limit") {
