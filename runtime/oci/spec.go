@@ -26,14 +26,14 @@ type Options struct {
 	CgroupsPath                             string // e.g. "/berth/<id>" (cgroupfs driver)
 	// InitPath is the host path of berth-init, bind-mounted read-only at
 	// /sbin/docker-init and run as PID 1 when HostConfig.Init is true.
-	InitPath    string
-	NetNSPath   string        // "" → new network namespace; else join this path
+	InitPath  string
+	NetNSPath string // "" → new network namespace; else join this path
 	// IpcNSPath and PidNSPath are the namespaces of the containers that
 	// IpcMode and PidMode "container:<id>" name (/proc/<pid>/ns/…).
 	IpcNSPath, PidNSPath string
 	// ShmSource, if set, is bind-mounted at /dev/shm instead of a private
 	// tmpfs: a shareable container's own, its donor's, or the host's.
-	ShmSource string
+	ShmSource   string
 	ExtraMounts []specs.Mount // volumes etc., merged after the defaults
 }
 
