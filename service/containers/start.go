@@ -292,7 +292,7 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 	_ = s.save(c)
 	c.exits++
 	c.notify()
-	autoRemove := c.HostConfig.AutoRemove
+	autoRemove := c.HostConfig.AutoRemove && !c.restartingByUser // `restart` keeps an --rm container
 	c.mu.Unlock()
 	attrs := map[string]string{"exitCode": fmt.Sprint(exit.ExitCode)}
 	if exit.OOMKilled {

@@ -235,8 +235,10 @@ func (s *Service) Wait(ctx context.Context, ref string, condition container.Wait
 			done = c.exits > exits
 		default:
 			// a restarting container counts as running (Docker's
-			// State.Running), but its exit already woke waiters
-			done = !c.running() && (c.State.Status != container.StateRestarting || c.exits > exits)
+			// State.Running), but its exit already woke waiters; so does
+			// an exit a restart followed at once (the waiter may only see
+			// the container running again)
+			done = (!c.running() && c.State.Status != container.StateRestarting) || c.exits > exits
 		}
 		res := WaitResult{StatusCode: c.State.ExitCode, Error: c.State.Error}
 		ch := c.changed

@@ -424,3 +424,48 @@ func TestSharedIpcPidAndConsole(t *testing.T) {
 		t.Fatalf("/proc/keys masked though MaskedPaths is empty")
 	}
 }
+
+// TestRestartKeepsAutoRemoveAndWakesWaiters: `restart` of an --rm
+// container keeps it; a wait that began before a restart ends with the
+// exit the restart caused.
+func TestRestartKeepsAutoRemoveAndWakesWaiters(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	trap := "trap 'exit 5' TERM; while :; do sleep 0.1; done"
+	rm := must(t, d.berth("run", "-d", "--rm", "busybox", "sh", "-c", trap))
+	time.Sleep(300 * time.Millisecond) // the shell sets its trap
+	must(t, d.berth("restart", "-t", "10", rm))
+	if out := must(t, d.berth("inspect", "-f", "{{.State.Running}}", rm)); out != "true" {
+		t.Fatalf("after restart: running %s", out)
+	}
+	must(t, d.berth("rm", "-f", rm))
+	for _, cond := range []string{"", "not-running", "next-exit"} {
+		id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", trap))
+		time.Sleep(300 * time.Millisecond)
+		type res struct {
+			code int
+			body []byte
+		}
+		done := make(chan res, 1)
+		go func() {
+			q := ""
+			if cond != "" {
+				q = "?condition=" + cond
+			}
+			code, body := d.api(t, "POST", "/containers/"+id+"/wait"+q, nil)
+			done <- res{code, body}
+		}()
+		time.Sleep(200 * time.Millisecond) // the wait is registered
+		must(t, d.berth("restart", "-t", "10", id))
+		select {
+		case r := <-done:
+			var w struct{ StatusCode int }
+			_ = json.Unmarshal(r.body, &w)
+			if r.code != http.StatusOK || w.StatusCode != 5 {
+				t.Fatalf("wait %q across a restart: %d %s", cond, r.code, r.body)
+			}
+		case <-time.After(20 * time.Second): // a deadline for progress
+			t.Fatalf("wait %q did not end after the restart", cond)
+		}
+	}
+}
