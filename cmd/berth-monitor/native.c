@@ -168,7 +168,15 @@ static void do_mount(int rootfd, struct pmount *m) {
 		r = mount(m->src, target, m->type, m->flags, *m->data ? m->data : NULL);
 	}
 	if (r < 0) child_fail("error mounting \"%s\" to rootfs at \"%s\": %s", m->src, m->dst, go_errstr(errno));
-	if (m->pflags) {
+	if (m->pflags & PF_RRO) {
+		/* recursive read-only (runc's "rro"): the mounts below a bind too */
+		close(fd);
+		if ((fd = open_in_root(rootfd, m->dst, O_PATH)) < 0) child_fail("reopen %s: %s", m->dst, go_errstr(errno));
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+			child_fail("failed to set MOUNT_ATTR_RDONLY with AT_RECURSIVE on %s: %s", m->dst, go_errstr(errno));
+	}
+	if (m->pflags & ~PF_RRO) {
 		close(fd);
 		if ((fd = open_in_root(rootfd, m->dst, O_PATH)) < 0) child_fail("reopen %s: %s", m->dst, go_errstr(errno));
 		fdpath(target, sizeof target, fd);

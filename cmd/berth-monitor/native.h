@@ -18,4 +18,8 @@ int exec_main(int argc, char **argv);
 /* seccomp_compile_main compiles a policy to BPF (berth-monitor seccomp-compile …). */
 int seccomp_compile_main(int argc, char **argv);
 
+/* PF_RRO in a mount's propagation flags: make it and every mount below it
+ * read-only (runtime/native's pfRecursiveRO). */
+#define PF_RRO (1UL << 40)
+
 #endif

@@ -53,6 +53,7 @@ func TestParseMountOptions(t *testing.T) {
 		{[]string{"nosuid", "strictatime", "mode=755", "size=65536k"}, unix.MS_NOSUID | unix.MS_STRICTATIME, 0, "mode=755,size=65536k"},
 		{[]string{"rbind", "ro", "rprivate"}, unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, unix.MS_PRIVATE | unix.MS_REC, ""},
 		{[]string{"ro", "rw"}, 0, 0, ""},
+		{[]string{"rbind", "ro", "rro", "rprivate"}, unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, unix.MS_PRIVATE | unix.MS_REC | pfRecursiveRO, ""},
 		{[]string{"newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}, 0, 0, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
 	} {
 		f, p, d := parseMountOptions(tc.opts)

@@ -332,6 +332,11 @@ var mountFlags = map[string]struct {
 	"strictatime": {false, unix.MS_STRICTATIME}, "suid": {true, unix.MS_NOSUID}, "sync": {false, unix.MS_SYNCHRONOUS},
 }
 
+// pfRecursiveRO asks the monitor to make a mount and every mount below it
+// read-only (mount_setattr with AT_RECURSIVE); it travels with the
+// propagation flags, above the bits they use (native.c's PF_RRO).
+const pfRecursiveRO = 1 << 40
+
 var propagation = map[string]uintptr{
 	"private": unix.MS_PRIVATE, "rprivate": unix.MS_PRIVATE | unix.MS_REC,
 	"shared": unix.MS_SHARED, "rshared": unix.MS_SHARED | unix.MS_REC,
@@ -354,6 +359,11 @@ func parseMountOptions(opts []string) (flags, pflags uintptr, data string) {
 		}
 		if p, ok := propagation[o]; ok {
 			pflags |= p
+			continue
+		}
+		if o == "rro" { // runc's recursive read-only: every mount below too
+			flags |= unix.MS_RDONLY
+			pflags |= pfRecursiveRO
 			continue
 		}
 		d = append(d, o)

@@ -34,6 +34,12 @@ type Mount struct {
 	MustExist   bool              `json:"mustExist,omitempty"` // --mount bind: the source is not created
 	Data        string            `json:"data,omitempty"`      // tmpfs options
 	Subpath     string            `json:"subpath,omitempty"`   // volume: mount this directory of it (API 1.45)
+	// bind options (API 1.44): the mounts below the source are not bound
+	// (NonRecursive); read-only applies to the top mount only, or must
+	// apply to all of them (by default it applies to all when it can).
+	NonRecursive           bool `json:"nonRecursive,omitempty"`
+	ReadOnlyNonRecursive   bool `json:"readOnlyNonRecursive,omitempty"`
+	ReadOnlyForceRecursive bool `json:"readOnlyForceRecursive,omitempty"`
 }
 
 func invalidMount(typ mount.Type, format string, a ...any) error {
@@ -131,8 +137,24 @@ func fromAPIMount(am mount.Mount) (Mount, error) {
 			return Mount{}, invalidMount(am.Type, "bind source path does not exist: %s", m.Source)
 		}
 		m.Propagation = mount.PropagationRPrivate
-		if am.BindOptions != nil && am.BindOptions.Propagation != "" {
-			m.Propagation = am.BindOptions.Propagation
+		if bo := am.BindOptions; bo != nil {
+			if bo.Propagation != "" {
+				m.Propagation = bo.Propagation
+			}
+			m.NonRecursive, m.ReadOnlyNonRecursive, m.ReadOnlyForceRecursive = bo.NonRecursive, bo.ReadOnlyNonRecursive, bo.ReadOnlyForceRecursive
+			// dockerd's checks (volume/mounts/linux_parser.go)
+			switch {
+			case bo.ReadOnlyNonRecursive && !am.ReadOnly:
+				return Mount{}, invalidMount(am.Type, "option 'ReadOnlyNonRecursive' requires 'ReadOnly' to be set")
+			case bo.ReadOnlyForceRecursive && !am.ReadOnly:
+				return Mount{}, invalidMount(am.Type, "option 'ReadOnlyForceRecursive' requires 'ReadOnly' to be set")
+			case bo.ReadOnlyForceRecursive && bo.ReadOnlyNonRecursive:
+				return Mount{}, invalidMount(am.Type, "option 'ReadOnlyForceRecursive' conflicts with 'ReadOnlyNonRecursive'")
+			case bo.ReadOnlyForceRecursive && bo.NonRecursive:
+				return Mount{}, invalidMount(am.Type, "option 'ReadOnlyForceRecursive' conflicts with 'NonRecursive'")
+			case bo.ReadOnlyForceRecursive && m.Propagation != mount.PropagationRPrivate:
+				return Mount{}, invalidMount(am.Type, "option 'ReadOnlyForceRecursive' requires propagation to be 'rprivate'")
+			}
 		}
 	case mount.TypeVolume:
 		m.Name = am.Source
@@ -362,8 +384,16 @@ func (s *Service) setupMounts(c *Container) (ms []specs.Mount, release func(), e
 			continue
 		}
 		opts := []string{"rbind"}
+		if m.NonRecursive {
+			opts[0] = "bind"
+		}
 		if !m.RW {
 			opts = append(opts, "ro")
+			// read-only reaches the mounts below the source too (API 1.44's
+			// default), unless the user asked for the top one only
+			if !m.ReadOnlyNonRecursive && !m.NonRecursive {
+				opts = append(opts, "rro")
+			}
 		}
 		prop := string(m.Propagation)
 		if prop == "" {

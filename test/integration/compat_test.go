@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -467,5 +468,52 @@ func TestRestartKeepsAutoRemoveAndWakesWaiters(t *testing.T) {
 		case <-time.After(20 * time.Second): // a deadline for progress
 			t.Fatalf("wait %q did not end after the restart", cond)
 		}
+	}
+}
+
+// TestReadOnlyBindsRecursive: a read-only bind is read-only below its
+// source's submounts too (API 1.44's default); ReadOnlyNonRecursive and
+// NonRecursive give dockerd's other shapes.
+func TestReadOnlyBindsRecursive(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	src := t.TempDir()
+	sub := filepath.Join(src, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", sub, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skip(err)
+	}
+	defer syscall.Unmount(sub, syscall.MNT_DETACH)
+	if err := os.WriteFile(filepath.Join(sub, "seen"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := "touch /m/sub/new 2>&1 && echo wrote"
+	for _, runtime := range []string{"", "runc"} {
+		args := []string{"run", "--rm"}
+		if runtime != "" {
+			args = append(args, "--runtime", runtime)
+		}
+		if out := d.berth(append(args, "-v", src+":/m:ro", "busybox", "sh", "-c", write)...).stdout; strings.Contains(out, "wrote") || !strings.Contains(out, "Read-only file system") {
+			t.Fatalf("runtime %q: a submount of a read-only bind is writable: %q", runtime, out)
+		}
+	}
+	mountSpec := func(opts map[string]any) map[string]any {
+		return map[string]any{"Image": "busybox", "Cmd": []string{"sh", "-c", "ls /m/sub; " + write},
+			"HostConfig": map[string]any{"Mounts": []map[string]any{{"Type": "bind", "Source": src, "Target": "/m", "ReadOnly": true, "BindOptions": opts}}}}
+	}
+	d.apiJSON(t, "POST", "/containers/create?name=nonrec-ro", mountSpec(map[string]any{"ReadOnlyNonRecursive": true}), http.StatusCreated, nil)
+	if out := must(t, d.berth("start", "-a", "nonrec-ro")); !strings.Contains(out, "wrote") {
+		t.Fatalf("ReadOnlyNonRecursive: %q", out)
+	}
+	d.apiJSON(t, "POST", "/containers/create?name=nonrec", mountSpec(map[string]any{"NonRecursive": true}), http.StatusCreated, nil)
+	if out := d.berth("start", "-a", "nonrec").stdout; strings.Contains(out, "seen") {
+		t.Fatalf("NonRecursive bound the submount: %q", out)
+	}
+	code, body := d.api(t, "POST", "/containers/create", map[string]any{"Image": "busybox",
+		"HostConfig": map[string]any{"Mounts": []map[string]any{{"Type": "bind", "Source": src, "Target": "/m", "BindOptions": map[string]any{"ReadOnlyForceRecursive": true}}}}})
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "option 'ReadOnlyForceRecursive' requires 'ReadOnly' to be set") {
+		t.Fatalf("ReadOnlyForceRecursive without ReadOnly: %d %s", code, body)
 	}
 }
