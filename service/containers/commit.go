@@ -35,7 +35,7 @@ func (s *Service) Commit(ref string, o CommitOptions) (*images.Image, error) {
 		return nil, err
 	}
 	if o.Ref != "" {
-		if _, err := images.Normalize(o.Ref); err != nil {
+		if _, err := images.NormalizeTag(o.Ref); err != nil {
 			return nil, err
 		}
 	}

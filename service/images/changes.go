@@ -7,6 +7,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 )
 
@@ -21,8 +22,9 @@ func ApplyChanges(cfg *dockerspec.DockerOCIImageConfig, changes []string) error 
 		if err != nil {
 			return fmt.Errorf("%s: %w", err, errdefs.ErrInvalidArgument)
 		}
+		lex := shell.NewLex(res.EscapeToken)
 		for _, node := range res.AST.Children {
-			if err := applyNode(cfg, node); err != nil {
+			if err := applyNode(cfg, node, lex); err != nil {
 				return err
 			}
 		}
@@ -30,10 +32,23 @@ func ApplyChanges(cfg *dockerspec.DockerOCIImageConfig, changes []string) error 
 	return nil
 }
 
-func applyNode(cfg *dockerspec.DockerOCIImageConfig, node *parser.Node) error {
+func applyNode(cfg *dockerspec.DockerOCIImageConfig, node *parser.Node, lex *shell.Lex) error {
 	ins, err := instructions.ParseInstruction(node)
 	if err != nil {
 		return fmt.Errorf("%s: %w", err, errdefs.ErrInvalidArgument)
+	}
+	// $VARs expand with the image's environment, as in a Dockerfile
+	// (ENV PATH=/x:$PATH)
+	if e, ok := ins.(interface {
+		Expand(instructions.SingleWordExpander) error
+	}); ok {
+		err := e.Expand(func(word string) (string, error) {
+			v, _, err := lex.ProcessWord(word, shell.EnvsFromSlice(cfg.Env))
+			return v, err
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", err, errdefs.ErrInvalidArgument)
+		}
 	}
 	shell := func(cmd []string, prepend bool) []string {
 		if prepend {

@@ -29,6 +29,9 @@ func TestApplyChanges(t *testing.T) {
 		{"workdir user label", []string{`WORKDIR /app`, `USER nobody`, `LABEL a=b`}, func(c *dockerspec.DockerOCIImageConfig) bool {
 			return c.WorkingDir == "/app" && c.User == "nobody" && c.Labels["a"] == "b"
 		}, false},
+		{"env expands the image's variables", []string{`ENV PATH=/usr/bin`, `ENV PATH=/x:$PATH HOME=${HOME:-/h}`}, func(c *dockerspec.DockerOCIImageConfig) bool {
+			return reflect.DeepEqual(c.Env, []string{"PATH=/x:/usr/bin", "HOME=/h"})
+		}, false},
 		{"run refused", []string{`RUN true`}, nil, true},
 		{"unknown", []string{`FOO bar`}, nil, true},
 	} {
@@ -42,5 +45,32 @@ func TestApplyChanges(t *testing.T) {
 				t.Fatalf("config = %+v", c)
 			}
 		})
+	}
+}
+
+func TestParsePlatform(t *testing.T) {
+	for _, tc := range []struct {
+		in, os, arch, variant string
+		bad                   bool
+	}{
+		{in: "linux/arm64", os: "linux", arch: "arm64"},
+		{in: "linux/arm64/v8", os: "linux", arch: "arm64"},
+		{in: "linux/arm/v7", os: "linux", arch: "arm", variant: "v7"},
+		{in: "linux/x86_64", os: "linux", arch: "amd64"},
+		{in: "aarch64", os: "linux", arch: "arm64"},
+		{in: "windows/amd64", bad: true},
+		{in: "linux/", bad: true},
+		{in: "a/b/c/d", bad: true},
+	} {
+		p, err := ParsePlatform(tc.in)
+		if tc.bad {
+			if err == nil {
+				t.Errorf("%s: accepted as %+v", tc.in, p)
+			}
+			continue
+		}
+		if err != nil || p.OS != tc.os || p.Architecture != tc.arch || p.Variant != tc.variant {
+			t.Errorf("%s: %+v %v", tc.in, p, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	eventtypes "github.com/moby/moby/api/types/events"
 	"io"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/berth-project/berth/store/metadata"
@@ -62,7 +63,7 @@ func (s *Service) Commit(cfg *dockerspec.DockerOCIImage, layers []ocispec.Descri
 		if r == "" {
 			continue
 		}
-		n, err := Normalize(r)
+		n, err := NormalizeTag(r)
 		if err != nil {
 			return nil, err
 		}
@@ -194,11 +195,19 @@ type ImportOptions struct {
 // Import creates a one-layer image from a root filesystem tar.
 func (s *Service) Import(r io.Reader, o ImportOptions) (*Image, error) {
 	if o.Ref != "" {
-		if _, err := Normalize(o.Ref); err != nil {
+		if _, err := NormalizeTag(o.Ref); err != nil {
 			return nil, err
 		}
 	}
 	cfg := &dockerspec.DockerOCIImage{}
+	cfg.OS, cfg.Architecture = "linux", runtime.GOARCH
+	if o.Platform != "" {
+		p, err := ParsePlatform(o.Platform)
+		if err != nil {
+			return nil, err
+		}
+		cfg.OS, cfg.Architecture, cfg.Variant = p.OS, p.Architecture, p.Variant
+	}
 	if err := ApplyChanges(&cfg.Config, o.Changes); err != nil {
 		return nil, err
 	}
@@ -212,7 +221,6 @@ func (s *Service) Import(r io.Reader, o ImportOptions) (*Image, error) {
 		comment = "Imported from " + orDash(o.Source)
 	}
 	cfg.Created = &now
-	cfg.Architecture, cfg.OS = runtime.GOARCH, "linux"
 	cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{layer.Digest}}
 	cfg.History = []ocispec.History{{Created: &now, Comment: comment}}
 	img, err := s.Commit(cfg, []ocispec.Descriptor{layer}, "", o.Ref)
@@ -244,4 +252,47 @@ func (s *Service) complete(img *Image) error {
 		}
 	}
 	return nil
+}
+
+// ParsePlatform reads "os[/arch[/variant]]" or "arch" as containerd's
+// platforms.Parse does for the names Linux images use; only Linux is
+// supported, as on dockerd for Linux.
+func ParsePlatform(s string) (ocispec.Platform, error) {
+	parts := strings.Split(strings.ToLower(s), "/")
+	var p ocispec.Platform
+	switch len(parts) {
+	case 1:
+		p.OS, p.Architecture = "linux", parts[0]
+		if parts[0] == "linux" {
+			p.Architecture = runtime.GOARCH
+		}
+	case 2, 3:
+		p.OS, p.Architecture = parts[0], parts[1]
+		if len(parts) == 3 {
+			p.Variant = parts[2]
+		}
+	default:
+		return p, fmt.Errorf("%q: invalid platform: %w", s, errdefs.ErrInvalidArgument)
+	}
+	if p.OS != "linux" {
+		return p, fmt.Errorf("operating system is not supported: %w", errdefs.ErrInvalidArgument)
+	}
+	switch p.Architecture {
+	case "x86_64", "x86-64":
+		p.Architecture = "amd64"
+	case "aarch64":
+		p.Architecture, p.Variant = "arm64", strings.TrimPrefix(p.Variant, "v8")
+	case "armhf":
+		p.Architecture, p.Variant = "arm", "v7"
+	case "armel":
+		p.Architecture, p.Variant = "arm", "v6"
+	case "i386":
+		p.Architecture = "386"
+	case "":
+		return p, fmt.Errorf("%q: missing architecture: %w", s, errdefs.ErrInvalidArgument)
+	}
+	if p.Architecture == "arm64" && p.Variant == "v8" {
+		p.Variant = "" // the default variant is left out
+	}
+	return p, nil
 }

@@ -18,6 +18,9 @@ type ListOptions struct {
 	Dangling  *bool
 	Reference []string
 	Labels    map[string]string // label=key or label=key=value ("" value matches any)
+	// Since and Before keep the images created strictly after and before
+	// these times (zero: no bound), the since, before and until filters.
+	Since, Before time.Time
 }
 
 func created(img *Image) time.Time {
@@ -47,6 +50,9 @@ func (s *Service) List(o ListOptions) []image.Summary {
 			}
 		}
 		if !labels.Match(img.Config.Config.Labels, o.Labels) {
+			continue
+		}
+		if c := created(img); (!o.Since.IsZero() && !c.After(o.Since)) || (!o.Before.IsZero() && !c.Before(o.Before)) {
 			continue
 		}
 		sum := image.Summary{

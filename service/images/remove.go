@@ -19,7 +19,7 @@ func (s *Service) Tag(src, ref string) error {
 	if err != nil {
 		return err
 	}
-	n, err := Normalize(ref)
+	n, err := NormalizeTag(ref)
 	if err != nil {
 		return err
 	}

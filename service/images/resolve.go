@@ -27,6 +27,20 @@ func Normalize(ref string) (reference.Named, error) {
 	return reference.TagNameOnly(n), nil
 }
 
+// NormalizeTag is Normalize for a name an image is given (tag, commit,
+// build -t, import): a name that is a digest algorithm would read as an
+// image ID, so dockerd refuses it.
+func NormalizeTag(ref string) (reference.Named, error) {
+	n, err := Normalize(ref)
+	if err != nil {
+		return nil, err
+	}
+	if reference.FamiliarName(n) == string(digest.Canonical) {
+		return nil, fmt.Errorf("refusing to create an ambiguous tag using digest algorithm as name: %w", errdefs.ErrInvalidArgument)
+	}
+	return n, nil
+}
+
 // Resolve finds an image by name[:tag], name@digest, full ID, or ID prefix, in
 // Docker's order. hello-world is materialised on first use.
 func (s *Service) Resolve(refOrID string) (*Image, error) {

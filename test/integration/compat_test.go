@@ -517,3 +517,46 @@ func TestReadOnlyBindsRecursive(t *testing.T) {
 		t.Fatalf("ReadOnlyForceRecursive without ReadOnly: %d %s", code, body)
 	}
 }
+
+// TestImageFiltersTagsChangesPlatform: images --filter since/before/until,
+// a tag named after a digest algorithm refused, commit --change expanding
+// the image's variables, import --platform.
+func TestImageFiltersTagsChangesPlatform(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	tarball := filepath.Join(imagesDir(), "busybox.tar")
+	for _, n := range []string{"first", "second", "third"} {
+		must(t, d.berth("import", tarball, n+":1"))
+		time.Sleep(1100 * time.Millisecond) // Created differs by a second
+	}
+	list := func(filter string) string {
+		return must(t, d.berth("images", "--filter", filter, "--filter", "reference=*:1", "--format", "{{.Repository}}"))
+	}
+	if got := list("since=first:1"); got != "third\nsecond" {
+		t.Errorf("since=first:1: %q", got)
+	}
+	if got := list("before=third:1"); got != "second\nfirst" {
+		t.Errorf("before=third:1: %q", got)
+	}
+	if got := list("until=1h"); got != "" {
+		t.Errorf("until=1h (an hour ago): %q", got)
+	}
+	if r := d.berth("images", "--filter", "bogus=1"); r.code == 0 || !strings.Contains(r.stderr, "invalid filter 'bogus'") {
+		t.Errorf("unknown filter: %s", r)
+	}
+	if r := d.berth("tag", "busybox", "sha256:abc"); r.code == 0 || !strings.Contains(r.stderr, "refusing to create an ambiguous tag using digest algorithm as name") {
+		t.Errorf("tag sha256:abc: %s", r)
+	}
+	ctr := must(t, d.berth("create", "-e", "PATH=/usr/bin", "busybox", "true"))
+	must(t, d.berth("commit", "--change", "ENV PATH=/x:$PATH", ctr, "changed:1"))
+	if got := must(t, d.berth("inspect", "-f", "{{json .Config.Env}}", "changed:1")); got != `["PATH=/x:/usr/bin"]` {
+		t.Errorf("commit --change ENV: %s", got)
+	}
+	r := d.docker("import", "--platform", "linux/arm64", tarball, "arm:1")
+	if r.code != 0 {
+		t.Fatalf("docker import --platform: %s", r)
+	}
+	if got := must(t, d.berth("inspect", "-f", "{{.Os}}/{{.Architecture}}", "arm:1")); got != "linux/arm64" {
+		t.Errorf("import --platform: %s", got)
+	}
+}

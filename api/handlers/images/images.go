@@ -1,8 +1,10 @@
 package images
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
@@ -33,7 +35,17 @@ func (h handlers) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	for k := range f {
+		switch k {
+		case "dangling", "label", "before", "since", "reference", "until":
+		default:
+			return fmt.Errorf("invalid filter '%s': %w", k, errdefs.ErrInvalidArgument)
+		}
+	}
 	o := svc.ListOptions{All: httputil.Bool(r, "all"), Reference: f["reference"], Labels: labels.Parse(f["label"])}
+	if err := h.createdBounds(f, &o); err != nil {
+		return err
+	}
 	for _, d := range f["dangling"] {
 		v := d == "true" || d == "1"
 		o.Dangling = &v
@@ -160,4 +172,53 @@ func tagOf(n reference.Named) string {
 		return t.Tag()
 	}
 	return "latest"
+}
+
+// createdBounds turns the since and before filters (images: the newest
+// since, the oldest before, as dockerd ANDs several) and until (a time or
+// a duration ago) into the list's bounds.
+func (h handlers) createdBounds(f map[string][]string, o *svc.ListOptions) error {
+	created := func(ref string) (time.Time, error) {
+		img, err := h.b.Resolve(ref)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if img.Config.Created == nil {
+			return time.Time{}, nil
+		}
+		return *img.Config.Created, nil
+	}
+	for _, ref := range f["since"] {
+		t, err := created(ref)
+		if err != nil {
+			return err
+		}
+		if t.After(o.Since) {
+			o.Since = t
+		}
+	}
+	earlier := func(t time.Time) {
+		if o.Before.IsZero() || t.Before(o.Before) {
+			o.Before = t
+		}
+	}
+	for _, ref := range f["before"] {
+		t, err := created(ref)
+		if err != nil {
+			return err
+		}
+		earlier(t)
+	}
+	for _, v := range f["until"] {
+		if d, err := time.ParseDuration(v); err == nil {
+			earlier(time.Now().Add(-d))
+			continue
+		}
+		t, err := httputil.ParseTime(v)
+		if err != nil {
+			return err
+		}
+		earlier(t)
+	}
+	return nil
 }
