@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "native.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -447,24 +448,36 @@ static int write_file(const char *dir, const char *file, const char *val) {
 	return w < 0 ? -1 : 0;
 }
 
-void native_cleanup(struct plan *p) {
-	for (int i = p->cgdirs.n - 1; i >= 0; i--) {
-		const char *d = p->cgdirs.v[i];
-		/* processes of the container's pid namespace die with its init,
-		 * but can take a moment to leave the cgroup */
-		for (int tries = 0; tries < 2000; tries++) {
-			if (rmdir(d) == 0 || errno == ENOENT) break;
-			if (errno != EBUSY) break;
-			char path[4096];
-			snprintf(path, sizeof path, "%s/cgroup.procs", d);
-			FILE *f = fopen(path, "re");
-			int pid;
-			while (f && fscanf(f, "%d", &pid) == 1) kill(pid, SIGKILL);
-			if (f) fclose(f);
-			struct timespec ts = { 0, 500 * 1000 };
-			nanosleep(&ts, NULL);
-		}
+/* remove_cgroup removes a cgroup and, first, the cgroups the container
+ * made below it (a writable cgroup mount lets it). Processes of the
+ * container's pid namespace die with its init, but can take a moment to
+ * leave. */
+static void remove_cgroup(const char *d, int depth) {
+	DIR *dir = depth < 32 ? opendir(d) : NULL;
+	struct dirent *e;
+	while (dir && (e = readdir(dir))) {
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+		char sub[4096];
+		snprintf(sub, sizeof sub, "%s/%s", d, e->d_name);
+		remove_cgroup(sub, depth + 1);
 	}
+	if (dir) closedir(dir);
+	for (int tries = 0; tries < 2000; tries++) {
+		if (rmdir(d) == 0 || errno == ENOENT) break;
+		if (errno != EBUSY) break;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/cgroup.procs", d);
+		FILE *f = fopen(path, "re");
+		int pid;
+		while (f && fscanf(f, "%d", &pid) == 1) kill(pid, SIGKILL);
+		if (f) fclose(f);
+		struct timespec ts = { 0, 500 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+void native_cleanup(struct plan *p) {
+	for (int i = p->cgdirs.n - 1; i >= 0; i--) remove_cgroup(p->cgdirs.v[i], 0);
 }
 
 int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *pidp, char *msg, size_t mlen) {

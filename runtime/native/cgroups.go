@@ -437,24 +437,39 @@ func readTrim(p string) string {
 func (c *Cgroups) Remove(path string) error {
 	var errs []error
 	for _, d := range c.Dirs(path) {
-		for i := 0; ; i++ {
-			err := os.Remove(d)
-			if err == nil || errors.Is(err, os.ErrNotExist) {
-				break
+		errs = append(errs, removeTree(d, 0))
+	}
+	return errors.Join(errs...)
+}
+
+// removeTree removes a cgroup directory, the ones the container made below
+// it first, killing what is left in them.
+func removeTree(d string, depth int) error {
+	var errs []error
+	if ents, err := os.ReadDir(d); err == nil && depth < 32 {
+		for _, e := range ents {
+			if e.IsDir() {
+				errs = append(errs, removeTree(filepath.Join(d, e.Name()), depth+1))
 			}
-			if i == 1000 {
-				errs = append(errs, err)
-				break
-			}
-			if b, rerr := os.ReadFile(filepath.Join(d, "cgroup.procs")); rerr == nil {
-				for _, f := range strings.Fields(string(b)) {
-					if pid, _ := strconv.Atoi(f); pid > 0 {
-						_ = syscallKill(pid)
-					}
+		}
+	}
+	for i := 0; ; i++ {
+		err := os.Remove(d)
+		if err == nil || errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if i == 1000 {
+			errs = append(errs, err)
+			break
+		}
+		if b, rerr := os.ReadFile(filepath.Join(d, "cgroup.procs")); rerr == nil {
+			for _, f := range strings.Fields(string(b)) {
+				if pid, _ := strconv.Atoi(f); pid > 0 {
+					_ = syscallKill(pid)
 				}
 			}
-			sleepBriefly()
 		}
+		sleepBriefly()
 	}
 	return errors.Join(errs...)
 }

@@ -560,3 +560,26 @@ func TestImageFiltersTagsChangesPlatform(t *testing.T) {
 		t.Errorf("import --platform: %s", got)
 	}
 }
+
+// TestChildCgroupsRemoved: cgroups a container made below its own (with
+// writable cgroups) go with it.
+func TestChildCgroupsRemoved(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	before := d.cgroupCount()
+	id := must(t, d.berth("run", "-d", "--privileged", "busybox", "sh", "-c",
+		"for c in memory pids cpu; do mkdir -p /sys/fs/cgroup/$c/child/grandchild; done; mkdir -p /sys/fs/cgroup/unified/child 2>/dev/null; sleep 1000"))
+	host := d.cgroupPathOf(t, id, "memory")
+	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(host, "child", "grandchild")); return err == nil })
+	must(t, d.berth("rm", "-f", id))
+	waitFor(t, func() bool { return d.cgroupCount() == before })
+	if _, err := os.Stat(host); !os.IsNotExist(err) {
+		t.Fatalf("the container's cgroup is left: %v", err)
+	}
+}
+
+// cgroupPathOf is a container's cgroup directory in one v1 hierarchy.
+func (d *daemon) cgroupPathOf(t *testing.T, id, controller string) string {
+	t.Helper()
+	return filepath.Join("/sys/fs/cgroup", controller, filepath.Base(d.root), id)
+}
