@@ -23,6 +23,7 @@ import (
 	"github.com/berth-project/berth/api/handlers/containers"
 	"github.com/berth-project/berth/api/handlers/images"
 	"github.com/berth-project/berth/api/handlers/networks"
+	"github.com/berth-project/berth/api/handlers/plugins"
 	"github.com/berth-project/berth/api/handlers/swarm"
 	"github.com/berth-project/berth/api/handlers/system"
 	"github.com/berth-project/berth/api/handlers/volumes"
@@ -175,6 +176,7 @@ func (d *Daemon) Handler() http.Handler {
 	networks.Register(rt, d.networks, d.containers)
 	build.Register(rt, buildBackend{d.builder, d.images})
 	swarm.Register(rt)
+	plugins.Register(rt)
 	return rt
 }
 
