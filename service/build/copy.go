@@ -679,6 +679,24 @@ func (r *run) pathIsDir(st *stage, p string) (bool, error) {
 	return isDir, err
 }
 
+// volumePathFree fails if the image has something other than a directory
+// at a VOLUME path.
+func (r *run) volumePathFree(st *stage, p string) error {
+	return r.withRootfs(st, func(root string) error {
+		if root == "" {
+			return nil
+		}
+		rp, err := securejoin.Resolve(root, p)
+		if err != nil {
+			return err
+		}
+		if fi, err := os.Stat(rp); err == nil && !fi.IsDir() {
+			return failf("failed to create the volume %s: mkdir %s: file exists", p, p)
+		}
+		return nil
+	})
+}
+
 // removeIgnored deletes the .dockerignore file and the Dockerfile from the
 // extracted context when .dockerignore excludes them, as dockerd does: a
 // client applies the other patterns itself but must send these two (and

@@ -242,6 +242,11 @@ func (r *run) command(st *stage, c instructions.Command) error {
 			if strings.TrimSpace(v) == "" {
 				return failf("VOLUME specified can not be an empty string")
 			}
+			// a volume needs a directory: an existing file there fails, as
+			// it does when dockerd creates the step's container
+			if err := r.volumePathFree(st, v); err != nil {
+				return err
+			}
 			cfg.Volumes[v] = struct{}{}
 		}
 		return r.meta(st, "VOLUME "+jsonString(c.Volumes))

@@ -140,6 +140,7 @@ func TestBuildConfigNormalisation(t *testing.T) {
 	for _, tc := range []struct{ dockerfile, err string }{
 		{"FROM scratch\n", "No image was generated. Is your Dockerfile empty?"},
 		{"FROM busybox\nVOLUME \"\"\n", "VOLUME specified can not be an empty string"},
+		{"FROM busybox\nRUN touch /foo\nVOLUME /foo\n", "file exists"},
 		{"FROM busybox\nCOPY --from=0 /etc/passwd /x\n", "invalid from flag value 0: refers to current build stage"},
 	} {
 		bad := t.TempDir()
