@@ -61,3 +61,12 @@ func userError(err error) error {
 	}
 	return fmt.Errorf("resolve user: %w", err)
 }
+
+// CheckUser resolves a user spec ("name", "uid", "name:group", …) against
+// the container filesystem at rootfs, with the errors a start would give
+// ("unable to find user x: no matching entries in passwd file"): exec
+// checks its user at create, as dockerd does.
+func CheckUser(rootfs, userSpec string) error {
+	_, _, err := resolveUser(rootfs, userSpec, nil)
+	return err
+}

@@ -28,7 +28,7 @@
 # It fetches and builds nothing: Python dependencies come from Debian's packages
 # (installed with apt-get when missing and run as root), and images are the local
 # busybox tagged under the names the suite pulls (berth has no registry):
-#   alpine:3.10, alpine:latest  <- busybox:latest
+#   alpine:3.10, alpine:latest  <- busybox:latest with alpine's postgres account
 #   hello-world:latest          berth's built-in image, left as it is
 # Exit status: pytest's (0 all passed, 1 some failed), 124 on RUN_TIMEOUT.
 set -uo pipefail
@@ -118,10 +118,18 @@ if ! "$BERTH" image inspect busybox:latest >/dev/null 2>&1; then
 	log "importing $IMAGES/busybox.tar as busybox:latest"
 	"$BERTH" import -c 'CMD ["sh"]' "$IMAGES/busybox.tar" busybox:latest >/dev/null || exit 1
 fi
-for ref in alpine:3.10 alpine:latest; do
-	"$BERTH" tag busybox:latest "$ref" || exit 1
-done
-log "stand-ins: alpine:3.10 alpine:latest <- busybox:latest ($("$BERTH" image inspect -f '{{.Id}}' busybox:latest 2>/dev/null))"
+# alpine's accounts that tests use (exec -u postgres) are added to the stand-in
+standin="$(mktemp -d)"
+cat >"$standin/Dockerfile" <<'DOCKERFILE'
+FROM busybox:latest
+RUN mkdir -p /etc && touch /etc/passwd /etc/group && \
+    (grep -q '^postgres:' /etc/passwd || echo 'postgres:x:70:70::/var/lib/postgresql:/bin/sh' >>/etc/passwd) && \
+    (grep -q '^postgres:' /etc/group || echo 'postgres:x:70:' >>/etc/group)
+DOCKERFILE
+"$BERTH" build -q -t alpine:3.10 "$standin" >/dev/null || exit 1
+rm -rf "$standin"
+"$BERTH" tag alpine:3.10 alpine:latest || exit 1
+log "stand-ins: alpine:3.10 alpine:latest <- busybox:latest + alpine's postgres account ($("$BERTH" image inspect -f '{{.Id}}' alpine:3.10 2>/dev/null))"
 
 if [[ "${CLEAN:-0}" == 1 ]]; then
 	log "CLEAN=1: removing containers, unused networks and volumes, dangling images"

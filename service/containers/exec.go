@@ -76,6 +76,12 @@ func (s *Service) ExecCreate(ref string, req container.ExecCreateRequest) (strin
 	if c.State.Status == container.StatePaused {
 		return "", fmt.Errorf("Container %s is paused, unpause the container before exec: %w", c.ID, errdefs.ErrConflict)
 	}
+	// the user is looked up before the exec exists (dockerd's early exit)
+	if req.User != "" {
+		if err := oci.CheckUser(c.rootfs(), req.User); err != nil {
+			return "", err
+		}
+	}
 	e := &execProcess{id: ids.New(), containerID: c.ID, cfg: req}
 	c.execs[e.id] = e
 	s.execMu.Lock()

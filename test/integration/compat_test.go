@@ -181,6 +181,15 @@ func TestExecStartFraming(t *testing.T) {
 		// and its terminal can still be resized
 		d.apiJSON(t, "POST", "/exec/"+id+"/resize?h=30&w=100", nil, http.StatusOK, nil)
 	}
+	for user, msg := range map[string]string{
+		"no-such-user":    "unable to find user no-such-user: no matching entries in passwd file",
+		"1:no-such-group": "unable to find group no-such-group: no matching entries in group file",
+	} {
+		code, body := d.api(t, "POST", "/containers/"+ctr+"/exec", map[string]any{"Cmd": []string{"id"}, "User": user})
+		if code != http.StatusBadRequest || !strings.Contains(string(body), msg) {
+			t.Fatalf("exec -u %s: %d %s", user, code, body)
+		}
+	}
 	code, body = d.api(t, "POST", "/containers/"+ctr+"/exec", map[string]any{"Cmd": []string{"true"}, "DetachKeys": "ctrl-"})
 	if code != http.StatusBadRequest || !strings.Contains(string(body), "Invalid escape keys (ctrl-) provided") {
 		t.Fatalf("bad detach keys: %d %s", code, body)
