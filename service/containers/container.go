@@ -67,7 +67,8 @@ type Container struct {
 	attached map[*attacher]struct{}
 	removed  bool
 	removing bool
-	exits    int // number of exits seen, for wait?condition=next-exit
+	exits    int        // number of exits seen, for wait?condition=next-exit
+	lastExit WaitResult // the latest of them, which a start right after it must not hide from waiters
 	execs    map[string]*execProcess
 	// releaseMounts undoes the volume mounts of the current run.
 	releaseMounts func()
@@ -133,4 +134,11 @@ func runDirName(id string) string {
 		return id[:16]
 	}
 	return id
+}
+
+// recordExit counts an exit (or a failed start) for waiters, with its
+// code. Callers hold c.mu.
+func (c *Container) recordExit() {
+	c.exits++
+	c.lastExit = WaitResult{StatusCode: c.State.ExitCode, Error: c.State.Error}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/internal/labels"
+	"github.com/berth-project/berth/service/containers/health"
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/containerd/errdefs"
 	"github.com/docker/go-units"
@@ -136,7 +137,7 @@ func (s *Service) matches(c *Container, f map[string][]string) bool {
 			return false
 		}) &&
 		any("health", func(v string) bool {
-			if c.State.Health == nil || probeFor(c.Config) == nil {
+			if c.State.Health == nil || health.ProbeFor(c.Config) == nil {
 				return v == string(container.NoHealthcheck)
 			}
 			return c.running() && string(c.State.Health.Status) == v
@@ -148,7 +149,7 @@ func (s *Service) matches(c *Container, f map[string][]string) bool {
 func statusString(st State) string {
 	switch st.Status {
 	case container.StateRunning:
-		return "Up " + units.HumanDuration(time.Since(st.StartedAt)) + healthSuffix(st.Health)
+		return "Up " + units.HumanDuration(time.Since(st.StartedAt)) + health.Suffix(st.Health)
 	case container.StateRestarting:
 		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(time.Since(st.FinishedAt)))
 	case container.StatePaused:
@@ -190,7 +191,7 @@ func (s *Service) Inspect(ref string, size bool) (*container.InspectResponse, er
 		State: &container.State{
 			Status: st.Status, Running: c.running() || st.Status == container.StateRestarting,
 			Paused: st.Status == container.StatePaused, Restarting: st.Status == container.StateRestarting,
-			Health:    copyHealth(st.Health),
+			Health:    health.Copy(st.Health),
 			OOMKilled: st.OOMKilled, Dead: st.Status == container.StateDead, Pid: st.Pid, ExitCode: st.ExitCode,
 			Error: st.Error, StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt),
 		},

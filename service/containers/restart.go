@@ -1,79 +1,17 @@
 package containers
 
+// Restart policies: restartmanager decides, this file keeps the state
+// (count, back-off, timer) on the container and runs the restarts.
+
 import (
 	"fmt"
 	"os"
 	"time"
 
+	"github.com/berth-project/berth/service/containers/restartmanager"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 )
-
-// Docker's restart back-off: the first restart waits 100 ms, each further
-// one twice as long up to a minute, and a run of 10 s or more resets it.
-const (
-	backoffStart = 100 * time.Millisecond
-	backoffMax   = time.Minute
-	backoffReset = 10 * time.Second
-)
-
-// restartDecision is what a restart policy says about one exit.
-type restartDecision struct {
-	restart bool
-	delay   time.Duration // the back-off before the restart
-	backoff time.Duration // the back-off to remember for the next exit
-}
-
-// decideRestart applies Docker's restart manager rules. count is the
-// number of policy restarts since the last manual start, prev the last
-// back-off, ran how long the exited run lasted.
-func decideRestart(p container.RestartPolicy, exitCode int, stoppedByUser bool, count int, prev, ran time.Duration) restartDecision {
-	if p.Name == "" || p.Name == container.RestartPolicyDisabled {
-		return restartDecision{}
-	}
-	next := prev
-	if ran >= backoffReset {
-		next = 0
-	}
-	switch {
-	case next == 0:
-		next = backoffStart
-	case next < backoffMax:
-		next *= 2
-	}
-	if next > backoffMax {
-		next = backoffMax
-	}
-	// A stop or kill by the user wins over every policy (Docker cancels
-	// the restart manager); "always" comes back at the next daemon start.
-	restart := false
-	switch p.Name {
-	case container.RestartPolicyAlways, container.RestartPolicyUnlessStopped:
-		restart = !stoppedByUser
-	case container.RestartPolicyOnFailure:
-		restart = !stoppedByUser && exitCode != 0 && (p.MaximumRetryCount == 0 || count < p.MaximumRetryCount)
-	}
-	if !restart {
-		return restartDecision{backoff: next}
-	}
-	return restartDecision{restart: true, delay: next, backoff: next}
-}
-
-// restartAtBoot is Docker's rule for containers that are not running when
-// the daemon starts: "always" ones come back even after a manual stop,
-// "unless-stopped" ones only if nobody stopped them, "on-failure" ones if
-// they failed and have retries left.
-func restartAtBoot(p container.RestartPolicy, st State, count int) bool {
-	switch p.Name {
-	case container.RestartPolicyAlways:
-		return true
-	case container.RestartPolicyUnlessStopped:
-		return !st.StoppedByUser
-	case container.RestartPolicyOnFailure:
-		return !st.StoppedByUser && st.ExitCode != 0 && (p.MaximumRetryCount == 0 || count < p.MaximumRetryCount)
-	}
-	return false
-}
 
 // scheduleRestart applies c's restart policy to the exit just recorded and,
 // if it says so, marks c restarting and starts it after the back-off.
@@ -83,15 +21,16 @@ func (s *Service) scheduleRestart(c *Container, exitCode int) bool {
 		return false
 	}
 	ran := c.State.FinishedAt.Sub(c.State.StartedAt)
-	d := decideRestart(c.HostConfig.RestartPolicy, exitCode, c.State.StoppedByUser, c.policyRestarts, c.backoff, ran)
-	c.backoff = d.backoff
-	if !d.restart {
+	d := restartmanager.Decide(c.HostConfig.RestartPolicy, restartmanager.Exit{Code: exitCode, StoppedByUser: c.State.StoppedByUser,
+		Count: c.policyRestarts, Backoff: c.backoff, Ran: ran})
+	c.backoff = d.Backoff
+	if !d.Restart {
 		return false
 	}
 	c.policyRestarts++
 	c.RestartCount++
 	c.State.Status = container.StateRestarting
-	c.restartTimer = time.AfterFunc(d.delay, func() { s.policyRestart(c) })
+	c.restartTimer = time.AfterFunc(d.Delay, func() { s.policyRestart(c) })
 	return true
 }
 
@@ -107,7 +46,7 @@ func (s *Service) policyRestart(c *Container) {
 		fmt.Fprintf(os.Stderr, "berthd: restart %s: %v\n", c.ID, err)
 		c.State.Status = container.StateExited
 		c.State.FinishedAt = time.Now().UTC()
-		c.exits++
+		c.recordExit()
 		_ = s.save(c)
 		c.notify()
 	}
@@ -149,7 +88,7 @@ func (s *Service) restartOnBoot() {
 		c.mu.Lock()
 		pending := c.State.Status == container.StateRestarting
 		boot := !c.running() && !pending && c.State.Status != container.StateCreated &&
-			restartAtBoot(c.HostConfig.RestartPolicy, c.State, c.policyRestarts)
+			restartmanager.AtBoot(c.HostConfig.RestartPolicy, c.State.ExitCode, c.State.StoppedByUser, c.policyRestarts)
 		if boot {
 			c.State.Status = container.StateRestarting
 		}

@@ -39,7 +39,7 @@ func (s *Service) Start(ref string) error {
 	c.resetRestarts()
 	err = s.startLocked(c)
 	if err != nil {
-		c.exits++
+		c.recordExit()
 		c.notify()
 	}
 	autoRemove := c.HostConfig.AutoRemove
@@ -290,7 +290,7 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 	s.stopHealth(c)
 	s.scheduleRestart(c, exit.ExitCode)
 	_ = s.save(c)
-	c.exits++
+	c.recordExit()
 	c.notify()
 	autoRemove := c.HostConfig.AutoRemove && !c.restartingByUser // `restart` keeps an --rm container
 	c.mu.Unlock()

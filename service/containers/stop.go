@@ -241,6 +241,9 @@ func (s *Service) Wait(ctx context.Context, ref string, condition container.Wait
 			done = (!c.running() && c.State.Status != container.StateRestarting) || c.exits > exits
 		}
 		res := WaitResult{StatusCode: c.State.ExitCode, Error: c.State.Error}
+		if c.exits > exits {
+			res = c.lastExit // a restart may already have begun the next run
+		}
 		ch := c.changed
 		c.mu.Unlock()
 		if done {
