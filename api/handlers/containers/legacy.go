@@ -19,6 +19,11 @@ import (
 type createBody struct {
 	container.CreateRequest
 	MacAddress string `json:",omitempty"`
+	// Runtime beside the container config is where docker-py's
+	// create_container(runtime=…) puts it; dockerd reads only
+	// HostConfig.Runtime (and its default is runc). berth honours it
+	// when HostConfig names none, so the client gets the runtime it asked for.
+	Runtime string `json:",omitempty"`
 }
 
 // decodeCreate reads a create request, moving a container-wide MacAddress
@@ -30,6 +35,14 @@ func decodeCreate(r *http.Request) (container.CreateRequest, []string, error) {
 		return container.CreateRequest{}, nil, err
 	}
 	req := body.CreateRequest
+	if body.Runtime != "" {
+		if req.HostConfig == nil {
+			req.HostConfig = &container.HostConfig{}
+		}
+		if req.HostConfig.Runtime == "" {
+			req.HostConfig.Runtime = body.Runtime
+		}
+	}
 	if body.MacAddress == "" {
 		return req, nil, nil
 	}

@@ -53,6 +53,23 @@ func TestDecodeCreateMacAddress(t *testing.T) {
 	}
 }
 
+func TestDecodeCreateRuntime(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"Image":"busybox","Runtime":"runc"}`:                                   "runc",
+		`{"Image":"busybox","Runtime":"runc","HostConfig":{"Runtime":"native"}}`: "native",
+		`{"Image":"busybox"}`:                                                    "",
+	} {
+		req, _, err := decodeCreate(httptest.NewRequest("POST", "/containers/create", strings.NewReader(body)))
+		got := ""
+		if req.HostConfig != nil {
+			got = req.HostConfig.Runtime
+		}
+		if err != nil || got != want {
+			t.Errorf("%s: runtime %q, %v; want %q", body, got, err, want)
+		}
+	}
+}
+
 func TestLegacyInspectNetworkSettings(t *testing.T) {
 	mac := network.HardwareAddr{0x02, 0x42, 0xac, 0x11, 0, 2}
 	resp := &container.InspectResponse{ID: "abc", NetworkSettings: &container.NetworkSettings{SandboxID: "sb",
