@@ -143,7 +143,7 @@ func (b *Builder) Build(ctx context.Context, r io.Reader, o Options, out io.Writ
 			}
 		}
 		if last < 0 {
-			return nil, fmt.Errorf("failed to reach build target %s in Dockerfile: %w", o.Target, errdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("target stage %q could not be found: %w", o.Target, errdefs.ErrInvalidArgument)
 		}
 	}
 	lex := shell.NewLex(res.EscapeToken)

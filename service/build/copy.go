@@ -63,6 +63,9 @@ type entry struct {
 	data []byte // generated content (heredoc, download)
 	name string // path in the image, without the leading /
 	fi   os.FileInfo
+	// mtime is the file's time in the layer; zero: the build's epoch (a
+	// download keeps the server's Last-Modified, as dockerd does)
+	mtime time.Time
 }
 
 func (r *run) copyStep(st *stage, c copySpec) error {
@@ -379,7 +382,11 @@ func download(src, dest string, destIsDir bool) (entry, error) {
 		u, _ := url.Parse(src)
 		target = path.Join(dest, path.Base(u.Path))
 	}
-	return entry{data: data, name: strings.TrimPrefix(path.Clean(target), "/"), fi: fakeInfo{name: path.Base(target), size: int64(len(data)), mode: 0o600}}, nil
+	e := entry{data: data, name: strings.TrimPrefix(path.Clean(target), "/"), fi: fakeInfo{name: path.Base(target), size: int64(len(data)), mode: 0o600}}
+	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
+		e.mtime = t.UTC()
+	}
+	return e, nil
 }
 
 // existingParents reports which ancestors of dest (and dest) exist in root.
@@ -465,7 +472,11 @@ func writeLayer(w io.Writer, entries []entry, existing map[string]dirAttrs, dest
 		if mode != nil {
 			perm = *mode
 		}
-		h := &tar.Header{Name: e.name, Mode: perm, Uid: uid, Gid: gid, ModTime: epoch, Format: tar.FormatPAX}
+		mtime := epoch
+		if !e.mtime.IsZero() {
+			mtime = e.mtime
+		}
+		h := &tar.Header{Name: e.name, Mode: perm, Uid: uid, Gid: gid, ModTime: mtime, Format: tar.FormatPAX}
 		switch m := e.fi.Mode(); {
 		case m.IsDir():
 			if err := dirHeader(e.name, perm, uid, gid); err != nil {

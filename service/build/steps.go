@@ -361,7 +361,7 @@ func (r *run) meta(st *stage, text string) error {
 }
 
 // commit makes the step's image (reusing the cached one when allowed):
-// layer is the step's layer tar, nil for an empty layer.
+// layer is the step's layer tar with its final headers, nil for an empty layer.
 func (r *run) commit(st *stage, createdBy string, layer func() (io.ReadCloser, error), cacheable bool) error {
 	if cacheable && !r.o.NoCache {
 		if img := r.cached(st, createdBy); img != nil {
@@ -378,7 +378,7 @@ func (r *run) commit(st *stage, createdBy string, layer func() (io.ReadCloser, e
 		if err != nil {
 			return err
 		}
-		desc, err := r.b.images.AddLayer(normalized(rc, r.o.Epoch), cfg.RootFS.DiffIDs)
+		desc, err := r.b.images.AddLayer(rc, cfg.RootFS.DiffIDs)
 		rc.Close()
 		if err != nil {
 			return err
@@ -396,7 +396,9 @@ func (r *run) commit(st *stage, createdBy string, layer func() (io.ReadCloser, e
 	if err != nil {
 		return err
 	}
-	st.img, st.cfg, st.layers = img, cfg, layers
+	// the image keeps cfg: the stage goes on with a copy, or a later step
+	// (--label's) would change the stored image's config in memory
+	st.img, st.cfg, st.layers = img, cloneConfig(cfg), layers
 	if !r.holdID {
 		r.printf(" ---> %s\n", shortID(img.ID))
 	}
@@ -499,7 +501,15 @@ func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
 		return &Error{Msg: fmt.Sprintf("The command '%s' returned a non-zero code: %d", strings.Join(argv, " "), res.StatusCode), Code: int(res.StatusCode)}
 	}
 	r.holdID = true // Docker prints the removal before the new image's ID
-	err = r.commit(st, createdBy, func() (io.ReadCloser, error) { return r.b.containers.Diff(id) }, false)
+	// a RUN layer's times are the build's epoch, as COPY's and WORKDIR's are
+	// written (reproducible builds)
+	err = r.commit(st, createdBy, func() (io.ReadCloser, error) {
+		rc, err := r.b.containers.Diff(id)
+		if err != nil {
+			return nil, err
+		}
+		return readCloser{normalized(rc, r.o.Epoch), rc}, nil
+	}, false)
 	r.holdID = false
 	if r.o.Remove {
 		r.printf("Removing intermediate container %s\n", id[:12])
@@ -510,4 +520,11 @@ func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
 	}
 	r.printf(" ---> %s\n", shortID(st.img.ID))
 	return nil
+}
+
+// readCloser reads from one stream and closes another (the source of a
+// filter).
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

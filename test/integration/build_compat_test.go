@@ -5,10 +5,13 @@ package integration
 import (
 	"bytes"
 	"compress/gzip"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBuildQuietIgnoreStderrAndLabels(t *testing.T) {
@@ -179,5 +182,27 @@ func TestBuildCopySymlinksOwnersAndArchives(t *testing.T) {
 	}
 	if out := must(t, d.berth("build", ctx)); !strings.Contains(out, "all-good") {
 		t.Fatalf("build:\n%s", out)
+	}
+}
+
+// TestBuildAddURLKeepsLastModified: a file ADD downloads keeps the
+// server's Last-Modified time (deterministic, as the rest of the layer).
+func TestBuildAddURLKeepsLastModified(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	modified := time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "file", modified, strings.NewReader("hello"))
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	ctx := t.TempDir()
+	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nADD http://" + ln.Addr().String() + "/file /\nRUN date -u -r /file +%Y-%m-%dT%H:%M:%S\n"})
+	if out := must(t, d.berth("build", "--network", "host", "--no-cache", ctx)); !strings.Contains(out, "2021-03-04T05:06:07") {
+		t.Fatalf("the file's time:\n%s", out)
 	}
 }

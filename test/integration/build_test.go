@@ -166,7 +166,7 @@ CMD ["cat", "/opt/app.jar"]
 		t.Errorf("--target built past its stage:\n%s", out)
 	}
 	must(t, d.berth("run", "--rm", "onlybuild", "test", "-f", "/out/app.jar"))
-	if r := d.berth("build", "--target", "nosuch", ctx); r.code == 0 || !strings.Contains(r.stderr, "target nosuch") {
+	if r := d.berth("build", "--target", "nosuch", ctx); r.code == 0 || !strings.Contains(r.stderr, `target stage "nosuch" could not be found`) {
 		t.Errorf("unknown target: %s", r)
 	}
 	must(t, d.berth("build", "-f", filepath.Join(ctx, "Dockerfile.dev"), "-t", "dev", ctx))
