@@ -35,6 +35,7 @@ import (
 	containersvc "github.com/berth-project/berth/service/containers"
 	"github.com/berth-project/berth/service/events"
 	imagesvc "github.com/berth-project/berth/service/images"
+	"github.com/berth-project/berth/service/images/archive"
 	networksvc "github.com/berth-project/berth/service/networks"
 	volumesvc "github.com/berth-project/berth/service/volumes"
 	"github.com/berth-project/berth/store/content"
@@ -171,7 +172,7 @@ func (d *Daemon) Handler() http.Handler {
 	rt := server.NewRouter(d.log)
 	system.Register(rt, systemBackend{d})
 	containers.Register(rt, d.containers)
-	images.Register(rt, d.images)
+	images.Register(rt, d.images, archiveBackend{d.images})
 	volumes.Register(rt, d.volumes)
 	networks.Register(rt, d.networks, d.containers)
 	build.Register(rt, buildBackend{d.builder, d.images})
@@ -266,6 +267,17 @@ func (s systemBackend) Runtimes() (map[string]string, string) {
 
 func (s systemBackend) Subscribe(since time.Time) ([]eventtypes.Message, <-chan eventtypes.Message, func()) {
 	return s.d.events.Subscribe(since)
+}
+
+// archiveBackend saves and loads image archives of the image store.
+type archiveBackend struct{ images *imagesvc.Service }
+
+func (b archiveBackend) Save(ctx context.Context, names []string, o archive.SaveOptions, w io.Writer) error {
+	return archive.Save(ctx, b.images, names, o, w)
+}
+
+func (b archiveBackend) Load(ctx context.Context, r io.Reader, o archive.LoadOptions, rep archive.LoadReporter) error {
+	return archive.Load(ctx, b.images, r, o, rep)
 }
 
 type buildBackend struct {

@@ -54,7 +54,7 @@ func (s *Service) Commit(cfg *dockerspec.DockerOCIImage, layers []ocispec.Descri
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.prepare(cfgJSON, cfg, layers, parent)
+	img, err := s.Prepare(cfgJSON, cfg, layers, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -69,16 +69,17 @@ func (s *Service) Commit(cfg *dockerspec.DockerOCIImage, layers []ocispec.Descri
 		}
 		named = append(named, n.String())
 	}
-	stored, err := s.record([]newImage{{img: img, refs: named}})
+	stored, err := s.Record([]NewImage{{Image: img, Refs: named}})
 	if err != nil {
 		return nil, err
 	}
-	return stored[0].img, nil
+	return stored[0].Image, nil
 }
 
-// prepare stores the config blob (as these exact bytes: their digest is
-// the image ID) and the manifest of an image about to be recorded.
-func (s *Service) prepare(cfgJSON []byte, cfg *dockerspec.DockerOCIImage, layers []ocispec.Descriptor, parent digest.Digest) (*Image, error) {
+// Prepare stores the config blob (as these exact bytes: their digest is
+// the image ID) and the manifest of an image about to be recorded, and
+// returns its record for Record.
+func (s *Service) Prepare(cfgJSON []byte, cfg *dockerspec.DockerOCIImage, layers []ocispec.Descriptor, parent digest.Digest) (*Image, error) {
 	id, err := s.content.WriteBytes(cfgJSON)
 	if err != nil {
 		return nil, err
@@ -86,7 +87,7 @@ func (s *Service) prepare(cfgJSON []byte, cfg *dockerspec.DockerOCIImage, layers
 	if layers == nil {
 		layers = []ocispec.Descriptor{}
 	}
-	manJSON, err := manifestJSON(ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: id, Size: int64(len(cfgJSON))}, layers)
+	manJSON, err := ManifestJSON(ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: id, Size: int64(len(cfgJSON))}, layers)
 	if err != nil {
 		return nil, err
 	}
@@ -101,9 +102,9 @@ func (s *Service) prepare(cfgJSON []byte, cfg *dockerspec.DockerOCIImage, layers
 	return img, nil
 }
 
-// manifestJSON is the OCI manifest of an image: the one berth records
+// ManifestJSON is the OCI manifest of an image: the one berth records
 // and the one `save` writes, byte for byte as Docker writes it.
-func manifestJSON(config ocispec.Descriptor, layers []ocispec.Descriptor) ([]byte, error) {
+func ManifestJSON(config ocispec.Descriptor, layers []ocispec.Descriptor) ([]byte, error) {
 	return json.Marshal(ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageManifest,
@@ -112,26 +113,27 @@ func manifestJSON(config ocispec.Descriptor, layers []ocispec.Descriptor) ([]byt
 	})
 }
 
-// newImage is an image to record with its tags (normalized references).
-type newImage struct {
-	img  *Image
-	refs []string
-	// replaced is filled by record: tag → the image it pointed at before.
-	replaced map[string]digest.Digest
+// NewImage is an image to record with its tags (normalized references).
+type NewImage struct {
+	Image *Image
+	Refs  []string
+	// Replaced is filled by Record: tag → the image it pointed at before.
+	Replaced map[string]digest.Digest
 }
 
-// record stores image records and moves their tags in one transaction.
-// An image already recorded keeps its record (it only gains a parent it
-// lacked, so the build cache finds it); the returned entries then carry
-// that record.
-func (s *Service) record(imgs []newImage) ([]newImage, error) {
+// Record stores image records and moves their tags in one transaction:
+// all of them or, on error, none. An image already recorded keeps its
+// record (it only gains a parent it lacked, so the build cache finds it);
+// the returned entries then carry that record. A new record is refused if
+// content it needs vanished meanwhile (hold it with a Lease).
+func (s *Service) Record(imgs []NewImage) ([]NewImage, error) {
 	now := time.Now().UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]newImage, len(imgs))
+	out := make([]NewImage, len(imgs))
 	put := map[digest.Digest]*Image{}
 	for i, n := range imgs {
-		img := n.img
+		img := n.Image
 		if old, ok := s.images[img.ID]; ok {
 			if old.Parent == "" && img.Parent != "" {
 				upd := *old
@@ -147,10 +149,10 @@ func (s *Service) record(imgs []newImage) ([]newImage, error) {
 			}
 			put[img.ID] = img
 		}
-		out[i] = newImage{img: img, refs: n.refs, replaced: map[string]digest.Digest{}}
-		for _, r := range n.refs {
+		out[i] = NewImage{Image: img, Refs: n.Refs, Replaced: map[string]digest.Digest{}}
+		for _, r := range n.Refs {
 			if t, ok := s.tags[r]; ok && t.ID != img.ID {
-				out[i].replaced[r] = t.ID
+				out[i].Replaced[r] = t.ID
 			}
 		}
 	}
@@ -161,8 +163,8 @@ func (s *Service) record(imgs []newImage) ([]newImage, error) {
 			}
 		}
 		for _, n := range out {
-			for _, r := range n.refs {
-				if err := tx.Put(metadata.Tags, r, tagRecord{ID: n.img.ID, Updated: now}); err != nil {
+			for _, r := range n.Refs {
+				if err := tx.Put(metadata.Tags, r, tagRecord{ID: n.Image.ID, Updated: now}); err != nil {
 					return err
 				}
 			}
@@ -176,8 +178,8 @@ func (s *Service) record(imgs []newImage) ([]newImage, error) {
 		s.images[id] = img
 	}
 	for _, n := range out {
-		for _, r := range n.refs {
-			s.tags[r] = tagRecord{ID: n.img.ID, Updated: now}
+		for _, r := range n.Refs {
+			s.tags[r] = tagRecord{ID: n.Image.ID, Updated: now}
 		}
 	}
 	return out, nil
@@ -225,7 +227,7 @@ func (s *Service) Import(r io.Reader, o ImportOptions) (*Image, error) {
 	cfg.History = []ocispec.History{{Created: &now, Comment: comment}}
 	img, err := s.Commit(cfg, []ocispec.Descriptor{layer}, "", o.Ref)
 	if err == nil {
-		s.publish(eventtypes.ActionImport, img.ID, "")
+		s.Publish(eventtypes.ActionImport, img.ID, "")
 	}
 	return img, err
 }

@@ -11,10 +11,10 @@ import (
 // import, load, save, create) on bus, as dockerd does.
 func (s *Service) SetEvents(bus *events.Bus) { s.events = bus }
 
-// publish sends an image event: the actor is the image, its attributes the
+// Publish sends an image event: the actor is the image, its attributes the
 // image's labels and name (dockerd's LogImageEvent; name is the new tag
 // for tag, the image ID otherwise).
-func (s *Service) publish(action eventtypes.Action, id digest.Digest, name string) {
+func (s *Service) Publish(action eventtypes.Action, id digest.Digest, name string) {
 	if s.events == nil {
 		return
 	}

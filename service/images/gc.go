@@ -30,8 +30,8 @@ func (s *Service) referenced() (blobs, chains map[digest.Digest]bool) {
 	return blobs, chains
 }
 
-// lease keeps blobs and chains from collection until the returned release
-// is called; release then collects those that nothing references.
+// lease keeps blobs and chains from collection until unlease ends the
+// leases; unlease then collects those that nothing references.
 func (s *Service) lease(ds ...digest.Digest) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,4 +125,59 @@ func (s *Service) sweep() error {
 	}
 	_, err = s.collect(blobs, chains)
 	return err
+}
+
+// Lease is the hold an operation in flight (a load) has on content: what
+// it is about to record images with is not collected meanwhile, and what
+// it wrote or unpacked is collected when it ends unless an image recorded
+// by then needs it. A Lease is not safe for concurrent use.
+type Lease struct {
+	s      *Service
+	held   []digest.Digest // blobs and chains leased
+	blobs  []digest.Digest // blobs the operation wrote
+	chains []digest.Digest // layers the operation unpacked
+}
+
+// NewLease starts a lease; Release ends it.
+func (s *Service) NewLease() *Lease { return &Lease{s: s} }
+
+// HoldBlob leases a blob if the store has it, so no concurrent rmi
+// removes it before the operation records the images that need it, and
+// returns its size. ok is false, and nothing is leased, if the store
+// does not have it.
+func (l *Lease) HoldBlob(d digest.Digest) (size int64, ok bool) {
+	s := l.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	size, err := s.content.Info(d)
+	if err != nil {
+		return 0, false
+	}
+	if s.leases == nil {
+		s.leases = map[digest.Digest]int{}
+	}
+	s.leases[d]++
+	l.held = append(l.held, d)
+	return size, true
+}
+
+// HoldChain leases an unpacked layer (or one about to be unpacked).
+func (l *Lease) HoldChain(c digest.Digest) {
+	l.s.lease(c)
+	l.held = append(l.held, c)
+}
+
+// Wrote adds blobs the operation stored to what Release collects.
+func (l *Lease) Wrote(blobs ...digest.Digest) { l.blobs = append(l.blobs, blobs...) }
+
+// Unpacked adds layers the operation unpacked to what Release collects.
+func (l *Lease) Unpacked(chains ...digest.Digest) { l.chains = append(l.chains, chains...) }
+
+// Release ends the leases and removes what the operation wrote or
+// unpacked that no image needs: everything when it failed, its scratch
+// content (an archive's own files, compressed layers, …) when it
+// succeeded.
+func (l *Lease) Release() {
+	l.s.unlease(l.held...)
+	_, _ = l.s.collect(l.blobs, l.chains)
 }

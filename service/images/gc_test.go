@@ -1,17 +1,19 @@
 package images
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/berth-project/berth/store/content"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // TestRemoveFreesBlobsAndLayers: removing the last reference to an image
@@ -20,12 +22,8 @@ import (
 func TestRemoveFreesBlobsAndLayers(t *testing.T) {
 	s, root := newService(t)
 	empty := storeState(t, root)
-	base := layerOf(t, "base")
-	a := newFakeImage(t, nil, base, layerOf(t, "a"))
-	b := newFakeImage(t, nil, base, layerOf(t, "b"))
-	if _, err := load(t, s, dockerArchive(t, []fakeImage{a, b}, [][]string{{"a:1", "a:2"}, {"b:1"}}), LoadOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	commitImage(t, s, []string{"base", "a"}, "a:1", "a:2")
+	commitImage(t, s, []string{"base", "b"}, "b:1")
 	imgA, _ := s.Resolve("a:1")
 	imgB, _ := s.Resolve("b:1")
 	for _, step := range []struct {
@@ -90,6 +88,54 @@ func TestLeaseDefersCollection(t *testing.T) {
 	}
 }
 
+// TestLease: what a lease holds survives the removal of the image that
+// used it; what the operation wrote or unpacked goes at Release unless an
+// image recorded meanwhile needs it.
+func TestLease(t *testing.T) {
+	s, root := newService(t)
+	img, err := s.Import(rootfsTar(t, "x"), ImportOptions{Ref: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := s.NewLease()
+	if _, ok := l.HoldBlob(digest.FromString("absent")); ok {
+		t.Fatal("held a blob the store does not have")
+	}
+	layer, chain := img.Layers[0], img.ChainIDs()[0]
+	if size, ok := l.HoldBlob(layer.Digest); !ok || size != layer.Size {
+		t.Fatalf("HoldBlob = %d, %v; want %d", size, ok, layer.Size)
+	}
+	l.HoldChain(chain)
+	scratch, _, _, err := s.IngestBlobUnsynced(strings.NewReader("scratch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Wrote(scratch)
+	kept := commitImage(t, s, []string{"kept"}, "kept:1")
+	l.Wrote(kept.Layers[0].Digest)
+	l.Unpacked(kept.ChainIDs()[0])
+	if _, err := s.Remove("x", false, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReadBlob(layer.Digest); err != nil || !s.HasLayer(chain) {
+		t.Fatal("leased content was removed")
+	}
+	keptOnly := storeState(t, root)
+	l.Release()
+	if _, err := s.ReadBlob(layer.Digest); err == nil || s.HasLayer(chain) {
+		t.Fatal("held content kept after Release")
+	}
+	if _, err := s.ReadBlob(scratch); err == nil {
+		t.Fatal("written blob kept after Release")
+	}
+	if got := storeState(t, root); len(got) != len(keptOnly)-3 { // the layer blob, its dir, scratch
+		t.Fatalf("after Release: %v (before %v)", got, keptOnly)
+	}
+	if _, err := s.Resolve("kept:1"); err != nil || !s.HasLayer(kept.ChainIDs()[0]) {
+		t.Fatal("Release removed what an image records")
+	}
+}
+
 // TestSweepAtStart: blobs and unpacked layers no image records (what a
 // crash between writing and recording leaves) are removed when the
 // service starts; recorded images are untouched.
@@ -148,11 +194,49 @@ func containsName(ents []os.DirEntry, name string) bool {
 func TestRefusedLayerNotKept(t *testing.T) {
 	s, root := newService(t)
 	before := storeState(t, root)
-	evil := makeTar(t, tarEntry{name: "../../escape", body: []byte("x")})
-	if _, err := s.Import(bytes.NewReader(evil), ImportOptions{Ref: "evil"}); err == nil {
+	if _, err := s.Import(rootfsTar(t, "../../escape"), ImportOptions{Ref: "evil"}); err == nil {
 		t.Fatal("import of an escaping layer succeeded")
 	}
 	if got := storeState(t, root); !reflect.DeepEqual(got, before) {
 		t.Fatalf("left: %v", got)
 	}
+}
+
+// commitImage records an image of one-file layers (each file's name is
+// its layer's content), tagged refs.
+func commitImage(t *testing.T, s *Service, files []string, refs ...string) *Image {
+	t.Helper()
+	var layers []ocispec.Descriptor
+	var diffIDs []digest.Digest
+	for _, f := range files {
+		l, err := s.AddLayer(rootfsTar(t, f), diffIDs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, diffIDs = append(layers, l), append(diffIDs, l.Digest)
+	}
+	cfg := &dockerspec.DockerOCIImage{}
+	cfg.OS, cfg.Architecture = "linux", runtime.GOARCH
+	cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}
+	img, err := s.Commit(cfg, layers, "", refs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// storeState lists the blobs and unpacked layers of a service's root.
+func storeState(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	for _, dir := range []string{"content/blobs/sha256", "overlay"} {
+		ents, err := os.ReadDir(filepath.Join(root, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			out = append(out, dir+"/"+e.Name())
+		}
+	}
+	return out
 }

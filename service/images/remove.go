@@ -25,10 +25,10 @@ func (s *Service) Tag(src, ref string) error {
 	}
 	// The record is reused as it is: re-encoding the config could change
 	// its bytes, and so the image ID, of an image made elsewhere.
-	if _, err = s.record([]newImage{{img: img, refs: []string{n.String()}}}); err != nil {
+	if _, err = s.Record([]NewImage{{Image: img, Refs: []string{n.String()}}}); err != nil {
 		return err
 	}
-	s.publish(eventtypes.ActionTag, img.ID, reference.FamiliarString(n))
+	s.Publish(eventtypes.ActionTag, img.ID, reference.FamiliarString(n))
 	return nil
 }
 
@@ -69,7 +69,7 @@ func (s *Service) Remove(refOrID string, force, prune bool) ([]image.DeleteRespo
 			}
 			fam, _ := reference.ParseNormalizedNamed(named)
 			out = append(out, image.DeleteResponse{Untagged: reference.FamiliarString(fam)})
-			s.publish(eventtypes.ActionUnTag, img.ID, "")
+			s.Publish(eventtypes.ActionUnTag, img.ID, "")
 			if len(tags) > 1 || inUse {
 				return out, nil
 			}
@@ -96,7 +96,7 @@ func (s *Service) Remove(refOrID string, force, prune bool) ([]image.DeleteRespo
 				return nil, err
 			}
 			out = append(out, image.DeleteResponse{Untagged: t})
-			s.publish(eventtypes.ActionUnTag, img.ID, "")
+			s.Publish(eventtypes.ActionUnTag, img.ID, "")
 		}
 		if len(stopped) > 0 {
 			return out, nil // the container keeps the image alive, untagged
@@ -177,7 +177,7 @@ func (s *Service) deleteImage(id digest.Digest) ([]image.DeleteResponse, error) 
 	}
 	delete(s.images, id)
 	s.mu.Unlock()
-	s.publish(eventtypes.ActionDelete, id, "")
+	s.Publish(eventtypes.ActionDelete, id, "")
 	out := []image.DeleteResponse{{Deleted: id.String()}}
 	removed, err := s.collect(append([]digest.Digest{img.ID, img.Manifest}, layerDigests(img)...), img.ChainIDs())
 	for _, c := range removed {

@@ -3,6 +3,7 @@ package images
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -45,7 +46,7 @@ func NormalizeTag(ref string) (reference.Named, error) {
 // Docker's order. hello-world is materialised on first use.
 func (s *Service) Resolve(refOrID string) (*Image, error) {
 	img, err := s.resolve(refOrID)
-	if errdefs.IsNotFound(err) && isHello(refOrID) {
+	if errdefs.IsNotFound(err) && IsHello(refOrID) {
 		if _, herr := s.EnsureHello(); herr != nil {
 			return nil, herr
 		}
@@ -114,7 +115,44 @@ func displayRef(ref string) string {
 	return ref
 }
 
-func isHello(ref string) bool {
+// IsHello reports whether ref names the built-in hello-world image, which
+// Resolve materialises on first use.
+func IsHello(ref string) bool {
 	n, err := Normalize(ref)
 	return err == nil && n.String() == helloRef
+}
+
+// LookupTag returns the image a tag points at, with none of Resolve's
+// fallbacks (ID prefixes, hello-world).
+func (s *Service) LookupTag(ref reference.NamedTagged) (*Image, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.tags[ref.String()]
+	img := s.images[t.ID]
+	return img, ok && img != nil
+}
+
+// RepoTag is a tag of a repository and the image it points at.
+type RepoTag struct {
+	Ref   reference.NamedTagged
+	Image *Image
+}
+
+// RepoTags returns the tags of one repository (a normalized name such as
+// "docker.io/library/busybox"), sorted by tag.
+func (s *Service) RepoTags(repo string) []RepoTag {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []RepoTag
+	for k, t := range s.tags {
+		n, err := reference.ParseNormalizedNamed(k)
+		if err != nil || n.Name() != repo {
+			continue
+		}
+		if tagged, ok := n.(reference.NamedTagged); ok {
+			out = append(out, RepoTag{tagged, s.images[t.ID]})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref.Tag() < out[j].Ref.Tag() })
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	svc "github.com/berth-project/berth/service/images"
+	"github.com/berth-project/berth/service/images/archive"
 	"github.com/moby/moby/api/types/image"
 )
 
@@ -18,6 +19,11 @@ type Backend interface {
 	Prune(all bool, labels map[string]string) (image.PruneReport, error)
 	Import(r io.Reader, o svc.ImportOptions) (*svc.Image, error)
 	Resolve(ref string) (*svc.Image, error)
-	Save(ctx context.Context, names []string, o svc.SaveOptions, w io.Writer) error
-	Load(ctx context.Context, r io.Reader, o svc.LoadOptions, rep svc.LoadReporter) error
+}
+
+// Archives is what save and load need: the image archive formats
+// (service/images/archive) on the image store.
+type Archives interface {
+	Save(ctx context.Context, names []string, o archive.SaveOptions, w io.Writer) error
+	Load(ctx context.Context, r io.Reader, o archive.LoadOptions, rep archive.LoadReporter) error
 }

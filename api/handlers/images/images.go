@@ -14,11 +14,14 @@ import (
 	"github.com/distribution/reference"
 )
 
-type handlers struct{ b Backend }
+type handlers struct {
+	b Backend
+	a Archives
+}
 
 // Register adds the image routes.
-func Register(rt *server.Router, b Backend) {
-	h := handlers{b}
+func Register(rt *server.Router, b Backend, a Archives) {
+	h := handlers{b, a}
 	rt.Handle("GET /images/json", h.list)
 	rt.Handle("POST /images/create", h.create)
 	rt.Handle("POST /images/prune", h.prune)

@@ -9,7 +9,7 @@ import (
 	"github.com/berth-project/berth/api/httperr"
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
-	svc "github.com/berth-project/berth/service/images"
+	"github.com/berth-project/berth/service/images/archive"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/jsonstream"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -29,7 +29,7 @@ func (h handlers) save(w http.ResponseWriter, r *http.Request, names []string) e
 	}
 	w.Header().Set("Content-Type", "application/x-tar")
 	out := &startWriter{w: w}
-	if err := h.b.Save(r.Context(), names, svc.SaveOptions{Platform: p}, out); err != nil {
+	if err := h.a.Save(r.Context(), names, archive.SaveOptions{Platform: p}, out); err != nil {
 		if !out.started {
 			return err
 		}
@@ -65,7 +65,7 @@ func (h handlers) load(w http.ResponseWriter, r *http.Request) error {
 	// it readable should a message come earlier.
 	_ = http.NewResponseController(w).EnableFullDuplex()
 	rep := &loadStream{w: w}
-	if err := h.b.Load(r.Context(), r.Body, svc.LoadOptions{Quiet: quiet, Platform: p}, rep); err != nil {
+	if err := h.a.Load(r.Context(), r.Body, archive.LoadOptions{Quiet: quiet, Platform: p}, rep); err != nil {
 		rep.send(errorMessage(err))
 	}
 	rep.start()

@@ -15,23 +15,21 @@ import (
 	"testing"
 
 	"github.com/berth-project/berth/api/server"
-	svc "github.com/berth-project/berth/service/images"
+	"github.com/berth-project/berth/service/images/archive"
 	"github.com/containerd/errdefs"
 )
 
-// fakeBackend records what save and load were asked; the rest of Backend
-// is not used by these routes.
-type fakeBackend struct {
-	Backend
+// fakeArchives records what save and load were asked.
+type fakeArchives struct {
 	names   []string
 	saveErr error
 	body    string
-	opts    svc.LoadOptions
+	opts    archive.LoadOptions
 	lines   []string
 	loadErr error
 }
 
-func (f *fakeBackend) Save(_ context.Context, names []string, _ svc.SaveOptions, w io.Writer) error {
+func (f *fakeArchives) Save(_ context.Context, names []string, _ archive.SaveOptions, w io.Writer) error {
 	f.names = names
 	if f.saveErr != nil {
 		return f.saveErr
@@ -40,7 +38,7 @@ func (f *fakeBackend) Save(_ context.Context, names []string, _ svc.SaveOptions,
 	return err
 }
 
-func (f *fakeBackend) Load(_ context.Context, r io.Reader, o svc.LoadOptions, rep svc.LoadReporter) error {
+func (f *fakeArchives) Load(_ context.Context, r io.Reader, o archive.LoadOptions, rep archive.LoadReporter) error {
 	b, _ := io.ReadAll(r)
 	f.body, f.opts = string(b), o
 	if !o.Quiet {
@@ -52,10 +50,12 @@ func (f *fakeBackend) Load(_ context.Context, r io.Reader, o svc.LoadOptions, re
 	return f.loadErr
 }
 
-func serve(t *testing.T, b Backend) *httptest.Server {
+// serve runs the image routes on a; the image service is not used by
+// the save and load routes.
+func serve(t *testing.T, a Archives) *httptest.Server {
 	t.Helper()
 	rt := server.NewRouter(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	Register(rt, b)
+	Register(rt, nil, a)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	return srv
@@ -78,7 +78,7 @@ func TestSaveRoutes(t *testing.T) {
 			status: 400, body: `{"message":"multiple platforms not supported for this image store; use a multi-platform image store such as containerd-snapshotter"}`},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			b := &fakeBackend{saveErr: tc.err}
+			b := &fakeArchives{saveErr: tc.err}
 			resp, err := http.Get(serve(t, b).URL + tc.path)
 			if err != nil {
 				t.Fatal(err)
@@ -111,7 +111,7 @@ func TestLoadRoute(t *testing.T) {
 			want: []string{`{"errorDetail":{"message":"unexpected EOF"},"error":"unexpected EOF"}`}},
 	} {
 		t.Run(tc.query, func(t *testing.T) {
-			b := &fakeBackend{lines: tc.lines, loadErr: tc.err}
+			b := &fakeArchives{lines: tc.lines, loadErr: tc.err}
 			resp, err := http.Post(serve(t, b).URL+"/v1.50/images/load"+tc.query, "application/x-tar", strings.NewReader("ARCHIVE"))
 			if err != nil {
 				t.Fatal(err)

@@ -1,4 +1,4 @@
-package images
+package archive
 
 import (
 	"archive/tar"
@@ -6,45 +6,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	eventtypes "github.com/moby/moby/api/types/events"
 	"io"
 	"os"
-	"path"
 	"sort"
 	"time"
 
+	"github.com/berth-project/berth/service/images"
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-// The files of an archive besides its blobs.
-const (
-	manifestFile     = "manifest.json" // docker-archive: one entry per image
-	repositoriesFile = "repositories"  // docker-archive: name → tag → top layer
-	// annotationImageName is containerd's full image name annotation,
-	// which Docker writes in index.json beside the OCI ref name.
-	annotationImageName = "io.containerd.image.name"
-)
-
-// manifestItem is an entry of a docker-archive manifest.json.
-type manifestItem struct {
-	Config       string
-	RepoTags     []string
-	Layers       []string
-	Parent       digest.Digest                 `json:",omitempty"`
-	LayerSources map[digest.Digest]layerSource `json:",omitempty"`
-}
-
-// layerSource is the descriptor Docker records for each layer in
-// manifest.json (distribution.Descriptor's field order).
-type layerSource struct {
-	MediaType string        `json:"mediaType,omitempty"`
-	Size      int64         `json:"size,omitempty"`
-	Digest    digest.Digest `json:"digest,omitempty"`
-}
 
 // SaveOptions are the parameters of `save`.
 type SaveOptions struct {
@@ -53,21 +27,21 @@ type SaveOptions struct {
 
 // saveItem is an image in an archive and the tags it is saved under.
 type saveItem struct {
-	img  *Image
+	img  *images.Image
 	refs []reference.NamedTagged
 }
 
-// Save writes the images names resolve to as one tar archive laid out as
-// Docker 25+ writes it: a docker-archive (manifest.json, repositories)
-// and an OCI image layout (oci-layout, index.json) sharing blobs/sha256,
-// so both `docker load` and OCI tools read it. Name errors are returned
-// before anything is written.
-func (s *Service) Save(ctx context.Context, names []string, o SaveOptions, w io.Writer) error {
-	items, err := s.resolveForSave(names, o.Platform)
+// Save writes the images of s that names resolve to as one tar archive
+// laid out as Docker 25+ writes it: a docker-archive (manifest.json,
+// repositories) and an OCI image layout (oci-layout, index.json) sharing
+// blobs/sha256, so both `docker load` and OCI tools read it. Name errors
+// are returned before anything is written.
+func Save(ctx context.Context, s Store, names []string, o SaveOptions, w io.Writer) error {
+	items, err := resolveForSave(s, names, o.Platform)
 	if err != nil {
 		return err
 	}
-	a, err := s.newSaveArchive(items)
+	a, err := newSaveArchive(s, items)
 	if err != nil {
 		return err
 	}
@@ -76,7 +50,7 @@ func (s *Service) Save(ctx context.Context, names []string, o SaveOptions, w io.
 		return err
 	}
 	for _, it := range items {
-		s.publish(eventtypes.ActionSave, it.img.ID, "")
+		s.Publish(eventtypes.ActionSave, it.img.ID, "")
 	}
 	return nil
 }
@@ -84,10 +58,10 @@ func (s *Service) Save(ctx context.Context, names []string, o SaveOptions, w io.
 // resolveForSave follows Docker's rules: a repository name alone means
 // every tag of it, name:tag that tag, and IDs or digests the image
 // without a tag. Images keep the order they were first named in.
-func (s *Service) resolveForSave(names []string, platform *ocispec.Platform) ([]*saveItem, error) {
+func resolveForSave(s Resolver, names []string, platform *ocispec.Platform) ([]*saveItem, error) {
 	var items []*saveItem
 	byID := map[digest.Digest]*saveItem{}
-	add := func(img *Image, ref reference.NamedTagged) error {
+	add := func(img *images.Image, ref reference.NamedTagged) error {
 		it, ok := byID[img.ID]
 		if !ok {
 			if platform != nil && !platformMatches(*platform, img.Config.OS, img.Config.Architecture, img.Config.Variant) {
@@ -108,7 +82,7 @@ func (s *Service) resolveForSave(names []string, platform *ocispec.Platform) ([]
 		return nil
 	}
 	for _, name := range names {
-		if isHello(name) {
+		if images.IsHello(name) {
 			if _, err := s.Resolve(name); err != nil { // materialises it
 				return nil, err
 			}
@@ -131,29 +105,25 @@ func (s *Service) resolveForSave(names []string, platform *ocispec.Platform) ([]
 				return nil, err
 			}
 		case reference.IsNameOnly(named):
-			tags := s.repoTags(named.Name())
+			tags := s.RepoTags(named.Name())
 			if len(tags) == 0 {
 				img, err := s.Resolve(name) // an ID prefix
 				if err != nil {
-					return nil, NotFoundError(name)
+					return nil, images.NotFoundError(name)
 				}
 				if err := add(img, nil); err != nil {
 					return nil, err
 				}
 			}
 			for _, t := range tags {
-				img, _ := s.Get(t.id)
-				if err := add(img, t.ref); err != nil {
+				if err := add(t.Image, t.Ref); err != nil {
 					return nil, err
 				}
 			}
 		default:
 			tagged := named.(reference.NamedTagged)
-			s.mu.RLock()
-			t, ok := s.tags[tagged.String()]
-			img := s.images[t.ID]
-			s.mu.RUnlock()
-			if !ok || img == nil {
+			img, ok := s.LookupTag(tagged)
+			if !ok {
 				return nil, fmt.Errorf("reference does not exist: %w", errdefs.ErrNotFound)
 			}
 			if err := add(img, tagged); err != nil {
@@ -162,29 +132,6 @@ func (s *Service) resolveForSave(names []string, platform *ocispec.Platform) ([]
 		}
 	}
 	return items, nil
-}
-
-type repoTag struct {
-	ref reference.NamedTagged
-	id  digest.Digest
-}
-
-// repoTags returns the tags of one repository, sorted.
-func (s *Service) repoTags(repo string) []repoTag {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var out []repoTag
-	for k, t := range s.tags {
-		n, err := reference.ParseNormalizedNamed(k)
-		if err != nil || n.Name() != repo {
-			continue
-		}
-		if tagged, ok := n.(reference.NamedTagged); ok {
-			out = append(out, repoTag{tagged, t.ID})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ref.Tag() < out[j].ref.Tag() })
-	return out
 }
 
 // saveArchive holds everything an archive needs, opened before the first
@@ -206,7 +153,7 @@ type saveFile struct {
 	data []byte
 }
 
-func (s *Service) newSaveArchive(items []*saveItem) (a *saveArchive, err error) {
+func newSaveArchive(s Blobs, items []*saveItem) (a *saveArchive, err error) {
 	a = &saveArchive{blobs: map[digest.Digest]*saveBlob{}}
 	defer func() {
 		if err != nil {
@@ -249,7 +196,7 @@ func (s *Service) newSaveArchive(items []*saveItem) (a *saveArchive, err error) 
 		if img.Parent != "" && saved[img.Parent] {
 			m.Parent = img.Parent
 		}
-		manJSON, err := manifestJSON(ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: img.ID, Size: cfgSize}, img.Layers)
+		manJSON, err := images.ManifestJSON(ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: img.ID, Size: cfgSize}, img.Layers)
 		if err != nil {
 			return nil, err
 		}
@@ -297,11 +244,11 @@ func (s *Service) newSaveArchive(items []*saveItem) (a *saveArchive, err error) 
 }
 
 // addStored opens a stored blob for the archive once and returns its size.
-func (a *saveArchive) addStored(s *Service, d digest.Digest, mtime time.Time) (int64, error) {
+func (a *saveArchive) addStored(s Blobs, d digest.Digest, mtime time.Time) (int64, error) {
 	if b, ok := a.blobs[d]; ok {
 		return b.size, nil
 	}
-	f, err := s.content.Open(d)
+	f, err := s.OpenBlob(d)
 	if err != nil {
 		return 0, err
 	}
@@ -368,12 +315,6 @@ func writeFile(tw *tar.Writer, name string, size int64, mtime time.Time, r io.Re
 		err = fmt.Errorf("%s: short read (%d of %d bytes)", name, n, size)
 	}
 	return err
-}
-
-// blobPath is where a blob lives in an OCI image layout (and in Docker's
-// docker-archive since 25.0).
-func blobPath(d digest.Digest) string {
-	return path.Join(ocispec.ImageBlobsDir, d.Algorithm().String(), d.Encoded())
 }
 
 // jsonLine encodes v as json.Encoder does: with a trailing newline.

@@ -1,4 +1,4 @@
-package images
+package archive
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-project/berth/service/images"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -19,10 +20,10 @@ import (
 
 // savedFixture: busybox:latest and busybox:1 (two layers), other:1 sharing
 // the base layer, and an untagged image.
-func savedFixture(t *testing.T) (*Service, string) {
+func savedFixture(t *testing.T) (*images.Service, string) {
 	t.Helper()
 	s, root := newService(t)
-	base, err := s.Import(rootfsTar(t, "base"), ImportOptions{Ref: "busybox"})
+	base, err := s.Import(rootfsTar(t, "base"), images.ImportOptions{Ref: "busybox"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,16 +37,16 @@ func savedFixture(t *testing.T) (*Service, string) {
 	if _, err := s.Commit(&cfg, append(append([]ocispec.Descriptor(nil), base.Layers...), top), base.ID, "busybox:1", "other:1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Import(rootfsTar(t, "loose"), ImportOptions{}); err != nil {
+	if _, err := s.Import(rootfsTar(t, "loose"), images.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return s, root
 }
 
-func save(t *testing.T, s *Service, names ...string) []byte {
+func save(t *testing.T, s *images.Service, names ...string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := s.Save(context.Background(), names, SaveOptions{}, &buf); err != nil {
+	if err := Save(context.Background(), s, names, SaveOptions{}, &buf); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -205,7 +206,7 @@ func sortStrings(s []string) []string {
 func TestSaveNames(t *testing.T) {
 	s, _ := savedFixture(t)
 	b1, _ := s.Resolve("busybox:1")
-	loose := s.List(ListOptions{Dangling: ptr(true)})[0].ID
+	loose := s.List(images.ListOptions{Dangling: ptr(true)})[0].ID
 	for _, tc := range []struct {
 		names   []string
 		want    map[string][]string // image ID → RepoTags
@@ -226,7 +227,7 @@ func TestSaveNames(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.names, ","), func(t *testing.T) {
 			var buf bytes.Buffer
-			err := s.Save(context.Background(), tc.names, SaveOptions{}, &buf)
+			err := Save(context.Background(), s, tc.names, SaveOptions{}, &buf)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, tc.errKind) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
@@ -262,16 +263,16 @@ func TestSavePlatform(t *testing.T) {
 		other = "amd64"
 	}
 	var buf bytes.Buffer
-	err := s.Save(context.Background(), []string{"busybox:1"}, SaveOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: other}}, &buf)
+	err := Save(context.Background(), s, []string{"busybox:1"}, SaveOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: other}}, &buf)
 	if err == nil || !strings.Contains(err.Error(), "no suitable export target found for platform linux/"+other) {
 		t.Fatalf("err = %v", err)
 	}
-	if err := s.Save(context.Background(), []string{"busybox:1"}, SaveOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}, &buf); err != nil {
+	if err := Save(context.Background(), s, []string{"busybox:1"}, SaveOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}, &buf); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func mustID(t *testing.T, s *Service, ref string) string {
+func mustID(t *testing.T, s *images.Service, ref string) string {
 	t.Helper()
 	img, err := s.Resolve(ref)
 	if err != nil {

@@ -1,4 +1,4 @@
-package images
+package archive
 
 import (
 	"archive/tar"
@@ -12,14 +12,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-project/berth/service/images"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-func load(t *testing.T, s *Service, archive []byte, o LoadOptions) ([]string, error) {
+func load(t *testing.T, s *images.Service, archive []byte, o LoadOptions) ([]string, error) {
 	t.Helper()
 	var l lines
-	err := s.Load(context.Background(), bytes.NewReader(archive), o, &l)
+	err := Load(context.Background(), s, bytes.NewReader(archive), o, &l)
 	return l.out, err
 }
 
@@ -28,7 +29,7 @@ func load(t *testing.T, s *Service, archive []byte, o LoadOptions) ([]string, er
 func TestLoadRoundTrip(t *testing.T) {
 	src, _ := savedFixture(t)
 	archive := save(t, src, "busybox", "other:1")
-	dst, _ := newService(t)
+	dst, dstRoot := newService(t)
 	out, err := load(t, dst, archive, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -48,16 +49,15 @@ func TestLoadRoundTrip(t *testing.T) {
 			t.Errorf("%s: loaded %+v, saved %+v", ref, b, a)
 		}
 		for _, c := range b.ChainIDs() {
-			if !dst.snaps.Exists(c) {
+			if !dst.HasLayer(c) {
 				t.Errorf("%s: layer %s not unpacked", ref, c)
 			}
 		}
 	}
 	// The archive's own files (manifest.json, index.json, …) are not kept.
-	var n int
-	_ = dst.content.Walk(func(digest.Digest, int64) error { n++; return nil })
-	if n != 6 { // 2 configs, 2 manifests, 2 layers
-		t.Errorf("%d blobs after load, want 6", n)
+	blobs, _ := os.ReadDir(filepath.Join(dstRoot, "content", "blobs", "sha256"))
+	if n := len(blobs); n != 6 { // 2 configs, 2 manifests, 2 layers
+		t.Errorf("%d blobs after load, want 6", len(blobs))
 	}
 	// Again: same images, nothing new.
 	if out, err := load(t, dst, archive, LoadOptions{}); err != nil || len(out) != 3 {
@@ -70,7 +70,7 @@ func TestLoadOutput(t *testing.T) {
 	a := newFakeImage(t, nil, layerOf(t, "a"))
 	b := newFakeImage(t, nil, layerOf(t, "b"))
 	var l lines
-	if err := s.Load(context.Background(), bytes.NewReader(dockerArchive(t, []fakeImage{a}, [][]string{{"box:1"}})), LoadOptions{}, &l); err != nil {
+	if err := Load(context.Background(), s, bytes.NewReader(dockerArchive(t, []fakeImage{a}, [][]string{{"box:1"}})), LoadOptions{}, &l); err != nil {
 		t.Fatal(err)
 	}
 	if l.progress == 0 {
@@ -90,7 +90,7 @@ func TestLoadOutput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var l lines
-			if err := s.Load(context.Background(), bytes.NewReader(tc.archive), LoadOptions{Quiet: tc.quiet}, &l); err != nil {
+			if err := Load(context.Background(), s, bytes.NewReader(tc.archive), LoadOptions{Quiet: tc.quiet}, &l); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(l.out, tc.want) {
@@ -294,7 +294,7 @@ func TestLoadRejects(t *testing.T) {
 			if after := storeState(t, root); !reflect.DeepEqual(before, after) {
 				t.Errorf("store changed:\nbefore %v\nafter  %v", before, after)
 			}
-			if list := s.List(ListOptions{All: true}); len(list) != 1 || list[0].ID != other.id().String() {
+			if list := s.List(images.ListOptions{All: true}); len(list) != 1 || list[0].ID != other.id().String() {
 				t.Errorf("images after a failed load: %+v", list)
 			}
 			if ents, _ := os.ReadDir(outside); len(ents) != 0 {
@@ -304,6 +304,60 @@ func TestLoadRejects(t *testing.T) {
 				t.Errorf("ingest left: %v", ents)
 			}
 		})
+	}
+}
+
+// TestLoadedImagesCollected: a load's lease ends with it, so removing the
+// last reference to a loaded image frees its config, manifest, layer blobs
+// and unpacked layers; what another image shares stays until that one
+// goes too.
+func TestLoadedImagesCollected(t *testing.T) {
+	s, root := newService(t)
+	empty := storeState(t, root)
+	base := layerOf(t, "base")
+	a := newFakeImage(t, nil, base, layerOf(t, "a"))
+	b := newFakeImage(t, nil, base, layerOf(t, "b"))
+	if _, err := load(t, s, dockerArchive(t, []fakeImage{a, b}, [][]string{{"a:1", "a:2"}, {"b:1"}}), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	imgA, _ := s.Resolve("a:1")
+	imgB, _ := s.Resolve("b:1")
+	for _, step := range []struct {
+		ref          string
+		gone, stays  []digest.Digest // blobs
+		goneL, stayL []digest.Digest // chains
+	}{
+		{ref: "a:1", stays: []digest.Digest{imgA.ID, imgA.Layers[1].Digest}, stayL: imgA.ChainIDs()}, // a:2 still refers to it
+		{ref: "a:2", gone: []digest.Digest{imgA.ID, imgA.Manifest, imgA.Layers[1].Digest}, stays: []digest.Digest{imgB.Layers[0].Digest},
+			goneL: imgA.ChainIDs()[1:], stayL: imgB.ChainIDs()},
+		{ref: "b:1", gone: []digest.Digest{imgB.ID, imgB.Manifest, imgB.Layers[0].Digest, imgB.Layers[1].Digest}, goneL: imgB.ChainIDs()},
+	} {
+		if _, err := s.Remove(step.ref, false, true); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range step.gone {
+			if _, err := s.ReadBlob(d); err == nil {
+				t.Errorf("rmi %s: blob %s kept", step.ref, d)
+			}
+		}
+		for _, d := range step.stays {
+			if _, err := s.ReadBlob(d); err != nil {
+				t.Errorf("rmi %s: blob %s removed", step.ref, d)
+			}
+		}
+		for _, c := range step.goneL {
+			if s.HasLayer(c) {
+				t.Errorf("rmi %s: layer %s kept", step.ref, c)
+			}
+		}
+		for _, c := range step.stayL {
+			if !s.HasLayer(c) {
+				t.Errorf("rmi %s: layer %s removed", step.ref, c)
+			}
+		}
+	}
+	if got := storeState(t, root); !reflect.DeepEqual(got, empty) {
+		t.Fatalf("left after removing every image: %v", got)
 	}
 }
 
@@ -333,7 +387,7 @@ func TestLoadPlatform(t *testing.T) {
 	img := newFakeImage(t, nil, layerOf(t, "x"))
 	archive := dockerArchive(t, []fakeImage{img}, [][]string{{"x:1"}})
 	out, err := load(t, s, archive, LoadOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: "s390x"}})
-	if err != nil || len(out) != 0 || len(s.List(ListOptions{All: true})) != 0 {
+	if err != nil || len(out) != 0 || len(s.List(images.ListOptions{All: true})) != 0 {
 		t.Fatalf("other platform: %q, %v", out, err)
 	}
 	if _, err := load(t, s, archive, LoadOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}); err != nil {
@@ -358,7 +412,7 @@ func TestLoadKeepsConfigBytes(t *testing.T) {
 	if got := mustID(t, s, "x:2"); got != img.id().String() {
 		t.Fatalf("tag made %s, want %s", got, img.id())
 	}
-	if raw, _ := s.content.ReadAll(img.id()); !bytes.Equal(raw, img.config) {
+	if raw, _ := s.ReadBlob(img.id()); !bytes.Equal(raw, img.config) {
 		t.Fatal("config bytes changed")
 	}
 }

@@ -1,4 +1,4 @@
-package images
+package archive
 
 import (
 	"archive/tar"
@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/berth-project/berth/service/images"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 )
@@ -23,11 +24,10 @@ const maxJSON = 20 << 20
 // once, never to a scratch directory) and only its name is kept; links
 // are resolved inside the archive, as Docker's chrooted untar does.
 type loadArchive struct {
-	s     *Service
+	s     Store
+	lease *images.Lease          // what the load wrote, unpacked or needs
 	files map[string]archiveFile // clean name → blob
 	links map[string]string      // symlink name → its target, verbatim
-	added []digest.Digest        // blobs this load created
-	held  []digest.Digest        // blobs and chains leased by this load
 }
 
 type archiveFile struct {
@@ -35,8 +35,8 @@ type archiveFile struct {
 	size   int64
 }
 
-func (s *Service) newLoadArchive() *loadArchive {
-	return &loadArchive{s: s, files: map[string]archiveFile{}, links: map[string]string{}}
+func newLoadArchive(s Store) *loadArchive {
+	return &loadArchive{s: s, lease: s.NewLease(), files: map[string]archiveFile{}, links: map[string]string{}}
 }
 
 // read consumes the tar. A truncated or malformed tar fails here with the
@@ -84,22 +84,20 @@ func (a *loadArchive) read(ctx context.Context, r io.Reader) error {
 // ingest stores one file. A blob the store already has under the name's
 // digest is not written again (Docker likewise skips layers it has).
 func (a *loadArchive) ingest(name string, r io.Reader) (archiveFile, error) {
-	if d, ok := blobDigest(name); ok && a.hold(d) {
-		n, err := io.Copy(io.Discard, r)
-		if err != nil {
-			return archiveFile{}, err
+	if d, ok := blobDigest(name); ok {
+		if size, ok := a.lease.HoldBlob(d); ok {
+			n, err := io.Copy(io.Discard, r)
+			if err != nil {
+				return archiveFile{}, err
+			}
+			if n != size {
+				return archiveFile{}, fmt.Errorf("invalid archive: %s has %d bytes, the blob %d", name, n, size)
+			}
+			return archiveFile{d, size}, nil
 		}
-		size, err := a.s.content.Info(d)
-		if err != nil {
-			return archiveFile{}, err
-		}
-		if n != size {
-			return archiveFile{}, fmt.Errorf("invalid archive: %s has %d bytes, the blob %d", name, n, size)
-		}
-		return archiveFile{d, size}, nil
 	}
 	src := &errReader{r: r}
-	d, n, created, err := a.s.content.IngestUnsynced(src, "")
+	d, n, created, err := a.s.IngestBlobUnsynced(src)
 	if src.err != nil {
 		return archiveFile{}, src.err // the tar's own words: "unexpected EOF"
 	}
@@ -107,43 +105,12 @@ func (a *loadArchive) ingest(name string, r io.Reader) (archiveFile, error) {
 		return archiveFile{}, err
 	}
 	if created {
-		a.added = append(a.added, d)
+		a.lease.Wrote(d)
 	}
-	if !a.hold(d) {
+	if _, ok := a.lease.HoldBlob(d); !ok {
 		return archiveFile{}, fmt.Errorf("blob %s was removed while loading: %w", d, errdefs.ErrAborted)
 	}
 	return archiveFile{d, n}, nil
-}
-
-// hold leases a blob if the store has it, so no concurrent rmi removes it
-// before the load records the images that need it.
-func (a *loadArchive) hold(d digest.Digest) bool {
-	s := a.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := s.content.Info(d); err != nil {
-		return false
-	}
-	if s.leases == nil {
-		s.leases = map[digest.Digest]int{}
-	}
-	s.leases[d]++
-	a.held = append(a.held, d)
-	return true
-}
-
-// holdChain leases an unpacked layer (or one about to be unpacked).
-func (a *loadArchive) holdChain(c digest.Digest) {
-	a.s.lease(c)
-	a.held = append(a.held, c)
-}
-
-// release ends the load's leases and removes what it added that no image
-// needs: everything when it failed, the archive's own files (manifest.json,
-// compressed layers, …) when it succeeded.
-func (a *loadArchive) release(newChains []digest.Digest) {
-	a.s.unlease(a.held...)
-	_, _ = a.s.collect(a.added, newChains)
 }
 
 // blobDigest returns the digest a file named blobs/<alg>/<hex> must have.
@@ -212,7 +179,7 @@ func (a *loadArchive) readFile(name string) ([]byte, error) {
 	if f.size > maxJSON {
 		return nil, fmt.Errorf("%s: %d bytes is too large", name, f.size)
 	}
-	return a.s.content.ReadAll(f.digest)
+	return a.s.ReadBlob(f.digest)
 }
 
 // readJSON decodes a JSON file of the archive.

@@ -1,4 +1,4 @@
-package images
+package archive
 
 import (
 	"archive/tar"
@@ -13,9 +13,50 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-project/berth/service/images"
+	"github.com/berth-project/berth/store/content"
+	"github.com/berth-project/berth/store/metadata"
+	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
+
+// newService is an image service on real stores in a temporary root.
+func newService(t *testing.T) (*images.Service, string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("unpacking layers with ownership needs root")
+	}
+	root := t.TempDir()
+	cs, err := content.New(filepath.Join(root, "content"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, err := overlay.New(filepath.Join(root, "overlay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := metadata.Open(filepath.Join(root, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := images.New(cs, snaps, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, root
+}
+
+// rootfsTar is a layer of one two-byte file.
+func rootfsTar(t *testing.T, file string) *bytes.Reader {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	_ = tw.WriteHeader(&tar.Header{Name: file, Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})
+	_, _ = tw.Write([]byte("hi"))
+	tw.Close()
+	return bytes.NewReader(buf.Bytes())
+}
 
 // Helpers that craft archives byte by byte, independently of Save, so the
 // loader is tested against the formats rather than against itself.

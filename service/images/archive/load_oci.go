@@ -1,9 +1,8 @@
-package images
+package archive
 
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -162,7 +161,7 @@ func (a *loadArchive) readBlob(d ocispec.Descriptor) ([]byte, error) {
 	if f.size > maxJSON {
 		return nil, fmt.Errorf("invalid archive: %s: %d bytes is too large for a manifest", blobPath(d.Digest), f.size)
 	}
-	return a.s.content.ReadAll(f.digest)
+	return a.s.ReadBlob(f.digest)
 }
 
 // imageName reads an index entry's name: containerd's full name
@@ -192,43 +191,4 @@ func hasRef(refs []reference.NamedTagged, r reference.NamedTagged) bool {
 		}
 	}
 	return false
-}
-
-func hostPlatform() ocispec.Platform {
-	return ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}
-}
-
-// platformMatches reports whether an image's os/arch/variant is the
-// wanted platform; empty fields of want match anything.
-func platformMatches(want ocispec.Platform, os, arch, variant string) bool {
-	if os == "" {
-		os = "linux"
-	}
-	switch {
-	case want.OS != "" && want.OS != os:
-		return false
-	case want.Architecture != "" && normArch(want.Architecture) != normArch(arch):
-		return false
-	case want.Variant != "" && variant != "" && want.Variant != variant:
-		return false
-	}
-	return true
-}
-
-func normArch(a string) string {
-	switch a {
-	case "x86_64", "x86-64":
-		return "amd64"
-	case "aarch64":
-		return "arm64"
-	}
-	return a
-}
-
-func formatPlatform(p ocispec.Platform) string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
 }

@@ -1,4 +1,4 @@
-package images
+package archive
 
 import (
 	"bufio"
@@ -6,13 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	eventtypes "github.com/moby/moby/api/types/events"
 	"io"
 	"reflect"
 
+	"github.com/berth-project/berth/internal/ids"
+	"github.com/berth-project/berth/service/images"
 	"github.com/distribution/reference"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/go-archive/compression"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -41,18 +43,17 @@ type loadItem struct {
 
 // Load reads a docker-archive (Docker's `save` format, old and 25+) or an
 // OCI image layout from a tar, optionally compressed, and records its
-// images. Every layer is checked against the diff IDs of its config.
+// images in s. Every layer is checked against the diff IDs of its config.
 // Loading is all or nothing: on any error no image or tag is recorded and
 // the blobs and layers the load added are removed again.
-func (s *Service) Load(ctx context.Context, r io.Reader, o LoadOptions, rep LoadReporter) error {
+func Load(ctx context.Context, s Store, r io.Reader, o LoadOptions, rep LoadReporter) error {
 	plain, err := compression.DecompressStream(r)
 	if err != nil {
 		return err
 	}
 	defer plain.Close()
-	a := s.newLoadArchive()
-	var newChains []digest.Digest
-	defer func() { a.release(newChains) }()
+	a := newLoadArchive(s)
+	defer a.lease.Release()
 	if err := a.read(ctx, plain); err != nil {
 		return err
 	}
@@ -68,46 +69,45 @@ func (s *Service) Load(ctx context.Context, r io.Reader, o LoadOptions, rep Load
 	if err != nil {
 		return err
 	}
-	var imgs []newImage
+	var imgs []images.NewImage
 	for _, it := range items {
-		img, chains, err := s.loadImage(ctx, a, it, o, rep)
-		newChains = append(newChains, chains...)
+		img, err := a.loadImage(ctx, it, o, rep)
 		if err != nil {
 			return err
 		}
 		if img == nil { // another platform
 			continue
 		}
-		n := newImage{img: img}
+		n := images.NewImage{Image: img}
 		for _, r := range it.refs {
-			n.refs = append(n.refs, r.String())
+			n.Refs = append(n.Refs, r.String())
 		}
 		imgs = append(imgs, n)
 	}
 	linkParents(items, imgs)
-	if err := s.syncImages(imgs); err != nil {
+	if err := syncImages(s, imgs); err != nil {
 		return err
 	}
-	stored, err := s.record(imgs)
+	stored, err := s.Record(imgs)
 	if err != nil {
 		return err
 	}
 	for _, n := range stored {
-		s.publish(eventtypes.ActionLoad, n.img.ID, "")
+		s.Publish(eventtypes.ActionLoad, n.Image.ID, "")
 	}
 	if rep == nil {
 		return nil
 	}
 	for _, n := range stored {
-		for _, r := range n.refs {
+		for _, r := range n.Refs {
 			fam := familiar(r)
-			if old, ok := n.replaced[r]; ok {
+			if old, ok := n.Replaced[r]; ok {
 				rep.Line(fmt.Sprintf("The image %s already exists, renaming the old one with ID %s to empty string", fam, old))
 			}
 			rep.Line("Loaded image: " + fam)
 		}
-		if len(n.refs) == 0 {
-			rep.Line("Loaded image ID: " + n.img.ID.String())
+		if len(n.Refs) == 0 {
+			rep.Line("Loaded image ID: " + n.Image.ID.String())
 		}
 	}
 	return nil
@@ -115,13 +115,17 @@ func (s *Service) Load(ctx context.Context, r io.Reader, o LoadOptions, rep Load
 
 // syncImages makes the blobs of images about to be recorded durable: the
 // archive's files were stored without fsync, most being thrown away.
-func (s *Service) syncImages(imgs []newImage) error {
+func syncImages(s Blobs, imgs []images.NewImage) error {
 	done := map[digest.Digest]bool{}
 	for _, n := range imgs {
-		for _, d := range append([]digest.Digest{n.img.ID}, layerDigests(n.img)...) {
+		ds := []digest.Digest{n.Image.ID}
+		for _, l := range n.Image.Layers {
+			ds = append(ds, l.Digest)
+		}
+		for _, d := range ds {
 			if !done[d] {
 				done[d] = true
-				if err := s.content.Sync(d); err != nil {
+				if err := s.SyncBlob(d); err != nil {
 					return err
 				}
 			}
@@ -179,70 +183,70 @@ func (a *loadArchive) dockerItems() ([]*loadItem, error) {
 
 // loadImage checks an image's config and unpacks its layers, verifying
 // each against its diff ID. It returns the image to record (nil if the
-// platform filter skips it) and the chains it unpacked anew.
-func (s *Service) loadImage(ctx context.Context, a *loadArchive, it *loadItem, o LoadOptions, rep LoadReporter) (*Image, []digest.Digest, error) {
-	raw, err := s.content.ReadAll(it.config.digest)
+// platform filter skips it); the lease holds the chains it unpacked anew.
+func (a *loadArchive) loadImage(ctx context.Context, it *loadItem, o LoadOptions, rep LoadReporter) (*images.Image, error) {
+	raw, err := a.s.ReadBlob(it.config.digest)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var probe struct {
 		RootFS *json.RawMessage `json:"rootfs"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if probe.RootFS == nil {
-		return nil, nil, errors.New("invalid image JSON, no RootFS key")
+		return nil, errors.New("invalid image JSON, no RootFS key")
 	}
 	var cfg dockerspec.DockerOCIImage
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if cfg.OS != "" && cfg.OS != "linux" {
-		return nil, nil, fmt.Errorf("cannot load %s image on linux", cfg.OS)
+		return nil, fmt.Errorf("cannot load %s image on linux", cfg.OS)
 	}
 	if o.Platform != nil && !platformMatches(*o.Platform, cfg.OS, cfg.Architecture, cfg.Variant) {
-		return nil, nil, nil
+		return nil, nil
 	}
 	diffIDs := cfg.RootFS.DiffIDs
 	if expected, actual := len(it.layers), len(diffIDs); expected != actual {
-		return nil, nil, fmt.Errorf("invalid manifest, layers length mismatch: expected %d, got %d", expected, actual)
+		return nil, fmt.Errorf("invalid manifest, layers length mismatch: expected %d, got %d", expected, actual)
 	}
 	var layers []ocispec.Descriptor
-	var created []digest.Digest
 	for i, diffID := range diffIDs {
 		if err := ctx.Err(); err != nil {
-			return nil, created, err
+			return nil, err
 		}
 		chain := identity.ChainID(append([]digest.Digest(nil), diffIDs[:i+1]...))
-		desc, isNew, err := s.loadLayer(a, it.layers[i], i, diffID, chain, o, rep)
+		desc, isNew, err := a.loadLayer(it.layers[i], i, diffID, chain, o, rep)
 		if isNew {
-			created = append(created, chain)
+			a.lease.Unpacked(chain)
 		}
 		if err != nil {
-			return nil, created, err
+			return nil, err
 		}
 		layers = append(layers, desc)
 	}
-	img, err := s.prepare(raw, &cfg, layers, "")
+	img, err := a.s.Prepare(raw, &cfg, layers, "")
 	if err != nil {
-		return nil, created, err
+		return nil, err
 	}
 	// The manifest is new unless the image is: removed again if the load
 	// fails (collect keeps it if an image needs it).
-	a.added = append(a.added, img.Manifest)
-	a.hold(img.Manifest)
-	return img, created, nil
+	a.lease.Wrote(img.Manifest)
+	a.lease.HoldBlob(img.Manifest)
+	return img, nil
 }
 
 // loadLayer makes sure layer i (diffID, on top of the chain before it) is
 // stored uncompressed and unpacked as chain. It reports whether it
 // unpacked the chain itself.
-func (s *Service) loadLayer(a *loadArchive, f archiveFile, i int, diffID, chain digest.Digest, o LoadOptions, rep LoadReporter) (ocispec.Descriptor, bool, error) {
-	a.holdChain(chain)
-	if s.snaps.Exists(chain) && a.hold(diffID) {
-		size, err := s.content.Info(diffID)
-		return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: diffID, Size: size}, false, err
+func (a *loadArchive) loadLayer(f archiveFile, i int, diffID, chain digest.Digest, o LoadOptions, rep LoadReporter) (ocispec.Descriptor, bool, error) {
+	a.lease.HoldChain(chain)
+	if a.s.HasLayer(chain) {
+		if size, ok := a.lease.HoldBlob(diffID); ok {
+			return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: diffID, Size: size}, false, nil
+		}
 	}
 	plain, size, err := a.uncompressed(f)
 	if err != nil {
@@ -251,7 +255,7 @@ func (s *Service) loadLayer(a *loadArchive, f archiveFile, i int, diffID, chain 
 	if plain != diffID {
 		return ocispec.Descriptor{}, false, fmt.Errorf("invalid diffID for layer %d: expected %q, got %q", i, diffID, plain)
 	}
-	blob, err := s.content.Open(plain)
+	blob, err := a.s.OpenBlob(plain)
 	if err != nil {
 		return ocispec.Descriptor{}, false, err
 	}
@@ -259,12 +263,12 @@ func (s *Service) loadLayer(a *loadArchive, f archiveFile, i int, diffID, chain 
 	var r io.Reader = blob
 	var pr *progressReader
 	if !o.Quiet && rep != nil {
-		pr = &progressReader{r: blob, total: size, id: short(diffID.String()), rep: rep}
+		pr = &progressReader{r: blob, total: size, id: ids.Short(diffID.Encoded()), rep: rep}
 		r = pr
 	}
-	existed := s.snaps.Exists(chain)
-	if err := s.snaps.Apply(chain, r); err != nil {
-		return ocispec.Descriptor{}, !existed && s.snaps.Exists(chain), err
+	existed := a.s.HasLayer(chain)
+	if err := a.s.UnpackLayer(chain, r); err != nil {
+		return ocispec.Descriptor{}, !existed && a.s.HasLayer(chain), err
 	}
 	if pr != nil {
 		pr.finish()
@@ -276,7 +280,7 @@ func (s *Service) loadLayer(a *loadArchive, f archiveFile, i int, diffID, chain 
 // uncompressed tar, storing the decompressed tar if the file is gzip,
 // zstd, bzip2 or xz.
 func (a *loadArchive) uncompressed(f archiveFile) (digest.Digest, int64, error) {
-	blob, err := a.s.content.Open(f.digest)
+	blob, err := a.s.OpenBlob(f.digest)
 	if err != nil {
 		return "", 0, err
 	}
@@ -291,24 +295,24 @@ func (a *loadArchive) uncompressed(f archiveFile) (digest.Digest, int64, error) 
 		return "", 0, err
 	}
 	defer plain.Close()
-	d, n, created, err := a.s.content.Ingest(plain, "")
+	d, n, created, err := a.s.IngestBlob(plain)
 	if err != nil {
 		return "", 0, err
 	}
 	if created {
-		a.added = append(a.added, d)
+		a.lease.Wrote(d)
 	}
-	a.hold(d)
+	a.lease.HoldBlob(d)
 	return d, n, nil
 }
 
 // linkParents sets the parent of each loaded image whose manifest entry
 // names another image of the archive, when its history extends that
 // image's by one step (Docker's validatedParentLinks and checkValidParent).
-func linkParents(items []*loadItem, imgs []newImage) {
-	loaded := map[digest.Digest]*Image{}
+func linkParents(items []*loadItem, imgs []images.NewImage) {
+	loaded := map[digest.Digest]*images.Image{}
 	for _, n := range imgs {
-		loaded[n.img.ID] = n.img
+		loaded[n.Image.ID] = n.Image
 	}
 	for _, it := range items {
 		img, parent := loaded[it.config.digest], loaded[it.parent]

@@ -1,0 +1,2 @@
+// Package archive writes and reads image archives: `docker save` and `docker load`, the docker-archive layout and the OCI image layout.
+package archive
