@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/service/containers"
+	"github.com/berth-project/berth/service/images"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -161,12 +162,7 @@ func (r *run) onbuild(st *stage, expr string) error {
 	return r.command(st, stages[0].Commands[0])
 }
 
-func cloneConfig(c dockerspec.DockerOCIImage) dockerspec.DockerOCIImage {
-	b, _ := json.Marshal(c)
-	var out dockerspec.DockerOCIImage
-	_ = json.Unmarshal(b, &out)
-	return out
-}
+func cloneConfig(c dockerspec.DockerOCIImage) dockerspec.DockerOCIImage { return images.CloneConfig(c) }
 
 // command runs one instruction.
 func (r *run) command(st *stage, c instructions.Command) error {
@@ -339,7 +335,7 @@ func (r *run) cmdline(st *stage, c instructions.ShellDependantCmdLine) []string 
 	if c.PrependShell {
 		return append(append([]string(nil), st.shell...), strings.Join(c.CmdLine, " "))
 	}
-	return append([]string(nil), c.CmdLine...)
+	return append([]string{}, c.CmdLine...) // CMD [] stays [] (it clears an inherited CMD)
 }
 
 func sourceText(c instructions.Command) string {

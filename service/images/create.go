@@ -50,7 +50,7 @@ func (s *Service) AddLayer(r io.Reader, parentDiffIDs []digest.Digest) (ocispec.
 // Commit records an image made of cfg and layers (whose diff IDs must
 // already be in cfg.RootFS) and tags it with refs.
 func (s *Service) Commit(cfg *dockerspec.DockerOCIImage, layers []ocispec.Descriptor, parent digest.Digest, refs ...string) (*Image, error) {
-	cfgJSON, err := json.Marshal(cfg)
+	cfgJSON, err := MarshalConfig(cfg)
 	if err != nil {
 		return nil, err
 	}

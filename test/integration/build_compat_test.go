@@ -105,6 +105,7 @@ func TestBuildConfigNormalisation(t *testing.T) {
 	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nSHELL [\"/bin/sh\", \"-ec\"]\nONBUILD RUN echo trigger-fired\nCMD []\nEXPOSE 5678/UDP\nWORKDIR /a/b/\n"})
 	must(t, d.berth("build", "-t", "parent:1", ctx))
 	for f, want := range map[string]string{
+		"{{json .Config.Cmd}}":          "[]",
 		"{{json .Config.ExposedPorts}}": `{"5678/udp":{}}`,
 		"{{.Config.WorkingDir}}":        "/a/b",
 		"{{json .Config.Shell}}":        `["/bin/sh","-ec"]`,

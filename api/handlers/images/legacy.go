@@ -11,6 +11,7 @@ import (
 // (1.52+) drop or omit when empty.
 type inspectResponse struct {
 	image.InspectResponse
+	Config        *svc.ConfigJSON `json:",omitempty"` // keeps a CMD [] as []
 	Parent        string
 	Comment       string
 	DockerVersion string
@@ -19,6 +20,10 @@ type inspectResponse struct {
 
 func legacyInspect(resp *image.InspectResponse, img *svc.Image) inspectResponse {
 	out := inspectResponse{InspectResponse: *resp, Comment: resp.Comment, Author: resp.Author}
+	if resp.Config != nil {
+		c := svc.NewConfigJSON(*resp.Config)
+		out.Config = &c
+	}
 	if img != nil && img.Parent != "" {
 		out.Parent = img.Parent.String()
 	}
