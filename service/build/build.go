@@ -29,6 +29,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/container"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -46,8 +47,13 @@ type Options struct {
 	ForceRm      bool // remove them after failures too
 	Network      string
 	CgroupParent string // of the RUN containers (--cgroup-parent)
-	ExtraHosts   []string
-	Epoch        time.Time // timestamps in layers and config (SOURCE_DATE_EPOCH)
+	// Resources are the RUN containers' limits (--memory, --cpu-shares,
+	// --ulimit, …; CgroupParent is set from the field above), ShmSize their
+	// /dev/shm; none of them reaches the image.
+	Resources  container.Resources
+	ShmSize    int64
+	ExtraHosts []string
+	Epoch      time.Time // timestamps in layers and config (SOURCE_DATE_EPOCH)
 }
 
 // Builder runs builds.

@@ -456,10 +456,19 @@ func (r *run) runStep(st *stage, c *instructions.RunCommand) error {
 	}
 	cfg := st.cfg.Config
 	env := append(append(append([]string(nil), cfg.Env...), used...), proxies...)
+	limits := r.o.Resources
+	limits.CgroupParent = r.o.CgroupParent
+	// the build's --label labels mark its containers (dockerd's step
+	// containers carry them), so they can be found, as with --rm=false
+	labels := map[string]string{}
+	for k, v := range r.o.Labels {
+		labels[k] = v
+	}
 	id, err := r.b.containers.Create(containers.CreateRequest{
 		Config: &container.Config{Image: st.img.ID.String(), Cmd: argv, Entrypoint: []string{}, Env: env,
-			WorkingDir: cfg.WorkingDir, User: cfg.User, Labels: map[string]string{}, AttachStdout: true, AttachStderr: true},
-		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(r.o.Network), ExtraHosts: r.o.ExtraHosts, Resources: container.Resources{CgroupParent: r.o.CgroupParent}},
+			WorkingDir: cfg.WorkingDir, User: cfg.User, Labels: labels, AttachStdout: true, AttachStderr: true},
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(r.o.Network), ExtraHosts: r.o.ExtraHosts,
+			Resources: limits, ShmSize: r.o.ShmSize},
 	})
 	if err != nil {
 		return err

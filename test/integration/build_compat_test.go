@@ -207,3 +207,26 @@ func TestBuildAddURLKeepsLastModified(t *testing.T) {
 		t.Fatalf("the file's time:\n%s", out)
 	}
 }
+
+// TestBuildResourceLimits: RUN containers get the build's limits and
+// labels (kept with --rm=false), and the image gets none of them.
+func TestBuildResourceLimits(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	ctx := t.TempDir()
+	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max\n"})
+	r := d.cliEnv("docker", []string{"DOCKER_BUILDKIT=0"}, "build", "--no-cache", "--rm=false", "--memory=64m", "--memory-swap=-1", "--cpuset-cpus=0",
+		"--cpu-shares=100", "--cpu-quota=8000", "--ulimit", "nofile=42", "--label=limits-test", "-t", "limited", ctx)
+	if r.code != 0 || !strings.Contains(r.stdout, "67108864") {
+		t.Fatalf("build with limits: %s", r)
+	}
+	ctr := must(t, d.berth("ps", "-lq", "--filter", "label=limits-test"))
+	out := must(t, d.berth("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpusetCpus}} {{.HostConfig.CPUShares}} {{.HostConfig.CPUQuota}} {{(index .HostConfig.Ulimits 0).Name}}={{(index .HostConfig.Ulimits 0).Hard}}", ctr))
+	if out != "67108864 -1 0 100 8000 nofile=42" {
+		t.Fatalf("RUN container's limits: %s", out)
+	}
+	must(t, d.berth("run", "--name", "fromimage", "limited", "true"))
+	if out := must(t, d.berth("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.CPUShares}}", "fromimage")); out != "0 0" {
+		t.Fatalf("limits reached the image: %s", out)
+	}
+}

@@ -92,6 +92,9 @@ func (h handlers) build(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("invalid buildargs: %v: %w", err, errdefs.ErrInvalidArgument)
 		}
 	}
+	if err := resources(r, &o); err != nil {
+		return err
+	}
 	if v := q.Get("cachefrom"); v != "" {
 		if err := json.Unmarshal([]byte(v), &o.CacheFrom); err != nil {
 			return fmt.Errorf("invalid cachefrom: %v: %w", err, errdefs.ErrInvalidArgument)
@@ -178,4 +181,30 @@ func fetch(r *http.Request, url string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("unable to download remote context %s: %s: %w", url, resp.Status, errdefs.ErrInvalidArgument)
 	}
 	return resp.Body, nil
+}
+
+// resources reads the RUN containers' limits from the query, as dockerd's
+// build router does (numbers that do not parse are 0, except shmsize).
+func resources(r *http.Request, o *svc.Options) error {
+	q := r.URL.Query()
+	num := func(k string) int64 {
+		n, _ := strconv.ParseInt(q.Get(k), 10, 64)
+		return n
+	}
+	o.Resources.Memory, o.Resources.MemorySwap = num("memory"), num("memswap")
+	o.Resources.CPUShares, o.Resources.CPUPeriod, o.Resources.CPUQuota = num("cpushares"), num("cpuperiod"), num("cpuquota")
+	o.Resources.CpusetCpus, o.Resources.CpusetMems = q.Get("cpusetcpus"), q.Get("cpusetmems")
+	if v := q.Get("shmsize"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("invalid shmsize %q: %w", v, errdefs.ErrInvalidArgument)
+		}
+		o.ShmSize = n
+	}
+	if v := q.Get("ulimits"); v != "" {
+		if err := json.Unmarshal([]byte(v), &o.Resources.Ulimits); err != nil {
+			return fmt.Errorf("error reading ulimit settings: %v: %w", err, errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/format"
+	units "github.com/docker/go-units"
 	"github.com/moby/go-archive"
 	"github.com/moby/moby/client"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -22,7 +23,9 @@ import (
 type buildOptions struct {
 	tags, buildArgs, labels, addHosts, cacheFrom cli.ListOpt
 	file, target, iidfile, network, platform     string
-	cgroupParent                                 string
+	cgroupParent, memory, memorySwap, shmSize    string
+	cpusetCPUs, cpusetMems                       string
+	cpuShares, cpuPeriod, cpuQuota               int64
 	noCache, pull, quiet, rm, forceRm            bool
 }
 
@@ -54,6 +57,14 @@ func newBuildCommand(c *cli.Cli) *cobra.Command {
 	fl.BoolVar(&o.forceRm, "force-rm", false, "Always remove intermediate containers")
 	fl.StringVar(&o.platform, "platform", "", "Set platform if server is multi-platform capable")
 	fl.StringVar(&o.cgroupParent, "cgroup-parent", "", `Set the parent cgroup for the "RUN" instructions during build`)
+	fl.StringVarP(&o.memory, "memory", "m", "", "Memory limit")
+	fl.StringVar(&o.memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: -1 to enable unlimited swap")
+	fl.StringVar(&o.shmSize, "shm-size", "", "Size of /dev/shm")
+	fl.StringVar(&o.cpusetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	fl.StringVar(&o.cpusetMems, "cpuset-mems", "", "MEMs in which to allow execution (0-3, 0,1)")
+	fl.Int64VarP(&o.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	fl.Int64Var(&o.cpuPeriod, "cpu-period", 0, "Limit the CPU CFS (Completely Fair Scheduler) period")
+	fl.Int64Var(&o.cpuQuota, "cpu-quota", 0, "Limit the CPU CFS (Completely Fair Scheduler) quota")
 	return cmd
 }
 
@@ -106,6 +117,20 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 		k, v, _ := strings.Cut(l, "=")
 		labels[k] = v
 	}
+	sizes := map[string]int64{}
+	for flag, v := range map[string]string{"memory": o.memory, "memory-swap": o.memorySwap, "shm-size": o.shmSize} {
+		switch {
+		case v == "":
+		case v == "-1" && flag == "memory-swap":
+			sizes[flag] = -1
+		default:
+			n, err := units.RAMInBytes(v)
+			if err != nil {
+				return fmt.Errorf("invalid argument %q for \"--%s\" flag: %v", v, flag, err)
+			}
+			sizes[flag] = n
+		}
+	}
 	api, err := c.Client()
 	if err != nil {
 		return err
@@ -114,7 +139,8 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 		Tags: o.tags.Values, Dockerfile: dockerfile, BuildArgs: args, Target: o.target, NoCache: o.noCache, PullParent: o.pull,
 		SuppressOutput: o.quiet, Labels: labels, Remove: o.rm, ForceRemove: o.forceRm, NetworkMode: o.network,
 		ExtraHosts: o.addHosts.Values, CacheFrom: o.cacheFrom.Values, RemoteContext: remote,
-		CgroupParent: o.cgroupParent,
+		CgroupParent: o.cgroupParent, Memory: sizes["memory"], MemorySwap: sizes["memory-swap"], ShmSize: sizes["shm-size"],
+		CPUSetCPUs: o.cpusetCPUs, CPUSetMems: o.cpusetMems, CPUShares: o.cpuShares, CPUPeriod: o.cpuPeriod, CPUQuota: o.cpuQuota,
 	})
 	if err != nil {
 		return err
