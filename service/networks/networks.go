@@ -364,8 +364,12 @@ func (s *Service) Remove(ref string) error {
 	if n.Predefined() {
 		return fmt.Errorf("%s is a pre-defined network and cannot be removed: %w", n.Name, errdefs.ErrPermissionDenied)
 	}
-	if len(s.users(n.ID)) > 0 {
-		return fmt.Errorf("error while removing network: network %s id %s has active endpoints: %w", n.Name, n.ID, errdefs.ErrPermissionDenied)
+	if active := s.activeUsers(n.ID); len(active) > 0 {
+		var eps []string
+		for _, u := range active {
+			eps = append(eps, fmt.Sprintf(`name:"%s" id:"%s"`, u.Name, u.Endpoint.EndpointID[:12]))
+		}
+		return fmt.Errorf("error while removing network: network %s has active endpoints (%s): %w", n.Name, strings.Join(eps, ", "), errdefs.ErrPermissionDenied)
 	}
 	s.leaving.Wait()
 	s.mu.Lock()
@@ -431,7 +435,7 @@ func (s *Service) matches(n *Network, f map[string][]string) bool {
 		any("scope", func(v string) bool { return v == "local" }) &&
 		any("type", func(v string) bool { return (v == "builtin") == n.Predefined() }) &&
 		any("dangling", func(v string) bool {
-			return (v == "true" || v == "1") == (!n.Predefined() && len(s.users(n.ID)) == 0)
+			return (v == "true" || v == "1") == (!n.Predefined() && len(s.activeUsers(n.ID)) == 0)
 		})
 }
 
@@ -443,7 +447,7 @@ func (s *Service) Prune(labels []string) ([]string, error) {
 	}
 	deleted := []string{}
 	for _, n := range nets {
-		if n.Predefined() || len(s.users(n.ID)) > 0 {
+		if n.Predefined() || len(s.activeUsers(n.ID)) > 0 {
 			continue
 		}
 		if err := s.Remove(n.ID); err != nil {
@@ -459,5 +463,21 @@ func (s *Service) Prune(labels []string) ([]string, error) {
 
 // Users returns the endpoints on a network.
 func (s *Service) Users(id string) []Use { return s.users(id) }
+
+// Active reports whether the use has an endpoint (its container runs).
+func (u Use) Active() bool { return u.Endpoint.EndpointID != "" }
+
+// activeUsers are the uses with an endpoint: a network is in use while a
+// container on it runs, as in dockerd (a stopped container has no
+// endpoint, so it does not keep its networks from rm or prune).
+func (s *Service) activeUsers(id string) []Use {
+	var out []Use
+	for _, u := range s.users(id) {
+		if u.Active() {
+			out = append(out, u)
+		}
+	}
+	return out
+}
 
 var errNoPool = errors.New("network has no address pool")

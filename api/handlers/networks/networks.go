@@ -23,6 +23,7 @@ type handlers struct {
 func Register(rt *server.Router, b Backend, c Containers) {
 	h := handlers{b, c}
 	rt.Handle("GET /networks", h.list)
+	rt.Handle("GET /networks/{$}", h.list) // dockerd routes both
 	rt.Handle("POST /networks/create", h.create)
 	rt.Handle("POST /networks/prune", h.prune)
 	rt.Handle("GET /networks/{id}", h.inspect)
@@ -69,6 +70,9 @@ func (h handlers) inspect(w http.ResponseWriter, r *http.Request) error {
 	}
 	resp := network.Inspect{Network: toAPI(n), Containers: map[string]network.EndpointResource{}}
 	for _, u := range h.b.Users(n.ID) {
+		if !u.Active() {
+			continue // dockerd lists endpoints, which stopped containers lack
+		}
 		er := network.EndpointResource{Name: u.Name, EndpointID: u.Endpoint.EndpointID}
 		if u.Endpoint.IP.IsValid() {
 			er.IPv4Address = netip.PrefixFrom(u.Endpoint.IP, u.Endpoint.PrefixLen)
