@@ -415,4 +415,3 @@ func splitRule(rule string) ([]string, error) {
 	}
 	return words, nil
 }
-
