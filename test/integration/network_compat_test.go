@@ -4,9 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/berth-project/berth/network/netns"
 )
 
 // rawAPI sends one request to the path as given (no version prefix) and
@@ -115,4 +122,218 @@ func TestNetworkAPIDetails(t *testing.T) {
 	}
 	must(t, d.docker("rm", "-f", id))
 	must(t, d.docker("network", "rm", "busy"))
+}
+
+// outside6 makes a stand-in for another host on IPv6: a namespace joined
+// to the host by a veth pair on fd00:250::/64. It returns the host's
+// address on that link and the namespace.
+func outside6(t *testing.T) (hostAddr, ns string) {
+	t.Helper()
+	ns = filepath.Join(t.TempDir(), "outside6")
+	if err := netns.Create(ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { netns.Remove(ns) })
+	host, in := "o6h"+fmt.Sprint(os.Getpid()%100000), "o6i"+fmt.Sprint(os.Getpid()%100000)
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	run("link", "add", host, "type", "veth", "peer", "name", in)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", host).Run() })
+	run("addr", "add", "fd00:250::1/64", "dev", host, "nodad")
+	run("link", "set", host, "up")
+	run("link", "set", in, "netns", ns)
+	err := netns.Do(ns, func() error {
+		for _, args := range [][]string{{"addr", "add", "fd00:250::2/64", "dev", in, "nodad"}, {"link", "set", in, "up"}} {
+			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+				return fmt.Errorf("ip %v: %v: %s", args, err, out)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "fd00:250::1", ns
+}
+
+// fetchIn GETs path from addr from inside the namespace ns and returns
+// the body.
+func fetchIn(ns, addr, path string) (string, error) {
+	var body string
+	err := netns.Do(ns, func() error {
+		c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("GET " + path + " HTTP/1.0\r\n\r\n")); err != nil {
+			return err
+		}
+		b, err := io.ReadAll(c)
+		_, body, _ = strings.Cut(string(b), "\r\n\r\n")
+		return err
+	})
+	return body, err
+}
+
+// TestDualStack: a network with an IPv4 and an IPv6 subnet; containers
+// get addresses of both (round robin, --ip6 honoured), reach each other
+// over IPv6 and resolve each other's AAAA records; another network stays
+// isolated in IPv6 too; published ports answer on IPv6 (DNAT from another
+// host, the loopback proxy for ::1); inspect shows dockerd's fields; bad
+// input gets dockerd's errors; nothing is left in ip6tables after.
+func TestDualStack(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	rules0 := d.berthRules()
+	must(t, d.docker("network", "create", "--ipv6", "--subnet", "10.240.0.0/24", "--subnet", "fd00:240::/64", "--gateway", "fd00:240::1", "dual"))
+	port := freePort(t)
+	srv := must(t, d.docker("run", "-d", "--name", "srv", "--network", "dual", "-p", fmt.Sprintf("%d:80", port),
+		"busybox", "sh", "-c", "echo v6page > /i; httpd -f -h / -p 80"))
+	ip6 := func(id string) string {
+		return must(t, d.docker("inspect", "-f", `{{(index .NetworkSettings.Networks "dual").GlobalIPv6Address}}`, id))
+	}
+	srv6 := ip6(srv)
+	if srv6 != "fd00:240::2" {
+		t.Fatalf("first IPv6 address %q", srv6)
+	}
+	out := must(t, d.docker("inspect", "-f", `{{with index .NetworkSettings.Networks "dual"}}{{.GlobalIPv6PrefixLen}} {{.IPv6Gateway}} {{.IPAddress}}{{end}}`, srv))
+	if out != "64 fd00:240::1 10.240.0.2" {
+		t.Fatalf("endpoint: %q", out)
+	}
+	// inside: the address, the default route, the bridge's gateway address
+	out = must(t, d.docker("exec", srv, "sh", "-c", "ip -6 -o addr show eth0 scope global; ip -6 route show default"))
+	for _, want := range []string{"fd00:240::2/64", "default via fd00:240::1"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("missing %q in\n%s", want, out)
+		}
+	}
+	br := "br-" + must(t, d.docker("network", "inspect", "-f", "{{.ID}}", "dual"))[:12]
+	if b, _ := exec.Command("ip", "-6", "-o", "addr", "show", "dev", br).Output(); !strings.Contains(string(b), "fd00:240::1/64") {
+		t.Fatalf("bridge %s lacks its IPv6 gateway: %s", br, b)
+	}
+	// another container: the next address, ping and HTTP over IPv6, AAAA by name
+	cli := must(t, d.docker("run", "-d", "--name", "cli", "--network", "dual", "busybox", "sleep", "1000"))
+	if got := ip6(cli); got != "fd00:240::3" {
+		t.Fatalf("second IPv6 address %q", got)
+	}
+	must(t, d.docker("exec", cli, "ping", "-6", "-c", "1", "-W", "5", srv6))
+	fetch := `for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- "http://$0/i" && exit 0; sleep 0.2; done; exit 1`
+	if out := must(t, d.docker("exec", cli, "sh", "-c", fetch, "["+srv6+"]")); out != "v6page" {
+		t.Fatalf("HTTP over IPv6: %q", out)
+	}
+	if out := must(t, d.docker("exec", cli, "nslookup", "-type=aaaa", "srv", "127.0.0.11")); !strings.Contains(out, srv6) {
+		t.Fatalf("AAAA of srv:\n%s", out)
+	}
+	if out := must(t, d.docker("exec", cli, "nslookup", "-type=a", "srv", "127.0.0.11")); !strings.Contains(out, "10.240.0.2") || strings.Contains(out, srv6) {
+		t.Fatalf("A of srv:\n%s", out)
+	}
+	// --ip6, and dockerd's errors for it
+	out = must(t, d.docker("run", "--rm", "--network", "dual", "--ip6", "fd00:240::77", "busybox", "ip", "-6", "-o", "addr", "show", "eth0", "scope", "global"))
+	if !strings.Contains(out, "fd00:240::77/64") {
+		t.Fatalf("--ip6: %q", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--network", "dual", "--ip6", "fd00:999::1"}, "no configured subnet or ip-range contain the IP address fd00:999::1"},
+		{[]string{"--network", "dual", "--ip6", srv6}, "Address already in use"},
+		{[]string{"--ip6", "fd00:240::9"}, "user specified IP address is supported on user defined networks only"},
+	} {
+		r := d.docker(append(append([]string{"run", "--rm"}, tc.args...), "busybox", "true")...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("run %v: want %q: %s", tc.args, tc.want, r)
+		}
+	}
+	// network inspect
+	out = must(t, d.docker("network", "inspect", "-f", `{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}}/{{.Gateway}} {{end}}{{(index .Containers "`+srv+`").IPv6Address}}`, "dual"))
+	if out != "true 10.240.0.0/24/ fd00:240::/64/fd00:240::1 fd00:240::2/64" {
+		t.Fatalf("network inspect: %q", out)
+	}
+	// isolation holds in IPv6: a container of another dual-stack network
+	// has a route out, and is dropped at the other bridge
+	must(t, d.docker("network", "create", "--ipv6", "--subnet", "fd00:241::/64", "other"))
+	r := d.docker("run", "--rm", "--network", "other", "busybox", "sh", "-c", "ip -6 route show default; nc -w 2 "+srv6+" 80 </dev/null && echo connected")
+	if !strings.Contains(r.stdout, "default via fd00:241::1") || strings.Contains(r.stdout, "connected") {
+		t.Fatalf("IPv6 isolation between networks: %s", r)
+	}
+	// the ULA subnet of a network created without one
+	out = must(t, d.docker("network", "inspect", "-f", `{{range .IPAM.Config}}{{.Subnet}} {{end}}`, "other"))
+	if !strings.Contains(out, "fd00:241::/64") {
+		t.Fatalf("other: %q", out)
+	}
+	must(t, d.docker("network", "create", "--ipv6", "ula"))
+	out = must(t, d.docker("network", "inspect", "-f", `{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{end}}`, "ula"))
+	if f := strings.Fields(out); len(f) != 4 || !strings.HasPrefix(f[2], "fd") || !strings.HasSuffix(f[2], "::/64") || !strings.HasSuffix(f[3], "::1") {
+		t.Fatalf("ula network: %q", out)
+	}
+	// published port: both families in inspect, from another host over
+	// IPv6 (DNAT) and from the host's ::1 (proxied)
+	if out := must(t, d.docker("port", srv, "80")); out != fmt.Sprintf("0.0.0.0:%d\n[::]:%d", port, port) {
+		t.Fatalf("docker port: %q", out)
+	}
+	hostAddr, ns := outside6(t)
+	var got string
+	var err error
+	for i := 0; i < 5; i++ {
+		if got, err = fetchIn(ns, fmt.Sprintf("[%s]:%d", hostAddr, port), "/i"); err == nil {
+			break
+		}
+	}
+	if got != "v6page\n" {
+		t.Fatalf("from another host over IPv6: %q %v", got, err)
+	}
+	if b, err := httpGet(fmt.Sprintf("http://[::1]:%d/i", port)); err != nil || b != "v6page\n" {
+		t.Fatalf("via [::1]: %q %v", b, err)
+	}
+	if b, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/i", port)); err != nil || b != "v6page\n" {
+		t.Fatalf("via 127.0.0.1: %q %v", b, err)
+	}
+	rules := d.berthRules()
+	for _, want := range []string{"ip6 -A BERTH-POST-" + chainSuffix(d.dataRoot) + " -s fd00:240::/64 ! -o " + br + " -j MASQUERADE",
+		fmt.Sprintf("--dport %d -j DNAT --to-destination [%s]:80", port, srv6)} {
+		if !strings.Contains(rules, want) {
+			t.Errorf("missing %q in\n%s", want, rules)
+		}
+	}
+	// bad input
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ipv6", "--subnet", "fd00:242::1/64", "bad1"}, "invalid subnet fd00:242::1/64: it should be fd00:242::/64"},
+		{[]string{"--ipv6", "--subnet", "fd00:243::/64", "--subnet", "fd00:244::/64", "bad2"}, "bridge driver doesn't support multiple subnets"},
+		{[]string{"--subnet", "10.245.0.0/24", "--subnet", "10.246.0.0/24", "bad3"}, "bridge driver doesn't support multiple subnets"},
+		{[]string{"--ipv6", "--subnet", "fd00:240::/80", "bad4"}, "Pool overlaps with other one on this address space"},
+	} {
+		r := d.docker(append([]string{"network", "create"}, tc.args...)...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("network create %v: want %q: %s", tc.args, tc.want, r)
+		}
+	}
+	// what the CLI checks itself, through the API: every problem, in dockerd's words
+	code, body := d.api(t, "POST", "/networks/create", map[string]any{"Name": "bad6", "EnableIPv6": true, "IPAM": map[string]any{"Config": []map[string]any{
+		{"Subnet": "fd00:247::/64", "IPRange": "fd00:248::/80", "Gateway": "10.0.0.1"}}}})
+	want := `{"message":"invalid network config:\n* invalid ip-range fd00:248::/80: parent subnet fd00:247::/64 doesn't contain ip-range\n* invalid gateway 10.0.0.1: parent subnet is an IPv6 block"}`
+	if code != 400 || strings.TrimSpace(string(body)) != want {
+		t.Errorf("bad IPAM config: %d %s", code, body)
+	}
+	// the default bridge stays IPv4-only
+	if out := must(t, d.docker("run", "--rm", "busybox", "ip", "-6", "-o", "addr", "show", "scope", "global")); out != "" {
+		t.Fatalf("IPv6 address on the default bridge: %q", out)
+	}
+	if out := must(t, d.docker("network", "inspect", "-f", "{{.EnableIPv6}}", "bridge")); out != "false" {
+		t.Fatalf("default bridge EnableIPv6: %s", out)
+	}
+	must(t, d.docker("rm", "-f", srv, cli))
+	must(t, d.docker("network", "rm", "dual", "other", "ula"))
+	if rules := d.berthRules(); rules != rules0 {
+		t.Fatalf("rules left:\nbefore:\n%s\nafter:\n%s", rules0, rules)
+	}
 }

@@ -54,15 +54,21 @@ func udpecho(t *testing.T) string {
 	return dir
 }
 
-// berthRules lists this daemon's iptables rules (both tables).
+// berthRules lists this daemon's iptables and ip6tables rules (both
+// tables), the IPv6 ones marked "ip6 ".
 func (d *daemon) berthRules() string {
 	var out []string
 	suffix := chainSuffix(d.dataRoot)
-	for _, table := range []string{"nat", "filter"} {
-		b, _ := exec.Command("iptables", "-t", table, "-S").Output()
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.Contains(l, suffix) && strings.HasPrefix(l, "-A BERTH") {
-				out = append(out, l)
+	for _, tool := range []string{"iptables", "ip6tables"} {
+		for _, table := range []string{"nat", "filter"} {
+			b, _ := exec.Command(tool, "-t", table, "-S").Output()
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.Contains(l, suffix) && strings.HasPrefix(l, "-A BERTH") {
+					if tool == "ip6tables" {
+						l = "ip6 " + l
+					}
+					out = append(out, l)
+				}
 			}
 		}
 	}
