@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -336,4 +337,122 @@ func TestDualStack(t *testing.T) {
 	if rules := d.berthRules(); rules != rules0 {
 		t.Fatalf("rules left:\nbefore:\n%s\nafter:\n%s", rules0, rules)
 	}
+}
+
+// TestIPAMDetails: IPAM options and auxiliary addresses are kept and
+// returned in dockerd's shapes (Options null when none were given, {}
+// when the CLI sent an empty map; a configured subnet shown as given,
+// without a gateway nobody asked for), across a restart; auxiliary
+// addresses are never handed to containers.
+func TestIPAMDetails(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	ipam := func(name string) string {
+		code, body := d.api(t, "GET", "/networks/"+name, nil)
+		if code != 200 {
+			t.Fatalf("inspect %s: %d %s", name, code, body)
+		}
+		var n struct{ IPAM json.RawMessage }
+		if err := json.Unmarshal(body, &n); err != nil {
+			t.Fatal(err)
+		}
+		return string(n.IPAM)
+	}
+	d.apiJSON(t, "POST", "/networks/create", map[string]any{"Name": "plain"}, 201, nil)
+	d.apiJSON(t, "POST", "/networks/create", map[string]any{"Name": "aux", "IPAM": map[string]any{
+		"Driver": "default", "Options": map[string]string{"opt": "v"},
+		"Config": []map[string]any{{"Subnet": "10.250.0.0/24", "IPRange": "10.250.0.0/28", "AuxiliaryAddresses": map[string]string{"router": "10.250.0.2", "far": "10.250.0.200"}}}}}, 201, nil)
+	must(t, d.docker("network", "create", "--subnet", "10.251.0.0/24", "cli"))
+	plainSubnet := must(t, d.docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "plain"))
+	want := map[string]string{
+		"plain":  `{"Driver":"default","Options":null,"Config":[{"Subnet":"` + plainSubnet + `","Gateway":"` + strings.TrimSuffix(plainSubnet, "0/16") + `1"}]}`,
+		"aux":    `{"Driver":"default","Options":{"opt":"v"},"Config":[{"Subnet":"10.250.0.0/24","IPRange":"10.250.0.0/28","AuxiliaryAddresses":{"far":"10.250.0.200","router":"10.250.0.2"}}]}`,
+		"cli":    `{"Driver":"default","Options":{},"Config":[{"Subnet":"10.251.0.0/24"}]}`,
+		"host":   `{"Driver":"default","Options":null,"Config":null}`,
+		"bridge": ``,
+	}
+	check := func(when string) {
+		t.Helper()
+		for name, w := range want {
+			got := ipam(name)
+			if name == "bridge" {
+				if !strings.HasPrefix(got, `{"Driver":"default","Options":null,"Config":[{"Subnet":`) {
+					t.Errorf("%s: bridge IPAM %s", when, got)
+				}
+				continue
+			}
+			if got != w {
+				t.Errorf("%s: %s IPAM\n got %s\nwant %s", when, name, got, w)
+			}
+		}
+	}
+	check("after create")
+	// the gateway (.1) and the router (.2) are never handed out
+	ip := must(t, d.docker("run", "--rm", "--network", "aux", "busybox", "sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}'"))
+	if ip != "10.250.0.3/24" {
+		t.Fatalf("first address on aux: %s", ip)
+	}
+	for _, a := range []string{"10.250.0.2", "10.250.0.200"} {
+		if r := d.docker("run", "--rm", "--network", "aux", "--ip", a, "busybox", "true"); r.code == 0 || !strings.Contains(r.stderr, "Address already in use") {
+			t.Errorf("--ip %s (auxiliary): %s", a, r)
+		}
+	}
+	// an auxiliary address outside the subnet, through the API
+	code, body := d.api(t, "POST", "/networks/create", map[string]any{"Name": "badaux", "IPAM": map[string]any{
+		"Config": []map[string]any{{"Subnet": "10.252.0.0/24", "AuxiliaryAddresses": map[string]string{"x": "10.9.9.9"}}}}})
+	if code != 400 || !strings.Contains(string(body), "invalid auxiliary address x: parent subnet 10.252.0.0/24 doesn't contain this address") {
+		t.Errorf("aux outside the subnet: %d %s", code, body)
+	}
+	d.stop(syscall.SIGTERM)
+	d.start()
+	check("after a restart")
+	must(t, d.docker("network", "rm", "plain", "aux", "cli"))
+}
+
+// TestEndpointSettings: what a create or connect asks of an endpoint
+// (aliases, MAC, link-local IPs, links, driver options) is kept and shown
+// by inspect, before the start too; link-local IPs are on the interface.
+func TestEndpointSettings(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	must(t, d.docker("network", "create", "n1"))
+	must(t, d.docker("network", "create", "n2"))
+	must(t, d.docker("run", "-d", "--name", "other", "--network", "n2", "busybox", "sleep", "1000"))
+	id := must(t, d.docker("create", "--name", "ep", "--network", "n1", "--network-alias", "a1", "--mac-address", "02:42:ac:11:00:99",
+		"--link-local-ip", "169.254.8.8", "busybox", "sleep", "1000"))
+	must(t, d.docker("network", "connect", "--link", "other:al", "--driver-opt", "com.docker.network.endpoint.sysctls=net.ipv4.conf.IFNAME.log_martians=1", "n2", "ep"))
+	show := func() string {
+		return must(t, d.docker("inspect", "-f", `{{with index .NetworkSettings.Networks "n1"}}{{.MacAddress}} {{.Aliases}} {{.IPAMConfig.LinkLocalIPs}}{{end}} {{with index .NetworkSettings.Networks "n2"}}{{.Links}} {{.DriverOpts}}{{end}}`, id))
+	}
+	wantCreated := "02:42:ac:11:00:99 [a1] [169.254.8.8] [other:al] map[com.docker.network.endpoint.sysctls:net.ipv4.conf.IFNAME.log_martians=1]"
+	if out := show(); out != wantCreated {
+		t.Fatalf("created:\n got %s\nwant %s", out, wantCreated)
+	}
+	must(t, d.docker("start", id))
+	if out := show(); out != wantCreated {
+		t.Fatalf("running:\n got %s\nwant %s", out, wantCreated)
+	}
+	out := must(t, d.docker("exec", id, "sh", "-c", "ip -o addr show eth0; cat /sys/class/net/eth0/address"))
+	for _, w := range []string{"169.254.8.8/16", "02:42:ac:11:00:99"} {
+		if !strings.Contains(out, w) {
+			t.Fatalf("missing %q in\n%s", w, out)
+		}
+	}
+	// a link-local IP that is not one, and an endpoint sysctl of the wrong form
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--network", "n1", "--link-local-ip", "10.1.1.1"}, "invalid link local IP address: 10.1.1.1"},
+	} {
+		r := d.docker(append(append([]string{"run", "--rm"}, tc.args...), "busybox", "true")...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("run %v: want %q: %s", tc.args, tc.want, r)
+		}
+	}
+	r := d.docker("network", "connect", "--driver-opt", "com.docker.network.endpoint.sysctls=net.ipv4.ip_forward=1", "n1", "other")
+	if r.code == 0 || !strings.Contains(r.stderr, "unrecognised network interface sysctl 'net.ipv4.ip_forward=1'") {
+		t.Errorf("bad endpoint sysctl: %s", r)
+	}
+	must(t, d.docker("rm", "-f", id, "other"))
 }
