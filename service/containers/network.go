@@ -383,9 +383,14 @@ func (s *Service) hostGateway() string {
 	return "127.0.0.1"
 }
 
-// linkLine is the hosts line for a --link name[:alias] on the default bridge.
+// linkLine is the hosts line for a --link on the default bridge, as
+// dockerd's addLegacyLinks: alias, the linked container's hostname, its
+// name if that is not the alias.
 func (s *Service) linkLine(link string) string {
-	name, alias, _ := strings.Cut(link, ":")
+	name, alias, err := parseLink(link)
+	if err != nil {
+		return ""
+	}
 	other, err := s.Get(name)
 	if err != nil {
 		return ""
@@ -396,11 +401,10 @@ func (s *Service) linkLine(link string) string {
 	if cfg == nil || cfg.Endpoint == nil {
 		return ""
 	}
-	names := []string{}
-	if alias != "" {
-		names = append(names, alias)
+	names := []string{alias, other.Hostname}
+	if n := strings.TrimPrefix(other.Name, "/"); n != alias {
+		names = append(names, n)
 	}
-	names = append(names, ids.Short(other.ID), strings.TrimPrefix(other.Name, "/"))
 	return cfg.Endpoint.IP.String() + "\t" + strings.Join(names, " ") + "\n"
 }
 

@@ -456,3 +456,84 @@ func TestEndpointSettings(t *testing.T) {
 	}
 	must(t, d.docker("rm", "-f", id, "other"))
 }
+
+// TestLegacyLinks: --link on the default bridge gives dockerd's
+// environment variables and /etc/hosts entry, inspect shows
+// "/child:/parent/alias" (renames followed), rm --link removes a link,
+// and the errors are dockerd's.
+func TestLegacyLinks(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	web := must(t, d.docker("run", "-d", "--name", "web", "--hostname", "webhost", "--expose", "80", "--expose", "81", "--expose", "53/udp",
+		"-e", "SECRET=s1", "busybox", "sleep", "1000"))
+	ip := must(t, d.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", web))
+	must(t, d.docker("run", "--name", "linker", "--link", "web:site", "-e", "SITE_ENV_SECRET=mine", "busybox", "true"))
+	must(t, d.docker("rm", "linker"))
+	out := must(t, d.docker("run", "--name", "linker", "--link", "web:site", "busybox", "sh", "-c", "env | sort; cat /etc/hosts"))
+	for _, want := range []string{
+		"SITE_NAME=/linker/site",
+		"SITE_PORT=tcp://" + ip + ":80",
+		"SITE_PORT_80_TCP=tcp://" + ip + ":80",
+		"SITE_PORT_80_TCP_ADDR=" + ip,
+		"SITE_PORT_80_TCP_PORT=80",
+		"SITE_PORT_80_TCP_PROTO=tcp",
+		"SITE_PORT_81_TCP=tcp://" + ip + ":81",
+		"SITE_PORT_80_TCP_START=tcp://" + ip + ":80",
+		"SITE_PORT_80_TCP_PORT_START=80",
+		"SITE_PORT_80_TCP_END=tcp://" + ip + ":81",
+		"SITE_PORT_80_TCP_PORT_END=81",
+		"SITE_PORT_53_UDP=udp://" + ip + ":53",
+		"SITE_PORT_53_UDP_PROTO=udp",
+		"SITE_ENV_SECRET=s1",
+		ip + "\tsite webhost web\n",
+	} {
+		if !strings.Contains(out, want+"\n") && !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "SITE_ENV_PATH") || strings.Contains(out, "SITE_ENV_HOME") {
+		t.Errorf("PATH or HOME of the linked container passed on:\n%s", out)
+	}
+	links := func(c string) string {
+		return must(t, d.docker("inspect", "-f", "{{json .HostConfig.Links}}", c))
+	}
+	if got := links("linker"); got != `["/web:/linker/site"]` {
+		t.Fatalf("HostConfig.Links %s", got)
+	}
+	must(t, d.docker("rename", "web", "web2"))
+	if got := links("linker"); got != `["/web2:/linker/site"]` {
+		t.Fatalf("HostConfig.Links after rename %s", got)
+	}
+	// the container's own variable wins over the link's
+	if out := must(t, d.docker("run", "--rm", "--link", "web2:site", "-e", "SITE_NAME=own", "busybox", "sh", "-c", "echo $SITE_NAME")); out != "own" {
+		t.Fatalf("own variable: %q", out)
+	}
+	// a link to a container that does not run stops the start
+	must(t, d.docker("create", "--name", "late", "--link", "web2:site", "busybox", "true"))
+	must(t, d.docker("stop", "-t", "0", "web2"))
+	if r := d.docker("start", "late"); r.code == 0 || !strings.Contains(r.stderr, "Cannot link to a non running container: /web2 AS /late/site") {
+		t.Errorf("start with a stopped link: %s", r)
+	}
+	// rm --link
+	must(t, d.docker("rm", "--link", "/linker/site"))
+	if got := links("linker"); got != "null" {
+		t.Fatalf("HostConfig.Links after rm --link: %s", got)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rm", "--link", "linker/site"}, "No such container: linker/site"},
+		{[]string{"rm", "--link", "linker"}, "Conflict, cannot remove the default link name of the container"},
+		{[]string{"run", "--rm", "--link", "nope:x", "busybox", "true"}, "could not get container for nope: No such container: nope"},
+	} {
+		if r := d.docker(tc.args...); r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: want %q: %s", tc.args, tc.want, r)
+		}
+	}
+	code, _ := d.api(t, "DELETE", "/containers/linker/site", nil)
+	if code != 404 {
+		t.Errorf("DELETE /containers/linker/site without link=1: %d", code)
+	}
+	must(t, d.docker("rm", "-f", "linker", "late", "web2"))
+}
