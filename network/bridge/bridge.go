@@ -14,6 +14,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Owner says which daemon makes a bridge: its data root, written as the
@@ -29,8 +30,9 @@ const aliasPrefix = "berth data-root "
 var ErrInUse = errors.New("bridge in use")
 
 // Ensure creates the bridge (or adopts an existing one that no other
-// running daemon owns), gives it the gateway address and brings it up.
-func Ensure(name string, gw netip.Prefix, owner Owner) error {
+// running daemon owns), gives it the gateway addresses (IPv4, and IPv6 on
+// a dual-stack network) and brings it up.
+func Ensure(name string, gws []netip.Prefix, owner Owner) error {
 	link, err := netlink.LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
@@ -55,9 +57,12 @@ func Ensure(name string, gw netip.Prefix, owner Owner) error {
 			return fmt.Errorf("bridge %s: set owner: %w", name, err)
 		}
 	}
-	if gw.IsValid() {
-		addr := &netlink.Addr{IPNet: ipNet(gw)}
-		if err := netlink.AddrReplace(link, addr); err != nil {
+	for _, gw := range gws {
+		if gw.Addr().Is6() {
+			// a bridge made while IPv6 was off for new interfaces
+			_ = os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/disable_ipv6", []byte("0"), 0o644)
+		}
+		if err := netlink.AddrReplace(link, addr(gw)); err != nil {
 			return fmt.Errorf("address %s on %s: %w", gw, name, err)
 		}
 	}
@@ -96,12 +101,15 @@ func MAC(ip netip.Addr) net.HardwareAddr {
 
 // Endpoint is one interface of a namespace on a bridge.
 type Endpoint struct {
-	Bridge   string       // bridge name
-	HostName string       // host end of the veth pair
-	IfName   string       // name inside, e.g. eth0
-	Addr     netip.Prefix // address and subnet length
-	Gateway  netip.Addr   // default route via this, if valid
-	MAC      net.HardwareAddr
+	Bridge    string       // bridge name
+	HostName  string       // host end of the veth pair
+	IfName    string       // name inside, e.g. eth0
+	Addr      netip.Prefix // address and subnet length
+	Gateway   netip.Addr   // default route via this, if valid
+	Addr6     netip.Prefix // IPv6 address, if valid
+	Gateway6  netip.Addr   // default IPv6 route via this, if valid
+	LinkLocal []netip.Prefix
+	MAC       net.HardwareAddr
 }
 
 // Attach creates the veth pair, puts one end on the bridge and the other
@@ -138,16 +146,24 @@ func Attach(nsPath string, ep Endpoint) (retErr error) {
 	if err != nil {
 		return err
 	}
-	if err := h.AddrAdd(in, &netlink.Addr{IPNet: ipNet(ep.Addr)}); err != nil {
-		return fmt.Errorf("address %s: %w", ep.Addr, err)
+	for _, a := range append([]netip.Prefix{ep.Addr, ep.Addr6}, ep.LinkLocal...) {
+		if !a.IsValid() {
+			continue
+		}
+		if err := h.AddrAdd(in, addr(a)); err != nil {
+			return fmt.Errorf("address %s: %w", a, err)
+		}
 	}
 	if err := h.LinkSetUp(in); err != nil {
 		return err
 	}
-	if ep.Gateway.IsValid() {
-		route := &netlink.Route{LinkIndex: in.Attrs().Index, Gw: net.IP(ep.Gateway.AsSlice())}
+	for _, gw := range []netip.Addr{ep.Gateway, ep.Gateway6} {
+		if !gw.IsValid() {
+			continue
+		}
+		route := &netlink.Route{LinkIndex: in.Attrs().Index, Gw: net.IP(gw.AsSlice())}
 		if err := h.RouteAdd(route); err != nil && !os.IsExist(err) {
-			return fmt.Errorf("default route via %s: %w", ep.Gateway, err)
+			return fmt.Errorf("default route via %s: %w", gw, err)
 		}
 	}
 	host, err := netlink.LinkByName(ep.HostName)
@@ -174,4 +190,15 @@ func Detach(hostName string) error {
 
 func ipNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+// addr is an interface address; IPv6 ones skip duplicate address
+// detection (as libnetwork's), so they work at once rather than after the
+// second or so DAD takes: the pool already made them unique.
+func addr(p netip.Prefix) *netlink.Addr {
+	a := &netlink.Addr{IPNet: ipNet(p)}
+	if p.Addr().Is6() {
+		a.Flags = unix.IFA_F_NODAD
+	}
+	return a
 }

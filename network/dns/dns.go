@@ -22,8 +22,9 @@ import (
 // Address is where containers find the resolver (Docker's).
 const Address = "127.0.0.11"
 
-// LookupFunc answers A queries: the addresses of name as the container
-// asking sees it (nil: not a container name, forward it).
+// LookupFunc answers A and AAAA queries: the addresses (IPv4 and IPv6) of
+// name as the container asking sees it (nil: not a container name,
+// forward it).
 type LookupFunc func(name string) []netip.Addr
 
 // Server is one container's resolver.
@@ -82,15 +83,9 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			m := new(dns.Msg)
 			m.SetReply(req)
 			m.Authoritative, m.RecursionAvailable = true, true
-			if q.Qtype == dns.TypeA {
-				for _, a := range addrs {
-					m.Answer = append(m.Answer, &dns.A{
-						Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 600},
-						A:   net.IP(a.AsSlice()),
-					})
-				}
-			}
-			// other types for a container name: an empty answer (NODATA), as Docker
+			m.Answer = answers(q, addrs)
+			// other types, or no address of the type asked: an empty
+			// answer (NODATA), as Docker
 			_ = w.WriteMsg(m)
 			return
 		}
@@ -136,4 +131,19 @@ func HostResolvConf(path string) (servers, search, options []string) {
 		}
 	}
 	return servers, search, options
+}
+
+// answers are the A (IPv4) or AAAA (IPv6) records of addrs for q.
+func answers(q dns.Question, addrs []netip.Addr) []dns.RR {
+	var out []dns.RR
+	for _, a := range addrs {
+		hdr := dns.RR_Header{Name: q.Name, Rrtype: q.Qtype, Class: dns.ClassINET, Ttl: 600}
+		switch {
+		case q.Qtype == dns.TypeA && a.Is4():
+			out = append(out, &dns.A{Hdr: hdr, A: net.IP(a.AsSlice())})
+		case q.Qtype == dns.TypeAAAA && a.Is6():
+			out = append(out, &dns.AAAA{Hdr: hdr, AAAA: net.IP(a.AsSlice())})
+		}
+	}
+	return out
 }

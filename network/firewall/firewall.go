@@ -1,6 +1,6 @@
 // Package firewall keeps berth's packet filtering and NAT in chains of its
-// own (iptables, which is nf_tables underneath on Debian), so the host's
-// rules are never touched: outbound masquerade per network, forwarding
+// own (iptables and ip6tables, which are nf_tables underneath on Debian),
+// so the host's rules are never touched: outbound masquerade per network, forwarding
 // between a bridge and the world, isolation between networks, published
 // ports as DNAT (from other hosts, from the host itself and from
 // containers: hairpin).
@@ -14,7 +14,6 @@ package firewall
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -23,9 +22,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Firewall is one daemon's set of chains.
+// Family is an IP family: its tool and the kernel switches its rules need.
+type Family struct {
+	Name     string // "IPv4", "IPv6"
+	proto    iptables.Protocol
+	host     int    // a single address's prefix length
+	loopback string // OUTPUT's DNAT skips it ("" for none)
+	forward  string // the forwarding switch under /proc/sys
+}
+
+// The families.
+var (
+	IPv4 = Family{Name: "IPv4", proto: iptables.ProtocolIPv4, host: 32, forward: "/proc/sys/net/ipv4/ip_forward"}
+	// IPv6 has no route_localnet: a connection from ::1 cannot be NATed
+	// out of the host's loopback, so OUTPUT's DNAT leaves ::1 alone.
+	IPv6 = Family{Name: "IPv6", proto: iptables.ProtocolIPv6, host: 128, loopback: "::1/128", forward: "/proc/sys/net/ipv6/conf/all/forwarding"}
+)
+
+// Firewall is one daemon's set of chains in one IP family.
 type Firewall struct {
 	ipt                                 *iptables.IPTables
+	fam                                 Family
 	suffix, owner                       string
 	dnat, post, fwd, isolate1, isolate2 string
 }
@@ -54,19 +71,32 @@ const (
 // lockPath serializes the daemons' changes to the shared hooks.
 var lockPath = "/run/berth-firewall.lock"
 
-// New returns the firewall whose chain names end in suffix, owned by the
-// daemon of data root owner (the jumps into its chains say so, so that a
-// later daemon can tell whose chains it finds).
-func New(suffix, owner string) (*Firewall, error) {
-	ipt, err := iptables.New(iptables.IPFamily(iptables.ProtocolIPv4), iptables.Timeout(10))
+// New returns the IPv4 firewall whose chain names end in suffix, owned by
+// the daemon of data root owner (the jumps into its chains say so, so that
+// a later daemon can tell whose chains it finds).
+func New(suffix, owner string) (*Firewall, error) { return NewFor(IPv4, suffix, owner) }
+
+// NewFor is New in the given family.
+func NewFor(fam Family, suffix, owner string) (*Firewall, error) {
+	ipt, err := iptables.New(iptables.IPFamily(fam.proto), iptables.Timeout(10))
 	if err != nil {
-		return nil, fmt.Errorf("iptables: %w (install the iptables package)", err)
+		return nil, fmt.Errorf("%s: %w (install the iptables package)", fam.tool(), err)
 	}
-	return newFirewall(ipt, suffix, owner), nil
+	return newFirewall(ipt, fam, suffix, owner), nil
 }
 
-func newFirewall(ipt *iptables.IPTables, suffix, owner string) *Firewall {
-	return &Firewall{ipt: ipt, suffix: suffix, owner: owner,
+func (fam Family) tool() string {
+	if fam.proto == iptables.ProtocolIPv6 {
+		return "ip6tables"
+	}
+	return "iptables"
+}
+
+// Family is the firewall's IP family.
+func (f *Firewall) Family() Family { return f.fam }
+
+func newFirewall(ipt *iptables.IPTables, fam Family, suffix, owner string) *Firewall {
+	return &Firewall{ipt: ipt, fam: fam, suffix: suffix, owner: owner,
 		dnat: prefixDNAT + suffix, post: prefixPost + suffix, fwd: prefixForward + suffix,
 		isolate1: prefixIsolate1 + suffix, isolate2: prefixIsolate2 + suffix}
 }
@@ -85,9 +115,13 @@ type hook struct {
 
 func (f *Firewall) hooks() []hook {
 	local := []string{"-m", "addrtype", "--dst-type", "LOCAL"}
+	fromHost := local
+	if f.fam.loopback != "" {
+		fromHost = append([]string{"!", "-d", f.fam.loopback}, local...)
+	}
 	return []hook{
 		{"nat", "PREROUTING", f.dnat, local},
-		{"nat", "OUTPUT", f.dnat, local},
+		{"nat", "OUTPUT", f.dnat, fromHost},
 		{"nat", "POSTROUTING", f.post, nil},
 		{"filter", sharedIsolation, f.isolate1, nil},
 		{"filter", sharedForward, f.fwd, nil},
@@ -108,7 +142,7 @@ func (f *Firewall) hookSpec(h hook) []string {
 }
 
 // Init creates the chains (empty) and the jumps into them, and turns on
-// IPv4 forwarding.
+// IPv4 forwarding (IPv6 forwarding waits for the first IPv6 network).
 func (f *Firewall) Init() error {
 	unlock, err := lock()
 	if err != nil {
@@ -120,7 +154,7 @@ func (f *Firewall) Init() error {
 	}
 	for _, c := range f.chains() {
 		if err := f.ipt.ClearChain(c.table, c.name); err != nil { // creates it if missing
-			return fmt.Errorf("iptables chain %s: %w", c.name, err)
+			return fmt.Errorf("%s chain %s: %w", f.fam.tool(), c.name, err)
 		}
 	}
 	if err := f.unhook(); err != nil {
@@ -128,7 +162,7 @@ func (f *Firewall) Init() error {
 	}
 	for _, h := range f.hooks() {
 		if err := f.ipt.Insert(h.table, h.chain, 1, f.hookSpec(h)...); err != nil {
-			return fmt.Errorf("iptables jump to %s: %w", h.target, err)
+			return fmt.Errorf("%s jump to %s: %w", f.fam.tool(), h.target, err)
 		}
 	}
 	if err := f.ipt.Append("filter", f.isolate1, "-j", "RETURN"); err != nil {
@@ -137,7 +171,17 @@ func (f *Firewall) Init() error {
 	if err := f.ipt.Append("filter", f.isolate2, "-j", "RETURN"); err != nil {
 		return err
 	}
-	return os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644)
+	if f.fam.proto == iptables.ProtocolIPv6 {
+		return nil
+	}
+	return f.enableForwarding()
+}
+
+func (f *Firewall) enableForwarding() error {
+	if b, err := os.ReadFile(f.fam.forward); err == nil && strings.TrimSpace(string(b)) == "1" {
+		return nil
+	}
+	return os.WriteFile(f.fam.forward, []byte("1"), 0o644)
 }
 
 // hookShared makes the shared chains and puts their jumps first in
@@ -150,7 +194,7 @@ func (f *Firewall) hookShared() error {
 			return err
 		} else if !ok {
 			if err := f.ipt.NewChain("filter", c); err != nil {
-				return fmt.Errorf("iptables chain %s: %w", c, err)
+				return fmt.Errorf("%s chain %s: %w", f.fam.tool(), c, err)
 			}
 		}
 	}
@@ -304,7 +348,7 @@ func (f *Firewall) RemoveStale(gone func(owner string) bool) ([]Other, error) {
 		if !gone(o.Owner) {
 			continue
 		}
-		if err := newFirewall(f.ipt, o.Suffix, o.Owner).teardown(); err != nil {
+		if err := newFirewall(f.ipt, f.fam, o.Suffix, o.Owner).teardown(); err != nil {
 			errs = append(errs, fmt.Errorf("chains %s: %w", o.Suffix, err))
 			continue
 		}
@@ -370,131 +414,4 @@ func splitRule(rule string) ([]string, error) {
 		words = append(words, cur.String())
 	}
 	return words, nil
-}
-
-// Network is what the rules of one bridge network need.
-type Network struct {
-	Bridge   string
-	Subnet   netip.Prefix
-	Internal bool // no traffic in or out of the subnet
-}
-
-type rule struct {
-	table, chain string
-	spec         []string
-	insert       bool // at the top (before the RETURN)
-}
-
-func (f *Firewall) networkRules(n Network) []rule {
-	br, sub := n.Bridge, n.Subnet.String()
-	if n.Internal {
-		return []rule{
-			{"filter", f.isolate1, []string{"-i", br, "!", "-d", sub, "-j", "DROP"}, true},
-			{"filter", f.isolate1, []string{"-o", br, "!", "-s", sub, "-j", "DROP"}, true},
-			{"filter", f.fwd, []string{"-i", br, "-o", br, "-j", "ACCEPT"}, false},
-		}
-	}
-	return []rule{
-		{"nat", f.post, []string{"-s", sub, "!", "-o", br, "-j", "MASQUERADE"}, false},
-		// connections to published ports from the host itself (127.0.0.1)
-		{"nat", f.post, []string{"-o", br, "-m", "addrtype", "--src-type", "LOCAL", "-j", "MASQUERADE"}, false},
-		{"filter", f.isolate1, []string{"-i", br, "!", "-o", br, "-j", f.isolate2}, true},
-		{"filter", f.isolate2, []string{"-o", br, "-j", "DROP"}, true},
-		{"filter", f.fwd, []string{"-o", br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"}, false},
-		{"filter", f.fwd, []string{"-i", br, "-j", "ACCEPT"}, false},
-	}
-}
-
-func (f *Firewall) add(rs []rule) error {
-	for _, r := range rs {
-		var err error
-		if r.insert {
-			err = f.ipt.InsertUnique(r.table, r.chain, 1, r.spec...)
-		} else {
-			err = f.ipt.AppendUnique(r.table, r.chain, r.spec...)
-		}
-		if err != nil {
-			return fmt.Errorf("iptables -t %s -A %s %v: %w", r.table, r.chain, r.spec, err)
-		}
-	}
-	return nil
-}
-
-func (f *Firewall) del(rs []rule) error {
-	var errs []error
-	for _, r := range rs {
-		errs = append(errs, f.ipt.DeleteIfExists(r.table, r.chain, r.spec...))
-	}
-	return errors.Join(errs...)
-}
-
-// AddNetwork adds a bridge network's rules and lets the bridge route
-// 127.0.0.1 (so ports published on localhost reach containers).
-func (f *Firewall) AddNetwork(n Network) error {
-	if err := f.add(f.networkRules(n)); err != nil {
-		_ = f.del(f.networkRules(n))
-		return err
-	}
-	_ = os.WriteFile("/proc/sys/net/ipv4/conf/"+n.Bridge+"/route_localnet", []byte("1"), 0o644)
-	return nil
-}
-
-// RemoveNetwork deletes a bridge network's rules.
-func (f *Firewall) RemoveNetwork(n Network) error { return f.del(f.networkRules(n)) }
-
-// Port is one published port.
-type Port struct {
-	Proto    string     // tcp or udp
-	HostIP   netip.Addr // unspecified: every host address
-	HostPort int
-	CtrIP    netip.Addr
-	CtrPort  int
-	Bridge   string
-}
-
-func (f *Firewall) portRules(p Port) []rule {
-	hp, cp := strconv.Itoa(p.HostPort), strconv.Itoa(p.CtrPort)
-	dest := p.CtrIP.String() + ":" + cp
-	dnat := []string{"-p", p.Proto}
-	if p.HostIP.IsValid() && !p.HostIP.IsUnspecified() {
-		dnat = append(dnat, "-d", p.HostIP.String()+"/32")
-	}
-	dnat = append(dnat, "--dport", hp, "-j", "DNAT", "--to-destination", dest)
-	ctr := p.CtrIP.String() + "/32"
-	return []rule{
-		{"nat", f.dnat, dnat, false},
-		// hairpin: a container reaching its own published port
-		{"nat", f.post, []string{"-s", ctr, "-d", ctr, "-p", p.Proto, "--dport", cp, "-j", "MASQUERADE"}, false},
-		{"filter", f.fwd, []string{"-d", ctr, "-o", p.Bridge, "-p", p.Proto, "--dport", cp, "-j", "ACCEPT"}, false},
-	}
-}
-
-// AddPort publishes a port.
-func (f *Firewall) AddPort(p Port) error {
-	if err := f.add(f.portRules(p)); err != nil {
-		_ = f.del(f.portRules(p))
-		return err
-	}
-	return nil
-}
-
-// RemovePort unpublishes a port.
-func (f *Firewall) RemovePort(p Port) error { return f.del(f.portRules(p)) }
-
-// Rules lists the rules in berth's chains ("-A CHAIN …" lines), for
-// tests and leak checks.
-func (f *Firewall) Rules() ([]string, error) {
-	var out []string
-	for _, c := range f.chains() {
-		rs, err := f.ipt.List(c.table, c.name)
-		if err != nil {
-			continue
-		}
-		for _, r := range rs {
-			if len(r) > 3 && r[:3] == "-A " {
-				out = append(out, r)
-			}
-		}
-	}
-	return out, nil
 }

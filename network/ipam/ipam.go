@@ -1,18 +1,23 @@
-// Package ipam hands out addresses of a network's subnet and picks subnets
-// for new networks. A pool holds no state of its own on disk: the networks
+// Package ipam hands out addresses of a network's subnet (IPv4 or IPv6)
+// and picks subnets for new networks. A pool holds no state of its own on disk: the networks
 // service rebuilds it at start from the endpoints it persisted (Claim), so
 // an address is never handed out twice, even across a kill -9.
 package ipam
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
 )
 
-// ErrExhausted means every address of the range is in use.
-var ErrExhausted = errors.New("no available IPv4 addresses on this network's address pools")
+// ErrExhausted and ErrExhausted6 mean every address of the range is in use.
+var (
+	ErrExhausted  = errors.New("no available IPv4 addresses on this network's address pools")
+	ErrExhausted6 = errors.New("no available IPv6 addresses on this network's address pools")
+)
 
 // Pool allocates the addresses of one subnet.
 type Pool struct {
@@ -25,27 +30,27 @@ type Pool struct {
 	next netip.Addr            // allocation goes round the range from here
 }
 
-// NewPool makes a pool; ipRange and gateway may be zero (the subnet and
-// its first address).
+// NewPool makes a pool of an IPv4 or IPv6 subnet; ipRange and gateway may
+// be zero (the subnet and its first address).
 func NewPool(subnet, ipRange netip.Prefix, gateway netip.Addr) (*Pool, error) {
 	subnet = subnet.Masked()
-	if !subnet.Addr().Is4() {
-		return nil, fmt.Errorf("only IPv4 subnets are supported: %s", subnet)
+	if !subnet.IsValid() || subnet.Addr().Is4In6() {
+		return nil, fmt.Errorf("invalid subnet %s", subnet)
 	}
-	if subnet.Bits() > 30 {
+	if subnet.Bits() > subnet.Addr().BitLen()-2 {
 		return nil, fmt.Errorf("subnet %s is too small", subnet)
 	}
 	if !ipRange.IsValid() {
 		ipRange = subnet
 	}
 	ipRange = ipRange.Masked()
-	if !subnet.Contains(ipRange.Addr()) || ipRange.Bits() < subnet.Bits() {
+	if ipRange.Addr().Is4() != subnet.Addr().Is4() || !subnet.Contains(ipRange.Addr()) || ipRange.Bits() < subnet.Bits() {
 		return nil, fmt.Errorf("ip-range %s is not within subnet %s", ipRange, subnet)
 	}
 	if !gateway.IsValid() {
 		gateway = subnet.Addr().Next()
 	}
-	if !subnet.Contains(gateway) {
+	if gateway.Is4() != subnet.Addr().Is4() || !subnet.Contains(gateway) {
 		return nil, fmt.Errorf("gateway %s is not within subnet %s", gateway, subnet)
 	}
 	p := &Pool{Subnet: subnet, Range: ipRange, Gateway: gateway, used: map[netip.Addr]string{}}
@@ -54,17 +59,33 @@ func NewPool(subnet, ipRange netip.Prefix, gateway netip.Addr) (*Pool, error) {
 	return p, nil
 }
 
-// broadcast is the last address of the subnet.
-func (p *Pool) broadcast() netip.Addr {
-	a := p.Subnet.Addr().As4()
-	bits := p.Subnet.Bits()
-	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-	v |= (1 << (32 - bits)) - 1
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+// last is the subnet's last address (IPv4's broadcast).
+func last(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
+// usable: in the subnet, not its network address and, in IPv4, not its
+// broadcast address (IPv6 has none, as libnetwork's allocator).
 func (p *Pool) usable(a netip.Addr) bool {
-	return p.Subnet.Contains(a) && a != p.Subnet.Addr() && a != p.broadcast()
+	if !p.Subnet.Contains(a) || a == p.Subnet.Addr() {
+		return false
+	}
+	return !a.Is4() || a != last(p.Subnet)
+}
+
+// IsIPv6 reports the pool's family.
+func (p *Pool) IsIPv6() bool { return p.Subnet.Addr().Is6() }
+
+func (p *Pool) exhausted() error {
+	if p.IsIPv6() {
+		return ErrExhausted6
+	}
+	return ErrExhausted
 }
 
 // Allocate returns a free address of the range for owner. It goes round
@@ -74,7 +95,10 @@ func (p *Pool) Allocate(owner string) (netip.Addr, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a := p.next
-	for i := 0; ; i++ {
+	// a range's size, capped: an IPv6 /64 is never gone round
+	hostBits := p.Range.Addr().BitLen() - p.Range.Bits()
+	limit := uint64(1) << min(hostBits, 24)
+	for i := uint64(0); ; i++ {
 		if !p.Range.Contains(a) {
 			a = p.Range.Addr()
 		}
@@ -84,8 +108,8 @@ func (p *Pool) Allocate(owner string) (netip.Addr, error) {
 			return a, nil
 		}
 		a = a.Next()
-		if i > 1<<(32-p.Range.Bits()) {
-			return netip.Addr{}, ErrExhausted
+		if i > limit {
+			return netip.Addr{}, p.exhausted()
 		}
 	}
 }
@@ -104,11 +128,28 @@ func (p *Pool) Claim(a netip.Addr, owner string) error {
 	return nil
 }
 
+// Reserve takes an address no container may have (an auxiliary address
+// of the network). It must be in the subnet; outside the range is fine.
+func (p *Pool) Reserve(a netip.Addr, name string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.Subnet.Contains(a) {
+		return fmt.Errorf("auxiliary address: (%s:%s) must belong to the master pool: %s", name, a, p.Subnet)
+	}
+	if _, taken := p.used[a]; !taken {
+		p.used[a] = reservedOwner
+	}
+	return nil
+}
+
+// reservedOwner owns the auxiliary addresses; Release leaves them.
+const reservedOwner = "\x00reserved"
+
 // Release returns an address to the pool.
 func (p *Pool) Release(a netip.Addr) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if a != p.Gateway {
+	if a != p.Gateway && p.used[a] != reservedOwner {
 		delete(p.used, a)
 	}
 }
@@ -119,7 +160,7 @@ func (p *Pool) InUse() map[netip.Addr]string {
 	defer p.mu.Unlock()
 	out := map[netip.Addr]string{}
 	for a, o := range p.used {
-		if a != p.Gateway {
+		if a != p.Gateway && o != reservedOwner {
 			out[a] = o
 		}
 	}
@@ -158,4 +199,31 @@ func OverlapsAny(p netip.Prefix, others []netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// ULABase is the /48 of unique local addresses (RFC 4193) that IPv6
+// subnets of networks without one are taken from: dockerd derives its
+// Global ID from its host ID, berth from seed (the data root), so daemons
+// side by side get different ones.
+func ULABase(seed string) netip.Prefix {
+	sum := sha256.Sum256([]byte(seed))
+	gid := binary.BigEndian.Uint64(sum[:]) & (1<<40 - 1)
+	b := [16]byte{0xfd}
+	for i := 0; i < 5; i++ {
+		b[1+i] = byte(gid >> (32 - 8*i))
+	}
+	return netip.PrefixFrom(netip.AddrFrom16(b), 48)
+}
+
+// ChooseSubnet6 returns the first /64 of base that overlaps none of taken.
+func ChooseSubnet6(base netip.Prefix, taken []netip.Prefix) (netip.Prefix, error) {
+	b := base.Masked().Addr().As16()
+	for i := 0; i < 1<<(64-base.Bits()) && i < 1<<16; i++ {
+		b[6], b[7] = byte(i>>8), byte(i)
+		c := netip.PrefixFrom(netip.AddrFrom16(b), 64)
+		if !OverlapsAny(c, taken) {
+			return c, nil
+		}
+	}
+	return netip.Prefix{}, errors.New("could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network")
 }

@@ -68,6 +68,9 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 			hc.PidMode = container.PidMode("container:" + d.ID)
 		}
 	}
+	if err := s.resolveLinks(hc); err != nil {
+		return "", err
+	}
 	r := Record{
 		ID: id, Created: time.Now().UTC(), Path: args[0], Args: args[1:],
 		Config: &cfg, HostConfig: hc, Image: img.ID, Chain: img.ChainIDs(), Hostname: cfg.Hostname,

@@ -22,11 +22,17 @@ import (
 // NetConfig is a container's membership of one network: what was asked
 // at create or connect, and the endpoint while it runs.
 type NetConfig struct {
-	NetworkID string             `json:"networkID"`
-	Aliases   []string           `json:"aliases,omitempty"`
-	IP        netip.Addr         `json:"ip,omitzero"` // --ip
-	MAC       string             `json:"mac,omitempty"`
-	Endpoint  *networks.Endpoint `json:"endpoint,omitempty"`
+	NetworkID  string            `json:"networkID"`
+	Aliases    []string          `json:"aliases,omitempty"`
+	IP         netip.Addr        `json:"ip,omitzero"`  // --ip
+	IP6        netip.Addr        `json:"ip6,omitzero"` // --ip6
+	LinkLocal  []netip.Addr      `json:"linkLocal,omitempty"`
+	MAC        string            `json:"mac,omitempty"`
+	Links      []string          `json:"links,omitempty"` // name:alias, resolved on user networks
+	DriverOpts map[string]string `json:"driverOpts,omitempty"`
+	GwPriority int               `json:"gwPriority,omitempty"`
+	// Endpoint is the attachment while the container runs.
+	Endpoint *networks.Endpoint `json:"endpoint,omitempty"`
 }
 
 // networkMode is the effective mode: "default" means bridge.
@@ -75,20 +81,10 @@ func (s *Service) resolveNetworks(hc *container.HostConfig, nc *network.Networki
 		if n.Driver != networks.DriverBridge {
 			return nil, fmt.Errorf("container cannot be disconnected from host network or connected to host network: %w", errdefs.ErrInvalidArgument)
 		}
-		cfg := &NetConfig{NetworkID: n.ID}
-		if es != nil {
-			cfg.Aliases, cfg.MAC = es.Aliases, es.MacAddress.String()
-			if es.IPAMConfig != nil && es.IPAMConfig.IPv4Address.IsValid() {
-				if n.Default() {
-					return nil, fmt.Errorf("user specified IP address is supported on user defined networks only: %w", errdefs.ErrInvalidArgument)
-				}
-				if !n.Subnet.Contains(es.IPAMConfig.IPv4Address) {
-					return nil, fmt.Errorf("invalid endpoint settings:\nno configured subnet or ip-range contain the IP address %s: %w", es.IPAMConfig.IPv4Address, errdefs.ErrInvalidArgument)
-				}
-				cfg.IP = es.IPAMConfig.IPv4Address
-			}
+		if err := validateEndpoint(n, es); err != nil {
+			return nil, err
 		}
-		out[n.Name] = cfg
+		out[n.Name] = newNetConfig(n, es)
 	}
 	return out, nil
 }
@@ -156,7 +152,7 @@ func (s *Service) setupNetwork(c *Container) (nsPath string, retErr error) {
 		cfg := c.Networks[name]
 		aliases := cfg.Aliases
 		ep, err := s.networks.Join(nsPath, networks.JoinRequest{ContainerID: c.ID, Network: cfg.NetworkID, IfName: "eth" + strconv.Itoa(i),
-			IP: cfg.IP, MAC: cfg.MAC, Aliases: aliases, Gateway: i == 0})
+			IP: cfg.IP, IP6: cfg.IP6, LinkLocal: cfg.LinkLocal, MAC: cfg.MAC, Aliases: aliases, Gateway: i == 0})
 		if err != nil {
 			return "", err
 		}
@@ -164,11 +160,12 @@ func (s *Service) setupNetwork(c *Container) (nsPath string, retErr error) {
 		eps = append(eps, ep)
 	}
 	if len(eps) > 0 {
-		ports, err := publishedPorts(c.Config, hc)
+		wanted, err := publishedPorts(c.Config, hc)
 		if err != nil {
 			return "", err
 		}
-		if err := s.networks.Publish(eps[0], ports); err != nil {
+		ports, err := s.networks.Publish(eps[0], wanted)
+		if err != nil {
 			return "", err
 		}
 		c.Ports = ports
@@ -244,7 +241,7 @@ func (s *Service) restoreNetwork(c *Container) {
 		}
 	}
 	if primary != nil && len(c.Ports) > 0 {
-		if err := s.networks.Publish(primary, c.Ports); err != nil {
+		if err := s.networks.Republish(primary, c.Ports); err != nil {
 			fmt.Fprintf(os.Stderr, "berthd: republish ports of %s: %v\n", ids.Short(c.ID), err)
 		}
 	}
@@ -289,6 +286,9 @@ func (s *Service) dnsLookup(id string) dns.LookupFunc {
 				}
 				if match {
 					out = append(out, ep.IP)
+					if ep.IP6.IsValid() {
+						out = append(out, ep.IP6)
+					}
 				}
 			}
 			c.mu.Unlock()
@@ -321,6 +321,9 @@ func (s *Service) writeNetFiles(c *Container, eps []*networks.Endpoint, host boo
 	if !host {
 		if len(eps) > 0 {
 			hosts += eps[0].IP.String() + "\t" + c.Hostname + "\n"
+			if eps[0].IP6.IsValid() {
+				hosts += eps[0].IP6.String() + "\t" + c.Hostname + "\n"
+			}
 		} else {
 			hosts += "127.0.1.1\t" + c.Hostname + "\n"
 		}
@@ -380,9 +383,14 @@ func (s *Service) hostGateway() string {
 	return "127.0.0.1"
 }
 
-// linkLine is the hosts line for a --link name[:alias] on the default bridge.
+// linkLine is the hosts line for a --link on the default bridge, as
+// dockerd's addLegacyLinks: alias, the linked container's hostname, its
+// name if that is not the alias.
 func (s *Service) linkLine(link string) string {
-	name, alias, _ := strings.Cut(link, ":")
+	name, alias, err := parseLink(link)
+	if err != nil {
+		return ""
+	}
 	other, err := s.Get(name)
 	if err != nil {
 		return ""
@@ -393,17 +401,16 @@ func (s *Service) linkLine(link string) string {
 	if cfg == nil || cfg.Endpoint == nil {
 		return ""
 	}
-	names := []string{}
-	if alias != "" {
-		names = append(names, alias)
+	names := []string{alias, other.Hostname}
+	if n := strings.TrimPrefix(other.Name, "/"); n != alias {
+		names = append(names, n)
 	}
-	names = append(names, ids.Short(other.ID), strings.TrimPrefix(other.Name, "/"))
 	return cfg.Endpoint.IP.String() + "\t" + strings.Join(names, " ") + "\n"
 }
 
 // publishedPorts turns PortBindings (and -P over the exposed ports) into
 // the ports to publish.
-func publishedPorts(cfg *container.Config, hc *container.HostConfig) ([]networks.Port, error) {
+func publishedPorts(cfg *container.Config, hc *container.HostConfig) ([]networks.Wanted, error) {
 	bindings := network.PortMap{}
 	for p, bs := range hc.PortBindings {
 		bindings[p] = bs
@@ -420,7 +427,7 @@ func publishedPorts(cfg *container.Config, hc *container.HostConfig) ([]networks
 		keys = append(keys, p)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	var out []networks.Port
+	var out []networks.Wanted
 	for _, p := range keys {
 		for _, b := range bindings[p] {
 			hp := 0
@@ -432,14 +439,8 @@ func publishedPorts(cfg *container.Config, hc *container.HostConfig) ([]networks
 				}
 				hp = n
 			}
-			var ip netip.Addr
-			if b.HostIP.IsValid() && !b.HostIP.IsUnspecified() {
-				ip = b.HostIP
-			}
-			if b.HostIP.Is6() {
-				continue // IPv4 only for now
-			}
-			out = append(out, networks.Port{Proto: string(p.Proto()), HostIP: ip, HostPort: hp, CtrPort: int(p.Num())})
+			// zero: both families (0.0.0.0 or :: given: that one only)
+			out = append(out, networks.Wanted{Proto: string(p.Proto()), HostIP: b.HostIP.Unmap(), HostPort: hp, CtrPort: int(p.Num())})
 		}
 	}
 	return out, nil
@@ -452,7 +453,7 @@ func (s *Service) networkSettings(c *Container) *container.NetworkSettings {
 		ns.SandboxKey, ns.SandboxID = c.netnsPath(), c.ID
 	}
 	for name, cfg := range c.Networks {
-		ns.Networks[name] = endpointSettings(c, cfg)
+		ns.Networks[name] = endpointSettings(c, name, cfg)
 	}
 	mode := networkMode(c.HostConfig)
 	if mode.IsHost() || mode.IsNone() {
@@ -482,19 +483,44 @@ func (s *Service) networkID(name string) string {
 	return ""
 }
 
-func endpointSettings(c *Container, cfg *NetConfig) *network.EndpointSettings {
-	es := &network.EndpointSettings{NetworkID: cfg.NetworkID, Aliases: cfg.Aliases}
-	if cfg.IP.IsValid() {
-		es.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: cfg.IP}
+// endpointSettings is inspect's Networks[name]: what was configured and,
+// while the container runs, the endpoint. As in dockerd a created
+// container shows its configured MAC address, a stopped one none.
+func endpointSettings(c *Container, name string, cfg *NetConfig) *network.EndpointSettings {
+	es := &network.EndpointSettings{NetworkID: cfg.NetworkID, Aliases: cfg.Aliases, Links: cfg.Links, DriverOpts: cfg.DriverOpts, GwPriority: cfg.GwPriority}
+	if cfg.IP.IsValid() || cfg.IP6.IsValid() || len(cfg.LinkLocal) > 0 {
+		es.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: cfg.IP, IPv6Address: cfg.IP6, LinkLocalIPs: cfg.LinkLocal}
+	}
+	if c.State.Status == container.StateCreated && cfg.MAC != "" {
+		if mac, err := parseMAC(cfg.MAC); err == nil {
+			es.MacAddress = mac
+		}
 	}
 	if ep := cfg.Endpoint; ep != nil {
 		es.EndpointID, es.Gateway, es.IPAddress, es.IPPrefixLen = ep.EndpointID, ep.Gateway, ep.IP, ep.PrefixLen
+		es.GlobalIPv6Address, es.GlobalIPv6PrefixLen, es.IPv6Gateway = ep.IP6, ep.PrefixLen6, ep.Gateway6
 		if mac, err := parseMAC(ep.MAC); err == nil {
 			es.MacAddress = mac
 		}
-		es.DNSNames = append([]string{strings.TrimPrefix(c.Name, "/"), ids.Short(c.ID)}, cfg.Aliases...)
+		if name != network.NetworkBridge {
+			es.DNSNames = dnsNames(c, cfg.Aliases)
+		}
 	}
 	return es
+}
+
+// dnsNames is dockerd's buildEndpointDNSNames: name, aliases, short ID,
+// hostname, without repeats.
+func dnsNames(c *Container, aliases []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range append(append([]string{strings.TrimPrefix(c.Name, "/")}, aliases...), ids.Short(c.ID), c.Hostname) {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // portSummaries is ps's Ports.
@@ -581,7 +607,8 @@ func (s *Service) Connect(ref, netRef string, es *network.EndpointSettings) erro
 				break
 			}
 		}
-		ep, err := s.networks.Join(c.netnsPath(), networks.JoinRequest{ContainerID: c.ID, Network: n.ID, IfName: ifName, IP: cfg.IP, MAC: cfg.MAC, Aliases: cfg.Aliases})
+		ep, err := s.networks.Join(c.netnsPath(), networks.JoinRequest{ContainerID: c.ID, Network: n.ID, IfName: ifName,
+			IP: cfg.IP, IP6: cfg.IP6, LinkLocal: cfg.LinkLocal, MAC: cfg.MAC, Aliases: cfg.Aliases})
 		if err != nil {
 			return err
 		}

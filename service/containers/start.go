@@ -76,8 +76,12 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err != nil {
 		return err
 	}
+	cfg, err := s.withLinkEnv(c) // the legacy links' variables (links.go)
+	if err != nil {
+		return err
+	}
 	spec, err := oci.Spec(oci.Options{
-		ID: c.ID, Rootfs: c.rootfs(), Config: c.Config, HostConfig: c.HostConfig, Hostname: c.Hostname,
+		ID: c.ID, Rootfs: c.rootfs(), Config: cfg, HostConfig: c.HostConfig, Hostname: c.Hostname,
 		HostnamePath:   filepath.Join(c.dir, "hostname"),
 		HostsPath:      filepath.Join(c.dir, "hosts"),
 		ResolvConfPath: filepath.Join(c.dir, "resolv.conf"),

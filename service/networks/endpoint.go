@@ -1,15 +1,12 @@
 package networks
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
-	"syscall"
 
 	"github.com/berth-project/berth/network/bridge"
-	"github.com/berth-project/berth/network/firewall"
+	"github.com/berth-project/berth/network/ipam"
 	"github.com/containerd/errdefs"
 )
 
@@ -23,8 +20,13 @@ type Endpoint struct {
 	IP         netip.Addr `json:"ip,omitzero"`
 	PrefixLen  int        `json:"prefixLen"`
 	Gateway    netip.Addr `json:"gateway,omitzero"`
-	MAC        string     `json:"mac"`
-	Aliases    []string   `json:"aliases,omitempty"`
+	// IPv6 on a dual-stack network
+	IP6        netip.Addr   `json:"ip6,omitzero"`
+	PrefixLen6 int          `json:"prefixLen6,omitempty"`
+	Gateway6   netip.Addr   `json:"gateway6,omitzero"`
+	LinkLocal  []netip.Addr `json:"linkLocal,omitempty"` // IPAMConfig.LinkLocalIPs, on the interface
+	MAC        string       `json:"mac"`
+	Aliases    []string     `json:"aliases,omitempty"`
 }
 
 // JoinRequest asks for an endpoint.
@@ -33,7 +35,9 @@ type JoinRequest struct {
 	Network     string     // name or ID
 	IfName      string     // eth0, eth1, …
 	IP          netip.Addr // requested address (--ip); zero: allocate
-	MAC         string     // requested MAC; empty: derived from the address
+	IP6         netip.Addr // requested IPv6 address (--ip6); zero: allocate on a dual-stack network
+	LinkLocal   []netip.Addr
+	MAC         string // requested MAC; empty: derived from the address
 	Aliases     []string
 	Gateway     bool // route the container's default traffic through this network
 }
@@ -49,44 +53,91 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 		return nil, fmt.Errorf("container cannot be connected to network %s (driver %s): %w", n.Name, n.Driver, errdefs.ErrInvalidArgument)
 	}
 	s.mu.Lock()
-	pool := s.pools[n.ID]
+	pool, pool6 := s.pools[n.ID], s.pools6[n.ID]
 	s.mu.Unlock()
 	if pool == nil {
 		return nil, errNoPool
 	}
-	var ip netip.Addr
-	if req.IP.IsValid() {
-		if n.Default() {
-			return nil, fmt.Errorf("user specified IP address is supported on user defined networks only: %w", errdefs.ErrInvalidArgument)
+	for _, a := range req.LinkLocal {
+		if !a.IsLinkLocalUnicast() {
+			return nil, fmt.Errorf("invalid link local IP address: %s: %w", a, errdefs.ErrInvalidArgument)
 		}
-		if err := pool.Claim(req.IP, req.ContainerID); err != nil {
-			return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
-		}
-		ip = req.IP
-	} else if ip, err = pool.Allocate(req.ContainerID); err != nil {
+	}
+	if req.IP6.IsValid() && pool6 == nil {
+		return nil, fmt.Errorf("invalid endpoint settings:\nuser specified IP address is supported only when connecting to networks with user configured subnets: %w", errdefs.ErrInvalidArgument)
+	}
+	ip, err := take(pool, req.IP, req.ContainerID, n)
+	if err != nil {
 		return nil, err
 	}
+	var ip6 netip.Addr
+	if pool6 != nil {
+		if ip6, err = take(pool6, req.IP6, req.ContainerID, n); err != nil {
+			pool.Release(ip)
+			return nil, err
+		}
+	}
+	release := func() {
+		pool.Release(ip)
+		if ip6.IsValid() {
+			pool6.Release(ip6)
+		}
+	}
 	ep := &Endpoint{NetworkID: n.ID, EndpointID: newID(), IfName: req.IfName, HostVeth: bridge.VethName(req.ContainerID, n.ID),
-		IP: ip, PrefixLen: n.Subnet.Bits(), Gateway: n.Gateway, Aliases: req.Aliases}
+		IP: ip, PrefixLen: n.Subnet.Bits(), Gateway: n.Gateway, LinkLocal: req.LinkLocal, Aliases: req.Aliases}
+	if ip6.IsValid() {
+		ep.IP6, ep.PrefixLen6, ep.Gateway6 = ip6, n.Subnet6.Bits(), n.Gateway6
+	}
 	mac := bridge.MAC(ip)
 	if req.MAC != "" {
 		if mac, err = net.ParseMAC(req.MAC); err != nil {
-			pool.Release(ip)
+			release()
 			return nil, fmt.Errorf("invalid MAC address %s: %w", req.MAC, errdefs.ErrInvalidArgument)
 		}
 	}
 	ep.MAC = mac.String()
-	gw := netip.Addr{}
-	if req.Gateway && !n.Internal {
-		gw = n.Gateway
+	be := bridge.Endpoint{Bridge: n.Bridge, HostName: ep.HostVeth, IfName: ep.IfName,
+		Addr: netip.PrefixFrom(ip, n.Subnet.Bits()), MAC: mac}
+	if ip6.IsValid() {
+		be.Addr6 = netip.PrefixFrom(ip6, n.Subnet6.Bits())
 	}
-	err = bridge.Attach(nsPath, bridge.Endpoint{Bridge: n.Bridge, HostName: ep.HostVeth, IfName: ep.IfName,
-		Addr: netip.PrefixFrom(ip, n.Subnet.Bits()), Gateway: gw, MAC: mac})
-	if err != nil {
-		pool.Release(ip)
+	for _, a := range req.LinkLocal {
+		be.LinkLocal = append(be.LinkLocal, linkLocalPrefix(a))
+	}
+	if req.Gateway && !n.Internal {
+		be.Gateway = n.Gateway
+		if ip6.IsValid() {
+			be.Gateway6 = n.Gateway6
+		}
+	}
+	if err := bridge.Attach(nsPath, be); err != nil {
+		release()
 		return nil, fmt.Errorf("network %s: %w", n.Name, err)
 	}
 	return ep, nil
+}
+
+// take claims the requested address or allocates one.
+func take(pool *ipam.Pool, want netip.Addr, owner string, n *Network) (netip.Addr, error) {
+	if !want.IsValid() {
+		return pool.Allocate(owner)
+	}
+	if n.Default() {
+		return netip.Addr{}, fmt.Errorf("invalid endpoint settings:\nuser specified IP address is supported on user defined networks only: %w", errdefs.ErrInvalidArgument)
+	}
+	if err := pool.Claim(want, owner); err != nil {
+		return netip.Addr{}, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
+	}
+	return want, nil
+}
+
+// linkLocalPrefix is the prefix a link-local IP is added with
+// (libnetwork's: /16 in IPv4, /64 in IPv6).
+func linkLocalPrefix(a netip.Addr) netip.Prefix {
+	if a.Is4() {
+		return netip.PrefixFrom(a, 16)
+	}
+	return netip.PrefixFrom(a, 64)
 }
 
 // Leave disconnects an endpoint and frees its address. Deleting a veth
@@ -95,15 +146,18 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 // once the link is gone. Remove and Close wait for pending leaves.
 func (s *Service) Leave(ep *Endpoint) {
 	s.mu.Lock()
-	pool := s.pools[ep.NetworkID]
+	pool, pool6 := s.pools[ep.NetworkID], s.pools6[ep.NetworkID]
 	s.mu.Unlock()
-	veth, ip := ep.HostVeth, ep.IP
+	veth, ip, ip6 := ep.HostVeth, ep.IP, ep.IP6
 	s.leaving.Add(1)
 	go func() {
 		defer s.leaving.Done()
 		_ = bridge.Detach(veth)
 		if pool != nil && ip.IsValid() {
 			pool.Release(ip)
+		}
+		if pool6 != nil && ip6.IsValid() {
+			pool6.Release(ip6)
 		}
 	}()
 }
@@ -115,128 +169,16 @@ func (s *Service) Settle() { s.leaving.Wait() }
 // restart (its container kept running).
 func (s *Service) Restore(containerID string, ep *Endpoint) error {
 	s.mu.Lock()
-	pool := s.pools[ep.NetworkID]
+	pool, pool6 := s.pools[ep.NetworkID], s.pools6[ep.NetworkID]
 	s.mu.Unlock()
 	if pool == nil {
 		return errNoPool
 	}
-	return pool.Claim(ep.IP, containerID)
-}
-
-// Port is one published port of a container, persisted in its record.
-type Port struct {
-	Proto    string     `json:"proto"`
-	HostIP   netip.Addr `json:"hostIP,omitzero"` // zero: every address
-	HostPort int        `json:"hostPort"`
-	CtrPort  int        `json:"ctrPort"`
-}
-
-func (p Port) key() string {
-	ip := "0.0.0.0"
-	if p.HostIP.IsValid() {
-		ip = p.HostIP.String()
-	}
-	return p.Proto + "/" + net.JoinHostPort(ip, strconv.Itoa(p.HostPort))
-}
-
-// reservation holds a host port so nothing else binds it while it is
-// published (what docker-proxy's listening socket does for dockerd).
-type reservation struct {
-	ln net.Listener
-	pc net.PacketConn
-}
-
-func (r *reservation) close() {
-	if r.ln != nil {
-		r.ln.Close()
-	}
-	if r.pc != nil {
-		r.pc.Close()
-	}
-}
-
-func reserve(p *Port) (*reservation, error) {
-	ip := "0.0.0.0"
-	if p.HostIP.IsValid() {
-		ip = p.HostIP.String()
-	}
-	addr := net.JoinHostPort(ip, strconv.Itoa(p.HostPort))
-	r := &reservation{}
-	var err error
-	if p.Proto == "udp" {
-		r.pc, err = net.ListenPacket("udp4", addr)
-		if err == nil && p.HostPort == 0 {
-			p.HostPort = r.pc.LocalAddr().(*net.UDPAddr).Port
-		}
-	} else {
-		r.ln, err = net.Listen("tcp4", addr)
-		if err == nil && p.HostPort == 0 {
-			p.HostPort = r.ln.Addr().(*net.TCPAddr).Port
-		}
-	}
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("Bind for %s failed: port is already allocated: %w", addr, errdefs.ErrConflict)
-		}
-		return nil, err
-	}
-	return r, nil
-}
-
-// Publish reserves the host ports (an ephemeral one where HostPort is 0,
-// filled in) and adds their DNAT rules towards ep. Nothing is left on error.
-func (s *Service) Publish(ep *Endpoint, ports []Port) (retErr error) {
-	n, err := s.Get(ep.NetworkID)
-	if err != nil {
+	if err := pool.Claim(ep.IP, containerID); err != nil {
 		return err
 	}
-	var done []Port
-	defer func() {
-		if retErr != nil {
-			s.Unpublish(ep, done)
-		}
-	}()
-	for i := range ports {
-		p := &ports[i]
-		r, err := reserve(p)
-		if err != nil {
-			return fmt.Errorf("driver failed programming external connectivity on endpoint %s: %w", ep.EndpointID[:12], err)
-		}
-		s.mu.Lock()
-		s.ports[p.key()] = r
-		s.mu.Unlock()
-		done = append(done, *p)
-		if err := s.fw.AddPort(firewall.Port{Proto: p.Proto, HostIP: p.HostIP, HostPort: p.HostPort, CtrIP: ep.IP, CtrPort: p.CtrPort, Bridge: n.Bridge}); err != nil {
-			return err
-		}
+	if ep.IP6.IsValid() && pool6 != nil {
+		return pool6.Claim(ep.IP6, containerID)
 	}
 	return nil
-}
-
-// Unpublish removes the rules and releases the host ports.
-func (s *Service) Unpublish(ep *Endpoint, ports []Port) {
-	n, _ := s.Get(ep.NetworkID)
-	for _, p := range ports {
-		if n != nil {
-			_ = s.fw.RemovePort(firewall.Port{Proto: p.Proto, HostIP: p.HostIP, HostPort: p.HostPort, CtrIP: ep.IP, CtrPort: p.CtrPort, Bridge: n.Bridge})
-		}
-		s.mu.Lock()
-		if r := s.ports[p.key()]; r != nil {
-			r.close()
-			delete(s.ports, p.key())
-		}
-		s.mu.Unlock()
-	}
-}
-
-// Close releases every port reservation (daemon shutdown; running
-// containers keep their DNAT rules until the next start reconciles them).
-func (s *Service) Close() {
-	s.leaving.Wait()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, r := range s.ports {
-		r.close()
-		delete(s.ports, k)
-	}
 }

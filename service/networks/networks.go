@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -33,17 +32,79 @@ const (
 
 // Network is a network's persisted record.
 type Network struct {
-	ID       string            `json:"id"`
-	Name     string            `json:"name"`
-	Driver   string            `json:"driver"`
-	Created  time.Time         `json:"created"`
-	Bridge   string            `json:"bridge,omitempty"`
-	Subnet   netip.Prefix      `json:"subnet,omitzero"`
-	IPRange  netip.Prefix      `json:"ipRange,omitzero"`
-	Gateway  netip.Addr        `json:"gateway,omitzero"`
-	Internal bool              `json:"internal,omitempty"`
-	Labels   map[string]string `json:"labels"`
-	Options  map[string]string `json:"options"`
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Driver  string    `json:"driver"`
+	Created time.Time `json:"created"`
+	Bridge  string    `json:"bridge,omitempty"`
+	// the IPv4 subnet in use, its range and gateway
+	Subnet  netip.Prefix `json:"subnet,omitzero"`
+	IPRange netip.Prefix `json:"ipRange,omitzero"`
+	Gateway netip.Addr   `json:"gateway,omitzero"`
+	// EnableIPv6 networks have an IPv6 subnet too (dual stack)
+	EnableIPv6 bool              `json:"enableIPv6,omitempty"`
+	Subnet6    netip.Prefix      `json:"subnet6,omitzero"`
+	IPRange6   netip.Prefix      `json:"ipRange6,omitzero"`
+	Gateway6   netip.Addr        `json:"gateway6,omitzero"`
+	Internal   bool              `json:"internal,omitempty"`
+	Labels     map[string]string `json:"labels"`
+	Options    map[string]string `json:"options"`
+	// IPAM as the create gave it, which inspect shows: the driver's
+	// options (nil and empty differ, as in dockerd) and the configured
+	// subnets with their auxiliary addresses.
+	IPAMOptions map[string]string `json:"ipamOptions"`
+	IPAMConfig  []IPAMConfig      `json:"ipamConfig,omitempty"`
+	// Version 2 records carry IPAMConfig; older ones are migrated at load.
+	Version int `json:"version,omitempty"`
+}
+
+// recordVersion is the Network record's current version.
+const recordVersion = 2
+
+// IPAMConfig is one subnet as configured.
+type IPAMConfig struct {
+	Subnet  netip.Prefix          `json:"subnet"`
+	IPRange netip.Prefix          `json:"ipRange,omitzero"`
+	Gateway netip.Addr            `json:"gateway,omitzero"`
+	Aux     map[string]netip.Addr `json:"aux,omitempty"`
+}
+
+// Configured returns the configured subnet of a family, nil if none.
+func (n *Network) Configured(v6 bool) *IPAMConfig {
+	for i := range n.IPAMConfig {
+		if n.IPAMConfig[i].Subnet.Addr().Is6() == v6 {
+			return &n.IPAMConfig[i]
+		}
+	}
+	return nil
+}
+
+// ShownIPAM is inspect's IPAM.Config, built as dockerd's
+// buildIPAMResources: per family, the configured subnet as given (a
+// gateway only if one was), else the subnet in use and its gateway.
+func (n *Network) ShownIPAM() []IPAMConfig {
+	var out []IPAMConfig
+	for _, v6 := range []bool{false, true} {
+		if c := n.Configured(v6); c != nil {
+			out = append(out, *c)
+			continue
+		}
+		if !v6 && n.Subnet.IsValid() {
+			out = append(out, IPAMConfig{Subnet: n.Subnet, Gateway: n.Gateway})
+		}
+		if v6 && n.EnableIPv6 && n.Subnet6.IsValid() {
+			out = append(out, IPAMConfig{Subnet: n.Subnet6, Gateway: n.Gateway6})
+		}
+	}
+	return out
+}
+
+func (n *Network) firewallNetwork() firewall.Network {
+	fn := firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal}
+	if n.EnableIPv6 {
+		fn.Subnet6 = n.Subnet6
+	}
+	return fn
 }
 
 // Predefined reports whether the network is one of bridge, host and none.
@@ -78,13 +139,14 @@ type Config struct {
 type Service struct {
 	cfg   Config
 	db    *metadata.DB
-	fw    *firewall.Firewall
+	fw    *firewall.Set
 	users UsersFunc
 
-	mu    sync.Mutex
-	nets  map[string]*Network
-	pools map[string]*ipam.Pool
-	ports map[string]*reservation
+	mu     sync.Mutex
+	nets   map[string]*Network
+	pools  map[string]*ipam.Pool // IPv4, by network ID
+	pools6 map[string]*ipam.Pool // IPv6
+	ports  map[string]*reservation
 	// leaving counts endpoints being deleted in the background
 	leaving sync.WaitGroup
 }
@@ -97,7 +159,7 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 	if cfg.DefaultBridge == "" {
 		cfg.DefaultBridge = "berth0"
 	}
-	fw, err := firewall.New(cfg.ChainSuffix, cfg.Owner)
+	fw, err := firewall.NewSet(cfg.ChainSuffix, cfg.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -109,11 +171,20 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 		fmt.Fprintf(os.Stderr, "berthd: remove stale firewall chains: %v\n", err)
 	}
 	s := &Service{cfg: cfg, db: db, fw: fw, users: func(string) []Use { return nil },
-		nets: map[string]*Network{}, pools: map[string]*ipam.Pool{}, ports: map[string]*reservation{}}
+		nets: map[string]*Network{}, pools: map[string]*ipam.Pool{}, pools6: map[string]*ipam.Pool{}, ports: map[string]*reservation{}}
 	err = db.ForEach(metadata.Networks, func(id string, raw []byte) error {
 		var n Network
 		if err := json.Unmarshal(raw, &n); err != nil {
 			return fmt.Errorf("network %s: %w", id, err)
+		}
+		if n.Version < recordVersion {
+			// an older berth kept only the subnet in use: show it as
+			// configured, as it was shown then (and --ip stays allowed)
+			if !n.Predefined() && n.Subnet.IsValid() {
+				n.IPAMConfig = []IPAMConfig{{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway}}
+				n.IPAMOptions = map[string]string{}
+			}
+			n.Version = recordVersion
 		}
 		s.nets[id] = &n
 		return nil
@@ -125,7 +196,7 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 		if n := s.byName(p.name); n != nil {
 			continue
 		}
-		n := &Network{ID: newID(), Name: p.name, Driver: p.driver, Created: time.Now().UTC(), Labels: map[string]string{}, Options: map[string]string{}}
+		n := &Network{ID: newID(), Name: p.name, Driver: p.driver, Created: time.Now().UTC(), Labels: map[string]string{}, Options: map[string]string{}, Version: recordVersion}
 		if p.driver == DriverBridge {
 			n.Bridge = cfg.DefaultBridge
 			n.Options = map[string]string{"com.docker.network.bridge.name": cfg.DefaultBridge, "com.docker.network.bridge.default_bridge": "true"}
@@ -185,20 +256,54 @@ func (s *Service) byName(name string) *Network {
 	return nil
 }
 
-// bringUp makes the bridge, its pool and rules.
+// bringUp makes the bridge, its pools and rules.
 func (s *Service) bringUp(n *Network) error {
-	pool, err := ipam.NewPool(n.Subnet, n.IPRange, n.Gateway)
+	pool, pool6, err := n.newPools()
 	if err != nil {
 		return err
 	}
-	if err := bridge.Ensure(n.Bridge, netip.PrefixFrom(n.Gateway, n.Subnet.Bits()), bridge.Owner{DataRoot: s.cfg.Owner, Live: s.cfg.Live}); err != nil {
+	gws := []netip.Prefix{netip.PrefixFrom(n.Gateway, n.Subnet.Bits())}
+	if pool6 != nil {
+		gws = append(gws, netip.PrefixFrom(n.Gateway6, n.Subnet6.Bits()))
+	}
+	if err := bridge.Ensure(n.Bridge, gws, bridge.Owner{DataRoot: s.cfg.Owner, Live: s.cfg.Live}); err != nil {
 		return err
 	}
-	if err := s.fw.AddNetwork(firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal}); err != nil {
+	if err := s.fw.AddNetwork(n.firewallNetwork()); err != nil {
 		return err
 	}
 	s.pools[n.ID] = pool
+	if pool6 != nil {
+		s.pools6[n.ID] = pool6
+	}
 	return nil
+}
+
+// newPools makes the network's address pools with its auxiliary
+// addresses reserved (pool6 is nil for an IPv4-only network).
+func (n *Network) newPools() (pool, pool6 *ipam.Pool, err error) {
+	if pool, err = ipam.NewPool(n.Subnet, n.IPRange, n.Gateway); err != nil {
+		return nil, nil, err
+	}
+	if n.EnableIPv6 {
+		if pool6, err = ipam.NewPool(n.Subnet6, n.IPRange6, n.Gateway6); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, c := range n.IPAMConfig {
+		p := pool
+		if c.Subnet.Addr().Is6() {
+			if p = pool6; p == nil {
+				continue
+			}
+		}
+		for name, a := range c.Aux {
+			if err := p.Reserve(a, name); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return pool, pool6, nil
 }
 
 // takenLocked lists the prefixes a new network must not overlap: the
@@ -213,8 +318,11 @@ func (s *Service) takenLocked(except string) []netip.Prefix {
 		if id != except && n.Subnet.IsValid() {
 			out = append(out, n.Subnet)
 		}
+		if id != except && n.EnableIPv6 && n.Subnet6.IsValid() {
+			out = append(out, n.Subnet6)
+		}
 	}
-	routes, _ := netlink.RouteList(nil, netlink.FAMILY_V4)
+	routes, _ := netlink.RouteList(nil, netlink.FAMILY_ALL)
 	for _, r := range routes {
 		if r.Dst == nil {
 			continue
@@ -223,9 +331,14 @@ func (s *Service) takenLocked(except string) []netip.Prefix {
 			continue
 		}
 		ones, _ := r.Dst.Mask.Size()
-		if a, ok := netip.AddrFromSlice(r.Dst.IP.To4()); ok && ones > 0 {
-			out = append(out, netip.PrefixFrom(a, ones))
+		a, ok := netip.AddrFromSlice(r.Dst.IP)
+		if !ok || ones == 0 || (a.Is6() && !a.Is4In6() && a.IsLinkLocalUnicast()) {
+			continue // every interface has fe80::/64
 		}
+		if a.Is4In6() || len(r.Dst.IP) == 4 {
+			a = a.Unmap()
+		}
+		out = append(out, netip.PrefixFrom(a, ones))
 	}
 	return out
 }
@@ -267,92 +380,11 @@ func (s *Service) getLocked(ref string) (*Network, error) {
 	return found, nil
 }
 
-// CreateOptions are the parameters of a new network.
-type CreateOptions struct {
-	Name     string
-	Driver   string
-	Subnet   netip.Prefix
-	IPRange  netip.Prefix
-	Gateway  netip.Addr
-	Internal bool
-	Labels   map[string]string
-	Options  map[string]string
-}
-
-// Create makes a user-defined bridge network.
-func (s *Service) Create(o CreateOptions) (*Network, error) {
-	if o.Driver == "" {
-		o.Driver = DriverBridge
-	}
-	if o.Driver != DriverBridge {
-		return nil, fmt.Errorf("could not find plugin %s in v1 plugin registry: plugin not found: %w", o.Driver, errdefs.ErrNotFound)
-	}
-	if o.Name == "" {
-		return nil, fmt.Errorf("network name must not be empty: %w", errdefs.ErrInvalidArgument)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.byName(o.Name) != nil {
-		return nil, fmt.Errorf("network with name %s already exists: %w", o.Name, errdefs.ErrConflict)
-	}
-	n := &Network{ID: newID(), Name: o.Name, Driver: DriverBridge, Created: time.Now().UTC(), Internal: o.Internal,
-		Labels: o.Labels, Options: o.Options, IPRange: o.IPRange, Gateway: o.Gateway}
-	if n.Labels == nil {
-		n.Labels = map[string]string{}
-	}
-	if n.Options == nil {
-		n.Options = map[string]string{}
-	}
-	n.Bridge = n.Options["com.docker.network.bridge.name"]
-	if n.Bridge == "" {
-		n.Bridge = "br-" + n.ID[:12]
-	}
-	if len(n.Bridge) > 15 {
-		return nil, fmt.Errorf("bridge name %q is longer than 15 characters: %w", n.Bridge, errdefs.ErrInvalidArgument)
-	}
-	for _, other := range s.nets {
-		if other.Bridge == n.Bridge {
-			return nil, fmt.Errorf("bridge name %s is used by network %s: %w", n.Bridge, other.Name, errdefs.ErrConflict)
-		}
-	}
-	taken := s.takenLocked("")
-	if o.Subnet.IsValid() {
-		if ipam.OverlapsAny(o.Subnet.Masked(), taken) {
-			return nil, fmt.Errorf("invalid pool request: Pool overlaps with other one on this address space: %w", errdefs.ErrPermissionDenied)
-		}
-		n.Subnet = o.Subnet.Masked()
-	} else {
-		if o.IPRange.IsValid() || o.Gateway.IsValid() {
-			return nil, fmt.Errorf("ip-range and gateway need a subnet: %w", errdefs.ErrInvalidArgument)
-		}
-		sub, err := ipam.ChooseSubnet(taken)
-		if err != nil {
-			return nil, err
-		}
-		n.Subnet = sub
-	}
-	if !n.Gateway.IsValid() {
-		n.Gateway = n.Subnet.Addr().Next()
-	}
-	if _, err := ipam.NewPool(n.Subnet, n.IPRange, n.Gateway); err != nil {
-		return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
-	}
-	if err := s.bringUp(n); err != nil {
-		s.tearDown(n)
-		return nil, err
-	}
-	if err := s.db.Put(metadata.Networks, n.ID, n); err != nil {
-		s.tearDown(n)
-		return nil, err
-	}
-	s.nets[n.ID] = n
-	return n, nil
-}
-
 func (s *Service) tearDown(n *Network) {
-	_ = s.fw.RemoveNetwork(firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal})
+	_ = s.fw.RemoveNetwork(n.firewallNetwork())
 	_ = bridge.Delete(n.Bridge)
 	delete(s.pools, n.ID)
+	delete(s.pools6, n.ID)
 }
 
 // Remove deletes a user-defined network without endpoints.
@@ -364,8 +396,12 @@ func (s *Service) Remove(ref string) error {
 	if n.Predefined() {
 		return fmt.Errorf("%s is a pre-defined network and cannot be removed: %w", n.Name, errdefs.ErrPermissionDenied)
 	}
-	if len(s.users(n.ID)) > 0 {
-		return fmt.Errorf("error while removing network: network %s id %s has active endpoints: %w", n.Name, n.ID, errdefs.ErrPermissionDenied)
+	if active := s.activeUsers(n.ID); len(active) > 0 {
+		var eps []string
+		for _, u := range active {
+			eps = append(eps, fmt.Sprintf(`name:"%s" id:"%s"`, u.Name, u.Endpoint.EndpointID[:12]))
+		}
+		return fmt.Errorf("error while removing network: network %s has active endpoints (%s): %w", n.Name, strings.Join(eps, ", "), errdefs.ErrPermissionDenied)
 	}
 	s.leaving.Wait()
 	s.mu.Lock()
@@ -431,7 +467,7 @@ func (s *Service) matches(n *Network, f map[string][]string) bool {
 		any("scope", func(v string) bool { return v == "local" }) &&
 		any("type", func(v string) bool { return (v == "builtin") == n.Predefined() }) &&
 		any("dangling", func(v string) bool {
-			return (v == "true" || v == "1") == (!n.Predefined() && len(s.users(n.ID)) == 0)
+			return (v == "true" || v == "1") == (!n.Predefined() && len(s.activeUsers(n.ID)) == 0)
 		})
 }
 
@@ -443,7 +479,7 @@ func (s *Service) Prune(labels []string) ([]string, error) {
 	}
 	deleted := []string{}
 	for _, n := range nets {
-		if n.Predefined() || len(s.users(n.ID)) > 0 {
+		if n.Predefined() || len(s.activeUsers(n.ID)) > 0 {
 			continue
 		}
 		if err := s.Remove(n.ID); err != nil {
@@ -460,4 +496,18 @@ func (s *Service) Prune(labels []string) ([]string, error) {
 // Users returns the endpoints on a network.
 func (s *Service) Users(id string) []Use { return s.users(id) }
 
-var errNoPool = errors.New("network has no address pool")
+// Active reports whether the use has an endpoint (its container runs).
+func (u Use) Active() bool { return u.Endpoint.EndpointID != "" }
+
+// activeUsers are the uses with an endpoint: a network is in use while a
+// container on it runs, as in dockerd (a stopped container has no
+// endpoint, so it does not keep its networks from rm or prune).
+func (s *Service) activeUsers(id string) []Use {
+	var out []Use
+	for _, u := range s.users(id) {
+		if u.Active() {
+			out = append(out, u)
+		}
+	}
+	return out
+}

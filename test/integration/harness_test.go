@@ -266,7 +266,7 @@ func (d *daemon) reclaim() {
 	// the daemon keeps its default bridge and chains (as dockerd keeps
 	// docker0); a test machine gets them back
 	_ = exec.Command("ip", "link", "del", d.bridge).Run()
-	if fw, err := firewall.New(chainSuffix(d.dataRoot), ""); err == nil {
+	if fw, err := firewall.NewSet(chainSuffix(d.dataRoot), ""); err == nil {
 		_ = fw.Teardown()
 	}
 	parent := filepath.Base(d.root) // runc creates but never removes the cgroup parent

@@ -54,15 +54,21 @@ func udpecho(t *testing.T) string {
 	return dir
 }
 
-// berthRules lists this daemon's iptables rules (both tables).
+// berthRules lists this daemon's iptables and ip6tables rules (both
+// tables), the IPv6 ones marked "ip6 ".
 func (d *daemon) berthRules() string {
 	var out []string
 	suffix := chainSuffix(d.dataRoot)
-	for _, table := range []string{"nat", "filter"} {
-		b, _ := exec.Command("iptables", "-t", table, "-S").Output()
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.Contains(l, suffix) && strings.HasPrefix(l, "-A BERTH") {
-				out = append(out, l)
+	for _, tool := range []string{"iptables", "ip6tables"} {
+		for _, table := range []string{"nat", "filter"} {
+			b, _ := exec.Command(tool, "-t", table, "-S").Output()
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.Contains(l, suffix) && strings.HasPrefix(l, "-A BERTH") {
+					if tool == "ip6tables" {
+						l = "ip6 " + l
+					}
+					out = append(out, l)
+				}
 			}
 		}
 	}
@@ -365,16 +371,24 @@ func TestNetworkReconcileAfterKill9(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("alive"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	must(t, d.berth("network", "create", "keep"))
-	id := must(t, d.berth("run", "-d", "--network", "keep", "--name", "srv", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "-v", dir+":/www", "busybox", "httpd", "-f", "-h", "/www", "-p", "80"))
+	port, port6 := freePort(t), freePort(t)
+	// dual stack, so that the ip6tables rules and the [::] port go through it too
+	must(t, d.docker("network", "create", "--ipv6", "keep"))
+	id := must(t, d.berth("run", "-d", "--network", "keep", "--name", "srv", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "-p", fmt.Sprintf("%d:80", port6),
+		"-v", dir+":/www", "busybox", "httpd", "-f", "-h", "/www", "-p", "80"))
 	url := fmt.Sprintf("http://127.0.0.1:%d/index.html", port)
+	url6 := fmt.Sprintf("http://[::1]:%d/index.html", port6)
 	waitFor(t, func() bool { _, err := httpGet(url); return err == nil })
 	rulesBefore := d.berthRules()
+	if !strings.Contains(rulesBefore, "ip6 ") || !strings.Contains(rulesBefore, fmt.Sprintf("--dport %d -j DNAT --to-destination [", port6)) {
+		t.Fatalf("no IPv6 rules for the dual-stack network:\n%s", rulesBefore)
+	}
 	d.stop(syscall.SIGKILL)
 	d.start()
-	if b, err := httpGet(url); err != nil || b != "alive" {
-		t.Fatalf("after kill -9 and restart: %q %v", b, err)
+	for _, u := range []string{url, url6} {
+		if b, err := httpGet(u); err != nil || b != "alive" {
+			t.Fatalf("%s after kill -9 and restart: %q %v", u, b, err)
+		}
 	}
 	if rules := d.berthRules(); rules != rulesBefore {
 		t.Fatalf("rules changed over the restart:\nbefore:\n%s\nafter:\n%s", rulesBefore, rules)

@@ -81,6 +81,19 @@ func TestNoLeaks(t *testing.T) {
 		must(t, d.berth("wait", id))
 		must(t, d.berth("rm", id))
 	}
+	// Dual-stack containers with a port published on both families leave
+	// no ip6tables rules, ports or addresses behind either.
+	must(t, d.docker("network", "create", "--ipv6", "leak6"))
+	rules6 := d.berthRules()
+	for i := 0; i < cycles/10; i++ {
+		id := must(t, d.berth("run", "-d", "--network", "leak6", "-p", "80", "busybox", "sh", "-c", "echo "+strconv.Itoa(i)))
+		must(t, d.berth("wait", id))
+		must(t, d.berth("rm", id))
+	}
+	if r := d.berthRules(); r != rules6 {
+		t.Errorf("iptables rules changed on the dual-stack network:\nbefore:\n%s\nafter:\n%s", rules6, r)
+	}
+	must(t, d.docker("network", "rm", "leak6"))
 	// A failed start and a forced removal of a running container leave nothing either.
 	d.berth("run", "--rm", "busybox", "/nonexistent")
 	id := must(t, d.berth("run", "-d", "busybox", "sleep", "100"))

@@ -25,6 +25,7 @@ type Backend interface {
 	Unpause(ref string) error
 	Restart(ref string, timeout *int, signal string) error
 	Remove(ref string, o svc.RemoveOptions) error
+	RemoveLink(name string) error
 	Rename(ref, name string) error
 	Update(ref string, u container.UpdateConfig) ([]string, error)
 	Wait(ctx context.Context, ref string, cond container.WaitCondition) (svc.WaitResult, error)

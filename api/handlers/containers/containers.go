@@ -43,6 +43,7 @@ func Register(rt *server.Router, b Backend) {
 	rt.Handle("GET /containers/{id}/logs", h.logs)
 	rt.Handle("GET /containers/{id}/top", h.top)
 	rt.Handle("DELETE /containers/{id}", h.remove)
+	rt.Handle("DELETE /containers/{parent}/{alias}", h.removeLink) // a legacy link's name, parent/alias
 	rt.Handle("POST /containers/prune", h.prune)
 	rt.Handle("POST /containers/{id}/exec", h.execCreate)
 	rt.Handle("POST /exec/{id}/start", h.execStart)
@@ -214,7 +215,20 @@ func (h handlers) rename(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h handlers) remove(w http.ResponseWriter, r *http.Request) error {
+	if httputil.Bool(r, "link") {
+		return noContent(w, h.b.RemoveLink(r.PathValue("id")))
+	}
 	return noContent(w, h.b.Remove(r.PathValue("id"), svc.RemoveOptions{Force: httputil.Bool(r, "force"), RemoveVolumes: httputil.Bool(r, "v")}))
+}
+
+// removeLink is DELETE /containers/{parent}/{alias}?link=1; without link
+// the name is no container's (names have no slash).
+func (h handlers) removeLink(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("parent") + "/" + r.PathValue("alias")
+	if !httputil.Bool(r, "link") {
+		return svc.NotFound(name)
+	}
+	return noContent(w, h.b.RemoveLink(name))
 }
 
 func (h handlers) resize(w http.ResponseWriter, r *http.Request) error {

@@ -10,7 +10,6 @@ import (
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
 	svc "github.com/berth-project/berth/service/networks"
-	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/network"
 )
 
@@ -23,6 +22,7 @@ type handlers struct {
 func Register(rt *server.Router, b Backend, c Containers) {
 	h := handlers{b, c}
 	rt.Handle("GET /networks", h.list)
+	rt.Handle("GET /networks/{$}", h.list) // dockerd routes both
 	rt.Handle("POST /networks/create", h.create)
 	rt.Handle("POST /networks/prune", h.prune)
 	rt.Handle("GET /networks/{id}", h.inspect)
@@ -32,10 +32,10 @@ func Register(rt *server.Router, b Backend, c Containers) {
 }
 
 func toAPI(n *svc.Network) network.Network {
-	out := network.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: n.Driver, EnableIPv4: true,
-		Internal: n.Internal, Options: n.Options, Labels: n.Labels, IPAM: network.IPAM{Driver: "default", Options: map[string]string{}, Config: []network.IPAMConfig{}}}
-	if n.Subnet.IsValid() {
-		out.IPAM.Config = append(out.IPAM.Config, network.IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway})
+	out := network.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: n.Driver, EnableIPv4: true, EnableIPv6: n.EnableIPv6,
+		Internal: n.Internal, Options: n.Options, Labels: n.Labels, IPAM: network.IPAM{Driver: "default", Options: n.IPAMOptions}}
+	for _, c := range n.ShownIPAM() {
+		out.IPAM.Config = append(out.IPAM.Config, network.IPAMConfig{Subnet: c.Subnet, IPRange: c.IPRange, Gateway: c.Gateway, AuxAddress: c.Aux})
 	}
 	if out.Options == nil {
 		out.Options = map[string]string{}
@@ -69,9 +69,15 @@ func (h handlers) inspect(w http.ResponseWriter, r *http.Request) error {
 	}
 	resp := network.Inspect{Network: toAPI(n), Containers: map[string]network.EndpointResource{}}
 	for _, u := range h.b.Users(n.ID) {
+		if !u.Active() {
+			continue // dockerd lists endpoints, which stopped containers lack
+		}
 		er := network.EndpointResource{Name: u.Name, EndpointID: u.Endpoint.EndpointID}
 		if u.Endpoint.IP.IsValid() {
 			er.IPv4Address = netip.PrefixFrom(u.Endpoint.IP, u.Endpoint.PrefixLen)
+		}
+		if u.Endpoint.IP6.IsValid() {
+			er.IPv6Address = netip.PrefixFrom(u.Endpoint.IP6, u.Endpoint.PrefixLen6)
 		}
 		if mac, err := net.ParseMAC(u.Endpoint.MAC); err == nil {
 			er.MacAddress = network.HardwareAddr(mac)
@@ -86,13 +92,12 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
 	if err := httputil.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	o := svc.CreateOptions{Name: req.Name, Driver: req.Driver, Internal: req.Internal, Labels: req.Labels, Options: req.Options}
+	o := svc.CreateOptions{Name: req.Name, Driver: req.Driver, EnableIPv4: req.EnableIPv4, EnableIPv6: req.EnableIPv6,
+		Internal: req.Internal, Labels: req.Labels, Options: req.Options}
 	if req.IPAM != nil {
-		if len(req.IPAM.Config) > 1 {
-			return errdefs.ErrNotImplemented.WithMessage("only one IPv4 subnet per network is supported")
-		}
+		o.IPAMDriver, o.IPAMOptions = req.IPAM.Driver, req.IPAM.Options
 		for _, c := range req.IPAM.Config {
-			o.Subnet, o.IPRange, o.Gateway = c.Subnet, c.IPRange, c.Gateway
+			o.IPAMConfig = append(o.IPAMConfig, svc.IPAMConfig{Subnet: c.Subnet, IPRange: c.IPRange, Gateway: c.Gateway, Aux: c.AuxAddress})
 		}
 	}
 	n, err := h.b.Create(o)
