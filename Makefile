@@ -14,8 +14,9 @@ CC ?= gcc
 CFLAGS ?= -O2 -Wall -Wextra -Werror
 
 build: deps
-	$(GO) build -trimpath -ldflags "-s -w -X github.com/berth-project/berth/api/handlers/system.GitCommit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -o $(BIN)/ ./cmd/berthd ./cmd/berth ./cmd/berth-init
+	$(GO) build -trimpath -ldflags "-s -w -X github.com/berth-project/berth/api/handlers/system.GitCommit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -o $(BIN)/ ./cmd/berthd ./cmd/berth
 	$(CC) $(CFLAGS) -static -s -o $(BIN)/berth-monitor cmd/berth-monitor/*.c -lseccomp
+	$(CC) $(CFLAGS) -static -s -o $(BIN)/berth-init cmd/berth-init/init.c
 
 images: build
 	scripts/make-images.sh /var/cache/berth/images

@@ -1,4 +1,4 @@
-package main
+package inittest
 
 import (
 	"bufio"
@@ -15,14 +15,24 @@ import (
 
 var initBin string
 
+// notExecutable is a file without execute permission (TestMain makes it).
+var notExecutable string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "berth-init-test")
 	if err != nil {
 		panic(err)
 	}
 	initBin = filepath.Join(dir, "berth-init")
-	build := exec.Command("go", "build", "-o", initBin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	notExecutable = filepath.Join(dir, "data")
+	if err := os.WriteFile(notExecutable, []byte("data"), 0o644); err != nil {
+		panic(err)
+	}
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "gcc"
+	}
+	build := exec.Command(cc, "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", initBin, "../init.c")
 	if out, err := build.CombinedOutput(); err != nil {
 		panic("build berth-init: " + err.Error() + "\n" + string(out))
 	}
@@ -55,7 +65,7 @@ func TestExitCodes(t *testing.T) {
 		{"without --", []string{"sh", "-c", "exit 4"}, 4},
 		{"killed by signal", []string{"--", "sh", "-c", "kill -KILL $$"}, 128 + 9},
 		{"not found", []string{"--", "no-such-command-berth"}, 127},
-		{"not executable", []string{"--", "/etc/hostname"}, 126},
+		{"not executable", []string{"--", notExecutable}, 126},
 		{"no command", []string{"--"}, 1},
 	}
 	for _, tc := range tests {
@@ -176,5 +186,18 @@ func TestAsPID1(t *testing.T) {
 	}
 	if got := strings.TrimSpace(string(out)); got != "1" {
 		t.Errorf("child's parent = %q, want PID 1", got)
+	}
+}
+
+// One thread: inside a container it takes one pid of a --pids-limit, as
+// Docker's tini does.
+func TestSingleThreaded(t *testing.T) {
+	cmd, _, _ := startInit(t, `echo ready; exec sleep 30`)
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\nThreads:\t1\n") {
+		t.Fatalf("berth-init is not one thread:\n%s", b)
 	}
 }
