@@ -266,9 +266,20 @@ func (s *Service) dnsLookup(id string) dns.LookupFunc {
 		}
 		self.mu.Lock()
 		mine := map[string]bool{}
+		linked := map[string]string{} // network ID → the container an endpoint link names by this alias
 		for n, cfg := range self.Networks {
-			if n != network.NetworkBridge {
-				mine[cfg.NetworkID] = true
+			if n == network.NetworkBridge {
+				continue
+			}
+			mine[cfg.NetworkID] = true
+			for _, l := range cfg.Links {
+				target, alias, _ := strings.Cut(l, ":")
+				if alias == "" {
+					alias = target
+				}
+				if strings.EqualFold(alias, name) {
+					linked[cfg.NetworkID] = strings.TrimPrefix(target, "/")
+				}
 			}
 		}
 		self.mu.Unlock()
@@ -281,6 +292,10 @@ func (s *Service) dnsLookup(id string) dns.LookupFunc {
 					continue
 				}
 				match := strings.TrimPrefix(c.Name, "/") == name || ids.Short(c.ID) == name || strings.EqualFold(c.Hostname, name)
+				// an endpoint link's alias resolves for the linking container only
+				if t, ok := linked[cfg.NetworkID]; ok && (strings.TrimPrefix(c.Name, "/") == t || c.ID == t || ids.Short(c.ID) == t) {
+					match = true
+				}
 				for _, a := range append(append([]string{}, cfg.Aliases...), ep.Aliases...) {
 					match = match || strings.EqualFold(a, name)
 				}

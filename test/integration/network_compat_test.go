@@ -537,3 +537,22 @@ func TestLegacyLinks(t *testing.T) {
 	}
 	must(t, d.docker("rm", "-f", "linker", "late", "web2"))
 }
+
+// TestUserNetworkLinkAliases: a link given on a user network's endpoint
+// makes its alias resolve, for the linking container only, to the linked
+// container once it runs (docker-py's create/connect with links).
+func TestUserNetworkLinkAliases(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	must(t, d.docker("network", "create", "linknet"))
+	linker := must(t, d.docker("run", "-d", "--network", "linknet", "--link", "upstream:bar", "busybox", "sleep", "1000"))
+	other := must(t, d.docker("run", "-d", "--network", "linknet", "busybox", "sleep", "1000"))
+	up := must(t, d.docker("run", "-d", "--network", "linknet", "--name", "upstream", "busybox", "sleep", "1000"))
+	ip := must(t, d.docker("inspect", "-f", "{{(index .NetworkSettings.Networks \"linknet\").IPAddress}}", up))
+	if out := must(t, d.docker("exec", linker, "nslookup", "bar")); !strings.Contains(out, ip) {
+		t.Fatalf("the link alias does not resolve to %s:\n%s", ip, out)
+	}
+	if r := d.docker("exec", other, "nslookup", "bar"); r.code == 0 {
+		t.Fatalf("another container resolves the alias: %s", r)
+	}
+}
