@@ -227,7 +227,7 @@ func (r *run) copyStep(st *stage, c copySpec) error {
 	// The layer's checksum is the cache key: hash it first without
 	// keeping it, and write it only when the cache misses.
 	h := sha256.New()
-	if err := writeLayer(h, entries, existing, dest, destIsDir, uid, gid, mode, r.o.Epoch); err != nil {
+	if err := writeLayer(h, withoutTimes(entries), existing, dest, destIsDir, uid, gid, mode, r.o.Epoch); err != nil {
 		return err
 	}
 	kind := "multi"
@@ -387,6 +387,17 @@ func download(src, dest string, destIsDir bool) (entry, error) {
 		e.mtime = t.UTC()
 	}
 	return e, nil
+}
+
+// withoutTimes is entries without their own times: a download's
+// Last-Modified is kept in the layer but, as with dockerd, is not part of
+// the cache key (the same content from another server is a cache hit).
+func withoutTimes(entries []entry) []entry {
+	out := append([]entry(nil), entries...)
+	for i := range out {
+		out[i].mtime = time.Time{}
+	}
+	return out
 }
 
 // existingParents reports which ancestors of dest (and dest) exist in root.

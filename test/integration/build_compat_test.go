@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -195,9 +196,10 @@ func TestBuildAddURLKeepsLastModified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	modified := time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)
+	var modified atomic.Int64 // the server's Last-Modified, Unix seconds
+	modified.Store(time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC).Unix())
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.ServeContent(w, r, "file", modified, strings.NewReader("hello"))
+		http.ServeContent(w, r, "file", time.Unix(modified.Load(), 0), strings.NewReader("hello"))
 	})}
 	go srv.Serve(ln)
 	defer srv.Close()
@@ -205,6 +207,11 @@ func TestBuildAddURLKeepsLastModified(t *testing.T) {
 	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nADD http://" + ln.Addr().String() + "/file /\nRUN date -u -r /file +%Y-%m-%dT%H:%M:%S\n"})
 	if out := must(t, d.berth("build", "--network", "host", "--no-cache", ctx)); !strings.Contains(out, "2021-03-04T05:06:07") {
 		t.Fatalf("the file's time:\n%s", out)
+	}
+	// the time is not part of the cache key: the same content, newer, is a hit
+	modified.Add(3600)
+	if out := must(t, d.berth("build", "--network", "host", ctx)); strings.Count(out, "Using cache") != 2 {
+		t.Fatalf("same content with another Last-Modified missed the cache:\n%s", out)
 	}
 }
 
