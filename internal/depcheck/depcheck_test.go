@@ -28,6 +28,10 @@ var forbidden = map[string][]string{
 
 	// The image service knows no archive format; the archive formats use it.
 	"service/images/": {"service/images/archive/"},
+	// Networks know nothing of the containers on them; a container's
+	// side of networking (package sandbox) knows no container record.
+	"service/networks/":         {"service/networks/sandbox/", "service/containers/"},
+	"service/networks/sandbox/": {"service/containers/", "store/"},
 }
 
 // forbiddenInCode is forbidden for non-test files: tests may build the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/berth-project/berth/network/dns"
 	"github.com/berth-project/berth/service/networks"
+	"github.com/berth-project/berth/service/networks/sandbox"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/opencontainers/go-digest"
@@ -46,7 +47,7 @@ type Record struct {
 	RestartCount int                   `json:"restartCount"`
 	Mounts       []Mount               `json:"mounts,omitempty"`
 	// Networks are the container's memberships by network name.
-	Networks map[string]*NetConfig `json:"networks,omitempty"`
+	Networks map[string]*sandbox.Membership `json:"networks,omitempty"`
 	// Ports are the ports published for the current run.
 	Ports []networks.Port `json:"ports,omitempty"`
 }

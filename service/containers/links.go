@@ -4,39 +4,20 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/berth-project/berth/service/networks"
+	"github.com/berth-project/berth/service/networks/sandbox"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 )
 
 // Legacy links (--link, HostConfig.Links) of containers on the default
-// bridge, as dockerd's daemon/links: /etc/hosts entries, the environment
-// variables of the linked container, inspect's "/child:/parent/alias"
+// bridge, as dockerd's daemon/links (package sandbox makes their hosts
+// lines and variables): inspect's "/child:/parent/alias"
 // and DELETE /containers/{parent}/{alias}?link=1. The record keeps each
 // link as "<child ID>:<alias>", so renames of either side keep it.
-
-// parseLink is dockerd's opts.ParseLink: name[:alias], or the
-// "/child:/parent/alias" form inspect shows.
-func parseLink(l string) (name, alias string, err error) {
-	if l == "" {
-		return "", "", errors.New("empty string specified for links")
-	}
-	f := strings.Split(l, ":")
-	switch {
-	case len(f) > 2:
-		return "", "", errors.New("bad format for links: " + l)
-	case len(f) == 1:
-		return l, l, nil
-	case strings.HasPrefix(f[0], "/"):
-		_, alias := path.Split(f[1])
-		return f[0][1:], alias, nil
-	}
-	return f[0], f[1], nil
-}
 
 // resolveLinks checks a create's links (the containers must exist and
 // not use the host's network; dockerd's errors) and records them by
@@ -48,7 +29,7 @@ func (s *Service) resolveLinks(hc *container.HostConfig) error {
 	}
 	resolved := make([]string, 0, len(hc.Links))
 	for _, l := range hc.Links {
-		name, alias, err := parseLink(l)
+		name, alias, err := sandbox.ParseLink(l)
 		if err != nil {
 			return fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
 		}
@@ -86,7 +67,7 @@ func (s *Service) links(c *Container) []link {
 	}
 	var out []link
 	for _, l := range c.HostConfig.Links {
-		name, alias, err := parseLink(l)
+		name, alias, err := sandbox.ParseLink(l)
 		if err != nil {
 			continue
 		}
@@ -140,66 +121,9 @@ func (s *Service) linkEnv(c *Container) ([]string, error) {
 		if ip == "" {
 			return nil, fmt.Errorf("container %s not attached to default bridge network", l.child.ID)
 		}
-		env = append(env, linkEnvVars(full, ip, childEnv, ports)...)
+		env = append(env, sandbox.LinkEnv(full, ip, childEnv, ports)...)
 	}
 	return env, nil
-}
-
-// linkEnvVars is dockerd's links.Link.ToEnv for the link named full
-// ("/parent/alias") to a container at ip.
-func linkEnvVars(full, ip string, childEnv []string, ports []network.Port) []string {
-	_, n := path.Split(full)
-	alias := strings.ReplaceAll(strings.ToUpper(n), "-", "_")
-	sort.Slice(ports, func(i, j int) bool { return tcpFirst(ports[i], ports[j]) })
-	var env []string
-	var start, end network.Port
-	for i, p := range ports {
-		if i == 0 {
-			start, end = p, p
-			env = append(env, fmt.Sprintf("%s_PORT=%s://%s:%d", alias, p.Proto(), ip, p.Num()))
-		}
-		prefix := fmt.Sprintf("%s_PORT_%d_%s", alias, p.Num(), strings.ToUpper(string(p.Proto())))
-		env = append(env, fmt.Sprintf("%s=%s://%s:%d", prefix, p.Proto(), ip, p.Num()),
-			fmt.Sprintf("%s_ADDR=%s", prefix, ip), fmt.Sprintf("%s_PORT=%d", prefix, p.Num()), fmt.Sprintf("%s_PROTO=%s", prefix, p.Proto()))
-		if int(p.Num()) == int(end.Num())+1 && strings.EqualFold(string(p.Proto()), string(start.Proto())) {
-			end = p
-			if i < len(ports)-1 {
-				continue
-			}
-		}
-		if end != start {
-			prefix = fmt.Sprintf("%s_PORT_%d_%s", alias, start.Num(), strings.ToUpper(string(start.Proto())))
-			env = append(env, fmt.Sprintf("%s_START=%s://%s:%d", prefix, start.Proto(), ip, start.Num()),
-				fmt.Sprintf("%s_PORT_START=%d", prefix, start.Num()),
-				fmt.Sprintf("%s_END=%s://%s:%d", prefix, end.Proto(), ip, end.Num()),
-				fmt.Sprintf("%s_PORT_END=%d", prefix, end.Num()))
-		}
-		start, end = p, p
-	}
-	env = append(env, fmt.Sprintf("%s_NAME=%s", alias, full))
-	for _, v := range childEnv {
-		name, val, ok := strings.Cut(v, "=")
-		if !ok || name == "HOME" || name == "PATH" {
-			continue
-		}
-		env = append(env, fmt.Sprintf("%s_ENV_%s=%s", alias, name, val))
-	}
-	return env
-}
-
-// tcpFirst orders ports as dockerd's withTCPPriority: tcp first, then by
-// protocol name, by number within a protocol.
-func tcpFirst(a, b network.Port) bool {
-	pa, pb := strings.ToLower(string(a.Proto())), strings.ToLower(string(b.Proto()))
-	switch {
-	case pa == pb:
-		return a.Num() < b.Num()
-	case pa == "tcp":
-		return true
-	case pb == "tcp":
-		return false
-	}
-	return pa < pb
 }
 
 // withLinkEnv is c's Config for the runtime: the link variables first,
@@ -255,7 +179,7 @@ func (s *Service) RemoveLink(name string) error {
 	var kept []string
 	found := false
 	for _, l := range parent.HostConfig.Links {
-		if _, a, err := parseLink(l); err == nil && a == alias && !found {
+		if _, a, err := sandbox.ParseLink(l); err == nil && a == alias && !found {
 			found = true
 			continue
 		}
@@ -267,7 +191,7 @@ func (s *Service) RemoveLink(name string) error {
 	parent.HostConfig.Links = kept
 	if parent.running() {
 		var eps []*networks.Endpoint
-		for _, n := range netOrder(parent) {
+		for _, n := range sandbox.Order(parent.HostConfig, parent.Networks) {
 			if ep := parent.Networks[n].Endpoint; ep != nil {
 				eps = append(eps, ep)
 			}

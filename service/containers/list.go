@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-project/berth/internal/labels"
 	"github.com/berth-project/berth/service/containers/health"
+	"github.com/berth-project/berth/service/networks/sandbox"
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/containerd/errdefs"
 	"github.com/docker/go-units"
@@ -72,7 +73,7 @@ func (s *Service) summary(c *Container, o ListOptions) (container.Summary, bool)
 		ImageID:         c.Image.String(),
 		Command:         strings.Join(append([]string{c.Path}, c.Args...), " "),
 		Created:         c.Created.Unix(),
-		Ports:           portSummaries(c),
+		Ports:           sandbox.PortSummaries(c.Ports, c.Config.ExposedPorts),
 		Labels:          c.Config.Labels,
 		State:           c.State.Status,
 		Status:          statusString(c.State),

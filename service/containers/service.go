@@ -13,6 +13,7 @@ import (
 	"github.com/berth-project/berth/service/events"
 	"github.com/berth-project/berth/service/images"
 	"github.com/berth-project/berth/service/networks"
+	"github.com/berth-project/berth/service/networks/sandbox"
 	"github.com/berth-project/berth/service/volumes"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
@@ -41,6 +42,7 @@ type Service struct {
 	images   *images.Service
 	volumes  *volumes.Service
 	networks *networks.Service
+	wiring   *sandbox.Wiring
 	snaps    *overlay.Snapshotter
 	events   *events.Bus
 
@@ -61,7 +63,7 @@ func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Servic
 			return nil, err
 		}
 	}
-	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, networks: nets, snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProcess{}}
+	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, networks: nets, wiring: sandbox.NewWiring(nets), snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProcess{}}
 	err := db.ForEach(metadata.Containers, func(_ string, raw []byte) error {
 		var r Record
 		if err := json.Unmarshal(raw, &r); err != nil {

@@ -1,4 +1,4 @@
-package containers
+package sandbox
 
 import (
 	"strings"
@@ -18,9 +18,9 @@ func TestParseLink(t *testing.T) {
 		{in: "", bad: true},
 		{in: "a:b:c", bad: true},
 	} {
-		name, alias, err := parseLink(tc.in)
+		name, alias, err := ParseLink(tc.in)
 		if (err != nil) != tc.bad || name != tc.name || alias != tc.alias {
-			t.Errorf("parseLink(%q) = %q, %q, %v", tc.in, name, alias, err)
+			t.Errorf("ParseLink(%q) = %q, %q, %v", tc.in, name, alias, err)
 		}
 	}
 }
@@ -47,7 +47,7 @@ func TestLinkEnvVars(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := linkEnvVars(tc.full, "10.0.0.2", tc.env, tc.ports)
+			got := LinkEnv(tc.full, "10.0.0.2", tc.env, tc.ports)
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
