@@ -32,6 +32,9 @@ var forbidden = map[string][]string{
 	// side of networking (package sandbox) knows no container record.
 	"service/networks/":         {"service/networks/sandbox/", "service/containers/"},
 	"service/networks/sandbox/": {"service/containers/", "store/"},
+	// The same for volumes and a container's mounts of them.
+	"service/volumes/":        {"service/volumes/mounts/", "service/containers/"},
+	"service/volumes/mounts/": {"service/containers/", "store/"},
 }
 
 // forbiddenInCode is forbidden for non-test files: tests may build the

@@ -150,13 +150,8 @@ func (s *Service) openFS(c *Container, ref string) (_ *containerfs.View, done fu
 			volumes = append(volumes, m.Name)
 			b.Source = src
 		case mount.TypeBind:
-			if !fileExists(m.Source) {
-				if m.MustExist {
-					return nil, nil, invalidMount(m.Type, "bind source path does not exist: %s", m.Source)
-				}
-				if err := os.MkdirAll(m.Source, 0o755); err != nil { // as a start would (-v)
-					return nil, nil, fmt.Errorf("error while creating mount source path '%s': %w", m.Source, err)
-				}
+			if err := m.PrepareBindSource(); err != nil { // as a start would (-v)
+				return nil, nil, err
 			}
 			b.Source = m.Source
 		default:

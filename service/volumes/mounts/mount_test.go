@@ -1,4 +1,4 @@
-package containers
+package mounts
 
 import (
 	"os"
@@ -31,7 +31,7 @@ func TestParseBind(t *testing.T) {
 		{spec: "/a:/b:c:d", bad: true},
 		{spec: ":/b", bad: true},
 	} {
-		got, err := parseBind(tc.spec)
+		got, err := ParseBind(tc.spec)
 		if tc.bad {
 			if err == nil || !errdefs.IsInvalidArgument(err) {
 				t.Errorf("%s: want an invalid-argument error, got %+v, %v", tc.spec, got, err)
@@ -70,7 +70,7 @@ func TestFromAPIMount(t *testing.T) {
 		{"absolute subpath", mount.Mount{Type: mount.TypeVolume, Source: "v", Target: "/x", VolumeOptions: &mount.VolumeOptions{Subpath: "/etc"}}, Mount{}, true},
 		{"subpath of an anonymous volume", mount.Mount{Type: mount.TypeVolume, Target: "/x", VolumeOptions: &mount.VolumeOptions{Subpath: "a"}}, Mount{}, true},
 	} {
-		got, err := fromAPIMount(tc.in)
+		got, err := FromAPI(tc.in)
 		if tc.bad {
 			if err == nil || !errdefs.IsInvalidArgument(err) {
 				t.Errorf("%s: want an invalid-argument error, got %+v, %v", tc.name, got, err)
@@ -91,14 +91,14 @@ func TestSubpathSource(t *testing.T) {
 	if err := os.Symlink("/etc", filepath.Join(root, "out")); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := subpathSource(root, "a/b"); err != nil || got != filepath.Join(root, "a", "b") {
+	if got, err := SubpathSource(root, "a/b"); err != nil || got != filepath.Join(root, "a", "b") {
 		t.Fatalf("a/b: %s %v", got, err)
 	}
 	// a symlink to /etc means the volume's own /etc, which does not exist
-	if got, err := subpathSource(root, "out"); !errdefs.IsNotFound(err) {
+	if got, err := SubpathSource(root, "out"); !errdefs.IsNotFound(err) {
 		t.Fatalf("symlink out of the volume: %s %v", got, err)
 	}
-	if _, err := subpathSource(root, "missing"); err == nil || !strings.Contains(err.Error(), "cannot access path "+filepath.Join(root, "missing")) {
+	if _, err := SubpathSource(root, "missing"); err == nil || !strings.Contains(err.Error(), "cannot access path "+filepath.Join(root, "missing")) {
 		t.Fatalf("missing: %v", err)
 	}
 }
