@@ -32,6 +32,8 @@ var forbidden = map[string][]string{
 	// side of networking (package sandbox) knows no container record.
 	"service/networks/":         {"service/networks/sandbox/", "service/containers/"},
 	"service/networks/sandbox/": {"service/containers/", "store/"},
+	// A container's config rules are pure: no store, no host networking, no other service.
+	"service/containers/runconfig/": {"store/", "network/", "service/images/", "service/networks/", "service/volumes/", "service/build/"},
 	// The same for volumes and a container's mounts of them.
 	"service/volumes/":        {"service/volumes/mounts/", "service/containers/"},
 	"service/volumes/mounts/": {"service/containers/", "store/"},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/berth-project/berth/runtime/monitor"
 	"github.com/berth-project/berth/runtime/oci"
+	"github.com/berth-project/berth/service/containers/runconfig"
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
@@ -196,7 +197,7 @@ func (s *Service) spawnMonitor(c *Container) (net.Conn, int, error) {
 		"--exit-file", c.exitPath(), "--socket", c.socketPath(), "--cgroup", s.cgroupPath(c),
 	}
 	if lc := c.HostConfig.LogConfig; lc.Type != "none" {
-		lo, err := parseLogOptions(lc)
+		lo, err := runconfig.ParseLogOptions(lc)
 		if err != nil {
 			conn.Close()
 			return nil, 0, err
@@ -206,10 +207,10 @@ func (s *Service) spawnMonitor(c *Container) (net.Conn, int, error) {
 			return nil, 0, err
 		}
 		args = append(args, "--log", c.logPath(), "--log-format", lc.Type)
-		if lo.maxSize > 0 {
-			args = append(args, "--log-max-size", strconv.FormatInt(lo.maxSize, 10), "--log-max-file", strconv.Itoa(lo.maxFile))
+		if lo.MaxSize > 0 {
+			args = append(args, "--log-max-size", strconv.FormatInt(lo.MaxSize, 10), "--log-max-file", strconv.Itoa(lo.MaxFile))
 		}
-		if lo.compress {
+		if lo.Compress {
 			args = append(args, "--log-compress")
 		}
 	}

@@ -1,4 +1,4 @@
-package containers
+package runconfig
 
 import (
 	"strings"
@@ -10,21 +10,21 @@ import (
 func TestParseLogOptions(t *testing.T) {
 	for _, tc := range []struct {
 		lc      container.LogConfig
-		want    logOptions
+		want    LogOptions
 		wantErr string
 	}{
-		{container.LogConfig{Type: "json-file"}, logOptions{maxFile: 1}, ""},
-		{container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1k", "max-file": "3"}}, logOptions{maxSize: 1024, maxFile: 3}, ""},
-		{container.LogConfig{Type: "local"}, logOptions{maxSize: 20 << 20, maxFile: 5, compress: true}, ""},
-		{container.LogConfig{Type: "local", Config: map[string]string{"compress": "false", "max-size": "10m"}}, logOptions{maxSize: 10 << 20, maxFile: 5}, ""},
-		{container.LogConfig{Type: "none"}, logOptions{}, ""},
-		{container.LogConfig{Type: "syslog"}, logOptions{}, "no log driver named 'syslog'"},
-		{container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "0"}}, logOptions{}, "max-size must be a positive number"},
-		{container.LogConfig{Type: "json-file", Config: map[string]string{"max-file": "0"}}, logOptions{}, "max-file cannot be less than 1"},
-		{container.LogConfig{Type: "json-file", Config: map[string]string{"bogus": "1"}}, logOptions{}, "unknown log opt 'bogus' for json-file log driver"},
-		{container.LogConfig{Type: "json-file", Config: map[string]string{"compress": "true"}}, logOptions{}, "compress cannot be true"},
+		{container.LogConfig{Type: "json-file"}, LogOptions{MaxFile: 1}, ""},
+		{container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1k", "max-file": "3"}}, LogOptions{MaxSize: 1024, MaxFile: 3}, ""},
+		{container.LogConfig{Type: "local"}, LogOptions{MaxSize: 20 << 20, MaxFile: 5, Compress: true}, ""},
+		{container.LogConfig{Type: "local", Config: map[string]string{"compress": "false", "max-size": "10m"}}, LogOptions{MaxSize: 10 << 20, MaxFile: 5}, ""},
+		{container.LogConfig{Type: "none"}, LogOptions{}, ""},
+		{container.LogConfig{Type: "syslog"}, LogOptions{}, "no log driver named 'syslog'"},
+		{container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "0"}}, LogOptions{}, "max-size must be a positive number"},
+		{container.LogConfig{Type: "json-file", Config: map[string]string{"max-file": "0"}}, LogOptions{}, "max-file cannot be less than 1"},
+		{container.LogConfig{Type: "json-file", Config: map[string]string{"bogus": "1"}}, LogOptions{}, "unknown log opt 'bogus' for json-file log driver"},
+		{container.LogConfig{Type: "json-file", Config: map[string]string{"compress": "true"}}, LogOptions{}, "compress cannot be true"},
 	} {
-		got, err := parseLogOptions(tc.lc)
+		got, err := ParseLogOptions(tc.lc)
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("%+v: error %v, want %q", tc.lc, err, tc.wantErr)
@@ -64,7 +64,7 @@ func TestMergeUpdate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hc := tc.cur
-			err := mergeUpdate(&hc, tc.u)
+			err := MergeUpdate(&hc, tc.u)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
