@@ -112,6 +112,13 @@ static void drop_client(int i) {
 	clients[i] = clients[--nclients];
 }
 
+/* client_index is the place of fd in the client list, or -1. */
+static int client_index(int fd) {
+	for (int i = 0; i < nclients; i++)
+		if (clients[i] == fd) return i;
+	return -1;
+}
+
 static int send_frame(int fd, int type, const void *p, size_t n) {
 	unsigned char hdr[5] = { (unsigned char)type, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
 				 (unsigned char)(n >> 8), (unsigned char)n };
@@ -644,8 +651,13 @@ started:
 				*fd = -1;
 			}
 		}
-		for (int i = np - 1; i >= 4; i--)
-			if (p[i].revents && handle_client(i - 4) < 0) drop_client(i - 4);
+		/* by fd, not by index: a broadcast above may have dropped clients
+		 * (a daemon killed while output flowed), which reorders the list */
+		for (int i = np - 1; i >= 4; i--) {
+			if (!p[i].revents) continue;
+			int k = client_index(p[i].fd);
+			if (k >= 0 && handle_client(k) < 0) drop_client(k);
+		}
 	}
 	if (console_fd >= 0) close(console_fd);
 	if (log_fd >= 0) fsync(log_fd);
