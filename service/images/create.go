@@ -3,7 +3,6 @@ package images
 import (
 	"encoding/json"
 	"fmt"
-	eventtypes "github.com/moby/moby/api/types/events"
 	"io"
 	"runtime"
 	"strings"
@@ -11,8 +10,10 @@ import (
 
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/go-archive/compression"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -48,16 +49,37 @@ func (s *Service) AddLayer(r io.Reader, parentDiffIDs []digest.Digest) (ocispec.
 }
 
 // Commit records an image made of cfg and layers (whose diff IDs must
-// already be in cfg.RootFS) and tags it with refs.
+// already be in cfg.RootFS), tags it with refs and, as dockerd's
+// CommitImage does for commits and build steps, publishes `image create`.
 func (s *Service) Commit(cfg *dockerspec.DockerOCIImage, layers []ocispec.Descriptor, parent digest.Digest, refs ...string) (*Image, error) {
-	cfgJSON, err := MarshalConfig(cfg)
+	img, tags, err := s.record(cfg, layers, parent, refs)
 	if err != nil {
 		return nil, err
+	}
+	s.Publish(eventtypes.ActionCreate, img.ID, "")
+	s.publishTags(img.ID, tags)
+	return img, nil
+}
+
+// publishTags sends the `image tag` events of tags just moved to id.
+func (s *Service) publishTags(id digest.Digest, tags []reference.Named) {
+	for _, n := range tags {
+		s.Publish(eventtypes.ActionTag, id, reference.FamiliarString(n))
+	}
+}
+
+// record is Commit without its events (an import publishes its own): it
+// returns the tags it moved.
+func (s *Service) record(cfg *dockerspec.DockerOCIImage, layers []ocispec.Descriptor, parent digest.Digest, refs []string) (*Image, []reference.Named, error) {
+	cfgJSON, err := MarshalConfig(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
 	img, err := s.Prepare(cfgJSON, cfg, layers, parent)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var tags []reference.Named
 	named := make([]string, 0, len(refs))
 	for _, r := range refs {
 		if r == "" {
@@ -65,15 +87,16 @@ func (s *Service) Commit(cfg *dockerspec.DockerOCIImage, layers []ocispec.Descri
 		}
 		n, err := NormalizeTag(r)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		tags = append(tags, n)
 		named = append(named, n.String())
 	}
 	stored, err := s.Record([]NewImage{{Image: img, Refs: named}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return stored[0].Image, nil
+	return stored[0].Image, tags, nil
 }
 
 // Prepare stores the config blob (as these exact bytes: their digest is
@@ -225,11 +248,13 @@ func (s *Service) Import(r io.Reader, o ImportOptions) (*Image, error) {
 	cfg.Created = &now
 	cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{layer.Digest}}
 	cfg.History = []ocispec.History{{Created: &now, Comment: comment}}
-	img, err := s.Commit(cfg, []ocispec.Descriptor{layer}, "", o.Ref)
-	if err == nil {
-		s.Publish(eventtypes.ActionImport, img.ID, "")
+	img, tags, err := s.record(cfg, []ocispec.Descriptor{layer}, "", []string{o.Ref})
+	if err != nil {
+		return nil, err
 	}
-	return img, err
+	s.publishTags(img.ID, tags) // dockerd tags, then logs the import
+	s.Publish(eventtypes.ActionImport, img.ID, "")
+	return img, nil
 }
 
 func orDash(s string) string {

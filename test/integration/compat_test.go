@@ -351,10 +351,22 @@ func TestImageEventsAndInspect(t *testing.T) {
 	must(t, d.berth("rmi", "committed:1"))
 	until := strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
 	out := must(t, d.berth("events", "--since", since, "--until", until, "--filter", "type=image", "--format", "{{.Action}} {{.Actor.Attributes.name}}"))
-	for _, want := range []string{"import ", "tag copy:1", "save sha256:", "untag sha256:", "load sha256:", "delete sha256:"} {
+	for _, want := range []string{"import ", "tag copy:1", "save sha256:", "untag sha256:", "load sha256:", "create sha256:", "tag committed:1", "delete sha256:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q event in:\n%s", want, out)
 		}
+	}
+	// a build's image: one create (each step's commit has its own) and one
+	// tag, as Moby's TestBuildEmitsEvents wants
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo hi >/hello\n"), 0o644)
+	iid := filepath.Join(dir, "iid")
+	must(t, d.berth("build", "-q", "--no-cache", "--iidfile", iid, "-t", "emits", dir))
+	built, _ := os.ReadFile(iid)
+	until = strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
+	out = must(t, d.berth("events", "--since", since, "--until", until, "--filter", "type=image", "--filter", "image="+string(built), "--format", "{{.Action}} {{.Actor.Attributes.name}}"))
+	if strings.Count(out, "create ") != 1 || strings.Count(out, "tag emits:latest") != 1 {
+		t.Errorf("a build's events:\n%s", out)
 	}
 	// a committed image's inspect
 	id := must(t, d.berth("commit", "-m", "msg2", "-a", "me", ctr))

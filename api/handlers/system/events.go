@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/api/httputil"
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/events"
 )
 
@@ -99,5 +100,34 @@ func match(m events.Message, f map[string][]string) bool {
 		}
 	}
 	return anyOf("type", string(m.Type)) && anyOf("event", action, string(m.Action)) &&
-		anyOf("image", m.Actor.Attributes["image"]) && idMatch && labelsOK
+		imageMatch(m, f["image"]) && idMatch && labelsOK
+}
+
+// imageMatch is dockerd's image filter: the actor's ID, or the image it
+// names (the "name" attribute of an image event, "image" otherwise), as
+// given or without its tag.
+func imageMatch(m events.Message, want []string) bool {
+	if len(want) == 0 {
+		return true
+	}
+	attr := "image"
+	if m.Type == events.ImageEventType {
+		attr = "name"
+	}
+	name := m.Actor.Attributes[attr]
+	for _, v := range want {
+		if v == m.Actor.ID || v == name || v == stripTag(m.Actor.ID) || (name != "" && v == stripTag(name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripTag is an image reference's familiar name without tag or digest.
+func stripTag(image string) string {
+	n, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return image
+	}
+	return reference.FamiliarName(n)
 }
