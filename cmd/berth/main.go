@@ -6,9 +6,13 @@ import (
 
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/command/commands"
+	"github.com/spf13/cobra"
 )
 
 func main() {
 	c := cli.NewCli(os.Stdin, os.Stdout, os.Stderr)
-	os.Exit(cli.Run(c, commands.Add, os.Args[1:]))
+	os.Exit(cli.Run(c, func(root *cobra.Command, c *cli.Cli) {
+		commands.Add(root, c)
+		root.AddCommand(newRegistryCommand(c))
+	}, os.Args[1:]))
 }
