@@ -20,6 +20,13 @@ type Config struct {
 	CgroupParent string   `json:"cgroup-parent,omitempty"`
 	Bridge       string   `json:"bridge,omitempty"` // the default bridge's interface (created if missing)
 	BIP          string   `json:"bip,omitempty"`    // its address/prefix, e.g. 172.17.0.1/16
+	// Mirrors are tried before Docker Hub for docker.io images.
+	Mirrors []string `json:"registry-mirrors,omitempty"`
+	// Insecure registries (host:port or CIDR) are reached over HTTP or
+	// unverified TLS.
+	Insecure []string `json:"insecure-registries,omitempty"`
+	// CertsDir holds registries' CA and client certificates (certs.d).
+	CertsDir string `json:"-"`
 }
 
 // Defaults mirror dockerd's, under berth's names.
@@ -31,6 +38,7 @@ func Defaults() Config {
 		Pidfile:      "/run/berth.pid",
 		LogLevel:     "info",
 		CgroupParent: "/berth",
+		CertsDir:     "/etc/berth/certs.d",
 	}
 }
 

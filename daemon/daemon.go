@@ -24,11 +24,13 @@ import (
 	"github.com/berth-project/berth/api/handlers/images"
 	"github.com/berth-project/berth/api/handlers/networks"
 	"github.com/berth-project/berth/api/handlers/plugins"
+	registryapi "github.com/berth-project/berth/api/handlers/registry"
 	"github.com/berth-project/berth/api/handlers/swarm"
 	"github.com/berth-project/berth/api/handlers/system"
 	"github.com/berth-project/berth/api/handlers/volumes"
 	"github.com/berth-project/berth/api/server"
 	"github.com/berth-project/berth/core/runtime"
+	regclient "github.com/berth-project/berth/registry/client"
 	"github.com/berth-project/berth/runtime/native"
 	"github.com/berth-project/berth/runtime/runc"
 	buildsvc "github.com/berth-project/berth/service/build"
@@ -52,6 +54,7 @@ type Daemon struct {
 	log        *slog.Logger
 	db         *metadata.DB
 	images     *imagesvc.Service
+	registry   *regclient.Client
 	containers *containersvc.Service
 	events     *events.Bus
 	runtime    runtime.Runtime
@@ -94,6 +97,13 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		return fail(err)
 	}
 	d.images.SetEvents(d.events)
+	reg, err := regclient.New(regclient.Config{Mirrors: cfg.Mirrors, Insecure: cfg.Insecure, CertsDir: cfg.CertsDir,
+		UserAgent: "berth/" + system.Version})
+	if err != nil {
+		return fail(err)
+	}
+	d.images.SetRegistry(reg)
+	d.registry = reg
 	if d.volumes, err = volumesvc.New(filepath.Join(cfg.DataRoot, "volumes"), db); err != nil {
 		return fail(err)
 	}
@@ -171,6 +181,7 @@ func runcRuntime(cfg Config) runc.Runtime {
 func (d *Daemon) Handler() http.Handler {
 	rt := server.NewRouter(d.log)
 	system.Register(rt, systemBackend{d})
+	registryapi.Register(rt, d.registry)
 	containers.Register(rt, d.containers)
 	images.Register(rt, d.images, archiveBackend{d.images})
 	volumes.Register(rt, d.volumes)

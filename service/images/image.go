@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-project/berth/registry/client"
 	"github.com/berth-project/berth/store/content"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
@@ -22,12 +23,14 @@ import (
 // Image is the record kept for each local image. Its ID is the digest of
 // its config blob, as in Docker.
 type Image struct {
-	ID       digest.Digest              `json:"id"`
-	Manifest digest.Digest              `json:"manifest"`
-	Layers   []ocispec.Descriptor       `json:"layers"`
-	Size     int64                      `json:"size"`
-	Parent   digest.Digest              `json:"parent,omitempty"`
-	Config   *dockerspec.DockerOCIImage `json:"-"`
+	ID       digest.Digest        `json:"id"`
+	Manifest digest.Digest        `json:"manifest"`
+	Layers   []ocispec.Descriptor `json:"layers"`
+	Size     int64                `json:"size"`
+	Parent   digest.Digest        `json:"parent,omitempty"`
+	// RepoDigests are the repo@digest references a pull recorded.
+	RepoDigests []string                   `json:"repoDigests,omitempty"`
+	Config      *dockerspec.DockerOCIImage `json:"-"`
 }
 
 // ChainIDs returns the snapshot keys of the image's layers, base first.
@@ -40,17 +43,19 @@ type UsersFunc func(id digest.Digest) (running, stopped []string)
 
 // Service is the local image store.
 type Service struct {
-	content *content.Store
-	snaps   *overlay.Snapshotter
-	db      *metadata.DB
-	users   UsersFunc
-	events  *events.Bus // nil: no events
+	content  *content.Store
+	snaps    *overlay.Snapshotter
+	db       *metadata.DB
+	users    UsersFunc
+	events   *events.Bus    // nil: no events
+	registry *client.Client // nil: no pulls
 
 	mu       sync.RWMutex
 	images   map[digest.Digest]*Image
-	tags     map[string]tagRecord   // normalized reference → record
-	leases   map[digest.Digest]int  // blobs and chains an operation in flight needs (gc.go)
-	deferred map[digest.Digest]bool // garbage kept by a lease, collected when it ends
+	tags     map[string]tagRecord            // normalized reference → record
+	leases   map[digest.Digest]int           // blobs and chains an operation in flight needs (gc.go)
+	deferred map[digest.Digest]bool          // garbage kept by a lease, collected when it ends
+	pulling  map[digest.Digest]chan struct{} // blobs being fetched (pull.go)
 }
 
 type tagRecord struct {

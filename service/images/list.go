@@ -61,7 +61,7 @@ func (s *Service) List(o ListOptions) []image.Summary {
 			Labels:      img.Config.Config.Labels,
 			ParentID:    string(img.Parent),
 			RepoTags:    tags,
-			RepoDigests: []string{},
+			RepoDigests: familiarAll(img.RepoDigests),
 			Size:        img.Size,
 			SharedSize:  -1,
 			Containers:  -1,
@@ -124,7 +124,7 @@ func (s *Service) Inspect(refOrID string) (*image.InspectResponse, error) {
 	resp := &image.InspectResponse{
 		ID:           img.ID.String(),
 		RepoTags:     s.refsOf(img.ID),
-		RepoDigests:  []string{},
+		RepoDigests:  familiarAll(img.RepoDigests),
 		Author:       cfg.Author,
 		Config:       &cfg.Config,
 		Architecture: cfg.Architecture,
@@ -196,4 +196,16 @@ func (s *Service) History(refOrID string) ([]image.HistoryResponseItem, error) {
 		cur, _ = s.Get(cur.Parent)
 	}
 	return out, nil
+}
+
+// familiarAll shortens normalized references (docker.io/library/x → x).
+func familiarAll(refs []string) []string {
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		if n, err := reference.ParseNormalizedNamed(r); err == nil {
+			r = reference.FamiliarString(n)
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	svc "github.com/berth-project/berth/service/images"
 	"github.com/berth-project/berth/service/images/archive"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/registry"
 )
 
 // Backend is what the handlers need from the images service.
@@ -19,6 +20,8 @@ type Backend interface {
 	Prune(all bool, labels map[string]string) (image.PruneReport, error)
 	Import(r io.Reader, o svc.ImportOptions) (*svc.Image, error)
 	Resolve(ref string) (*svc.Image, error)
+	Pull(ctx context.Context, ref string, o svc.PullOptions, p svc.Progress) error
+	Push(ctx context.Context, name, tag string, auth *registry.AuthConfig, p svc.PushProgress) error
 }
 
 // Archives is what save and load need: the image archive formats

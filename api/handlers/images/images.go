@@ -11,7 +11,6 @@ import (
 	"github.com/berth-project/berth/internal/labels"
 	svc "github.com/berth-project/berth/service/images"
 	"github.com/containerd/errdefs"
-	"github.com/distribution/reference"
 )
 
 type handlers struct {
@@ -98,7 +97,7 @@ func (h handlers) post(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusCreated)
 		return nil
 	case "push":
-		return errdefs.ErrNotImplemented.WithMessage("push is not supported yet")
+		return h.push(w, r, name)
 	}
 	return errdefs.ErrNotFound.WithMessage("page not found")
 }
@@ -152,29 +151,7 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
 			ref += ":" + tag
 		}
 	}
-	n, err := svc.Normalize(ref)
-	if err != nil {
-		return err
-	}
-	// Registries come in a later issue: only what is local (and the
-	// built-in hello-world) can be "pulled".
-	if _, err := h.b.Resolve(n.String()); err != nil {
-		if errdefs.IsNotFound(err) {
-			return svc.NotFoundError(reference.FamiliarString(n))
-		}
-		return err
-	}
-	fam := reference.FamiliarString(n)
-	s := httputil.NewJSONStream(w)
-	_ = s.Send(map[string]string{"status": "Pulling from " + reference.FamiliarName(n), "id": tagOf(n)})
-	return s.Send(map[string]string{"status": "Status: Image is up to date for " + fam})
-}
-
-func tagOf(n reference.Named) string {
-	if t, ok := n.(reference.Tagged); ok {
-		return t.Tag()
-	}
-	return "latest"
+	return h.pull(w, r, ref)
 }
 
 // createdBounds turns the since and before filters (images: the newest

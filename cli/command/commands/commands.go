@@ -5,6 +5,7 @@ import (
 	"github.com/berth-project/berth/cli/command/container"
 	"github.com/berth-project/berth/cli/command/image"
 	"github.com/berth-project/berth/cli/command/network"
+	"github.com/berth-project/berth/cli/command/registry"
 	"github.com/berth-project/berth/cli/command/system"
 	"github.com/berth-project/berth/cli/command/volume"
 	"github.com/spf13/cobra"
@@ -16,4 +17,5 @@ func Add(root *cobra.Command, c *cli.Cli) {
 	root.AddCommand(container.TopLevelCommands(c)...)
 	root.AddCommand(image.TopLevelCommands(c)...)
 	root.AddCommand(system.TopLevelCommands(c)...)
+	root.AddCommand(registry.TopLevelCommands(c)...)
 }

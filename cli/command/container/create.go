@@ -111,7 +111,7 @@ func pullImage(ctx context.Context, c *cli.Cli, ref, platform string, out io.Wri
 	if err != nil {
 		return err
 	}
-	opts := client.ImagePullOptions{}
+	opts := client.ImagePullOptions{RegistryAuth: c.RegistryAuth(ref)}
 	if platform != "" {
 		p, err := parsePlatform(platform)
 		if err != nil {

@@ -19,7 +19,7 @@ func NewImageCommand(c *cli.Cli) *cobra.Command {
 	rm.Use = "rm [OPTIONS] IMAGE [IMAGE...]"
 	rm.Aliases = []string{"remove", "rmi"}
 	cmd.AddCommand(ls, rm, newInspectCommand(c), newHistoryCommand(c), newTagCommand(c),
-		newPruneCommand(c), newImportCommand(c), newPullCommand(c), newBuildCommand(c),
+		newPruneCommand(c), newImportCommand(c), newPullCommand(c), newPushCommand(c), newBuildCommand(c),
 		newSaveCommand(c), newLoadCommand(c))
 	return cmd
 }
@@ -27,6 +27,6 @@ func NewImageCommand(c *cli.Cli) *cobra.Command {
 // TopLevelCommands returns the shortcuts docker keeps at the top level.
 func TopLevelCommands(c *cli.Cli) []*cobra.Command {
 	return []*cobra.Command{newListCommand(c), newRemoveCommand(c), newHistoryCommand(c),
-		newTagCommand(c), newImportCommand(c), newPullCommand(c), newBuildCommand(c),
+		newTagCommand(c), newImportCommand(c), newPullCommand(c), newPushCommand(c), newBuildCommand(c),
 		newSaveCommand(c), newLoadCommand(c)}
 }

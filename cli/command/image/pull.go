@@ -36,7 +36,7 @@ func newPullCommand(c *cli.Cli) *cobra.Command {
 					fmt.Fprintf(c.Out(), "Using default tag: %s\n", named.(reference.Tagged).Tag())
 				}
 			}
-			opts := client.ImagePullOptions{All: all}
+			opts := client.ImagePullOptions{All: all, RegistryAuth: c.RegistryAuth(named.String())}
 			if platform != "" {
 				parts := strings.SplitN(platform, "/", 3)
 				p := ocispec.Platform{OS: parts[0]}

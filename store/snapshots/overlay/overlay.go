@@ -52,9 +52,21 @@ func (s *Snapshotter) Exists(chainID digest.Digest) bool {
 // exists. Tar entries cannot escape the snapshot (go-archive's breakout
 // checks) and whiteouts become overlayfs whiteouts.
 func (s *Snapshotter) Apply(chainID digest.Digest, layer io.Reader) error {
+	return s.ApplyVerified(chainID, layer, "")
+}
+
+// ApplyVerified is Apply that, unless diffID is empty, commits the layer
+// only if the tar's bytes (read to their end) have that digest: a layer
+// from a registry is checked before anything can use it.
+func (s *Snapshotter) ApplyVerified(chainID digest.Digest, layer io.Reader, diffID digest.Digest) error {
 	if s.Exists(chainID) {
 		_, err := io.Copy(io.Discard, layer)
 		return err
+	}
+	var v digest.Verifier
+	if diffID != "" {
+		v = diffID.Verifier()
+		layer = io.TeeReader(layer, v)
 	}
 	tmp, err := os.MkdirTemp(s.root, "tmp-")
 	if err != nil {
@@ -68,6 +80,14 @@ func (s *Snapshotter) Apply(chainID digest.Digest, layer io.Reader) error {
 	opts := &archive.TarOptions{WhiteoutFormat: archive.OverlayWhiteoutFormat}
 	if err := archive.UntarUncompressed(layer, diff, opts); err != nil {
 		return fmt.Errorf("apply layer %s: %w", chainID, err)
+	}
+	if v != nil {
+		if _, err := io.Copy(io.Discard, layer); err != nil { // the tar's end padding
+			return fmt.Errorf("apply layer %s: %w", chainID, err)
+		}
+		if !v.Verified() {
+			return fmt.Errorf("layer %s: content does not match diff ID %s: %w", chainID, diffID, errdefs.ErrDataLoss)
+		}
 	}
 	if err := os.Rename(tmp, filepath.Join(s.root, chainID.Encoded())); err != nil {
 		if s.Exists(chainID) { // raced with another apply of the same layer

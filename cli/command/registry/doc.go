@@ -1,0 +1,2 @@
+// Package registry holds login, logout and search.
+package registry

@@ -1,0 +1,208 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/moby/moby/api/types/registry"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Image is a remote image resolved to one platform: its manifest and
+// config (verified), and where to fetch its layers.
+type Image struct {
+	// Digest is what the reference resolved to (an index for a
+	// multi-platform image): the digest `docker pull` prints.
+	Digest digest.Digest
+	// Manifest is the platform's image manifest, byte for byte.
+	Manifest          []byte
+	ManifestMediaType string
+	Config            []byte
+	Layers            []ocispec.Descriptor
+
+	ep  endpoint
+	ctx context.Context
+}
+
+// ManifestDigest is the digest of the platform's image manifest.
+func (im *Image) ManifestDigest() digest.Digest { return digest.FromBytes(im.Manifest) }
+
+// Resolve finds ref (tagged or digested) for platform, trying mirrors
+// first for docker.io.
+func (c *Client) Resolve(ctx context.Context, ref reference.Named, auth *registry.AuthConfig, platform ocispec.Platform) (*Image, error) {
+	eps, err := c.endpoints(ref, auth)
+	if err != nil {
+		return nil, err
+	}
+	var firstErr error
+	for _, ep := range eps {
+		im, err := c.resolveAt(ctx, ep, ref, platform)
+		if err == nil {
+			return im, nil
+		}
+		if !ep.mirror || ctx.Err() != nil {
+			return nil, err
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, firstErr
+}
+
+func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named, platform ocispec.Platform) (*Image, error) {
+	opts := append([]remote.Option{remote.WithContext(ctx)}, ep.opts...)
+	r := ep.repo.Tag("latest")
+	target := ""
+	if d, ok := ref.(reference.Digested); ok {
+		target = d.Digest().String()
+	} else if t, ok := ref.(reference.Tagged); ok {
+		target = t.Tag()
+	}
+	var desc *remote.Descriptor
+	var err error
+	if strings.Contains(target, ":") {
+		desc, err = remote.Get(ep.repo.Digest(target), opts...)
+	} else {
+		if target != "" {
+			r = ep.repo.Tag(target)
+		}
+		desc, err = remote.Get(r, opts...)
+	}
+	if err != nil {
+		return nil, pullError(ref, err)
+	}
+	im := &Image{Digest: digest.Digest(desc.Digest.String()), ep: ep, ctx: ctx}
+	manifest, mt := desc.Manifest, string(desc.MediaType)
+	if desc.MediaType.IsIndex() {
+		var idx ocispec.Index
+		if err := json.Unmarshal(desc.Manifest, &idx); err != nil {
+			return nil, fmt.Errorf("manifest list of %s: %w", reference.FamiliarString(ref), err)
+		}
+		child, ok := matchPlatform(idx.Manifests, platform)
+		if !ok {
+			return nil, fmt.Errorf("no matching manifest for %s in the manifest list entries: %w", formatPlatform(platform), errdefs.ErrNotFound)
+		}
+		cd, err := remote.Get(ep.repo.Digest(child.Digest.String()), opts...)
+		if err != nil {
+			return nil, pullError(ref, err)
+		}
+		manifest, mt = cd.Manifest, string(cd.MediaType)
+	}
+	if !types.MediaType(mt).IsImage() {
+		return nil, fmt.Errorf("%s: unsupported manifest media type %q: %w", reference.FamiliarString(ref), mt, errdefs.ErrInvalidArgument)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		return nil, fmt.Errorf("manifest of %s: %w", reference.FamiliarString(ref), err)
+	}
+	im.Manifest, im.ManifestMediaType, im.Layers = manifest, mt, m.Layers
+	cfg, err := im.fetch(m.Config)
+	if err != nil {
+		return nil, pullError(ref, err)
+	}
+	im.Config = cfg
+	return im, nil
+}
+
+// fetch reads a small blob whole and verifies it.
+func (im *Image) fetch(d ocispec.Descriptor) ([]byte, error) {
+	rc, err := im.OpenBlob(d)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if digest.Digest(d.Digest).Algorithm().FromBytes(b) != d.Digest {
+		return nil, fmt.Errorf("blob %s: digest mismatch: %w", d.Digest, errdefs.ErrDataLoss)
+	}
+	return b, nil
+}
+
+// OpenBlob streams a blob; reading it to the end fails if its bytes do
+// not match its digest (go-containerregistry verifies as it reads).
+func (im *Image) OpenBlob(d ocispec.Descriptor) (io.ReadCloser, error) {
+	l, err := remote.Layer(im.ep.repo.Digest(d.Digest.String()), append([]remote.Option{remote.WithContext(im.ctx)}, im.ep.opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	return l.Compressed()
+}
+
+// matchPlatform picks the index entry for platform (a variant matches
+// the same OS and architecture when it is not asked for).
+func matchPlatform(ms []ocispec.Descriptor, want ocispec.Platform) (ocispec.Descriptor, bool) {
+	var loose *ocispec.Descriptor
+	for i, m := range ms {
+		p := m.Platform
+		if p == nil || p.OS != want.OS || p.Architecture != want.Architecture {
+			continue
+		}
+		if p.Variant == want.Variant {
+			return m, true
+		}
+		if want.Variant == "" && loose == nil {
+			loose = &ms[i]
+		}
+	}
+	if loose != nil {
+		return *loose, true
+	}
+	return ocispec.Descriptor{}, false
+}
+
+func formatPlatform(p ocispec.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// pullError says what dockerd says for a failed pull.
+func pullError(ref reference.Named, err error) error {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return err
+	}
+	detail := te.Error()
+	if len(te.Errors) > 0 {
+		parts := make([]string, 0, len(te.Errors))
+		for _, d := range te.Errors {
+			parts = append(parts, errCodeText(string(d.Code))+": "+d.Message)
+		}
+		detail = strings.Join(parts, ", ")
+	}
+	code := ""
+	if len(te.Errors) > 0 {
+		code = string(te.Errors[0].Code)
+	}
+	switch {
+	case code == string(transport.ManifestUnknownErrorCode):
+		return fmt.Errorf("manifest for %s not found: %s: %w", reference.FamiliarString(ref), detail, errdefs.ErrNotFound)
+	case code == string(transport.NameUnknownErrorCode), code == string(transport.UnauthorizedErrorCode),
+		code == string(transport.DeniedErrorCode), te.StatusCode == 401, te.StatusCode == 403:
+		return fmt.Errorf("pull access denied for %s, repository does not exist or may require 'docker login': %s: %w",
+			reference.FamiliarName(ref), detail, errdefs.ErrNotFound)
+	case te.StatusCode == 404:
+		return fmt.Errorf("manifest for %s not found: manifest unknown: %w", reference.FamiliarString(ref), errdefs.ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", detail, errdefs.ErrUnavailable)
+}
+
+// errCodeText is a registry error code as dockerd prints it
+// (MANIFEST_UNKNOWN → "manifest unknown").
+func errCodeText(code string) string { return strings.ToLower(strings.ReplaceAll(code, "_", " ")) }

@@ -1,0 +1,315 @@
+package images
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/berth-project/berth/registry/client"
+	"github.com/berth-project/berth/store/metadata"
+	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/go-archive/compression"
+	eventtypes "github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/registry"
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/identity"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Progress receives what a pull or push reports, in the shape of docker's
+// JSON messages: per-layer statuses (with byte counts while moving) and
+// plain lines.
+type Progress interface {
+	Layer(id, status string, current, total int64)
+	Line(status string)
+}
+
+// PullOptions are the parameters of a pull.
+type PullOptions struct {
+	Auth     *registry.AuthConfig
+	Platform *ocispec.Platform
+}
+
+// SetRegistry gives the service its registry client (pulls fail without).
+func (s *Service) SetRegistry(c *client.Client) { s.registry = c }
+
+// pullJobs is how many layers download (and unpack) at once.
+const pullJobs = 6
+
+// Pull fetches ref from its registry and records it with its tag and
+// repo digest. Every layer streams once: into the content store (its
+// digest checked on the way) and, decompressed, into its snapshot (its
+// diff ID checked before the snapshot is committed), several at a time.
+// The image becomes visible only when all of it is stored; a failure or
+// a kill leaves nothing that is visible, and what it wrote is collected.
+func (s *Service) Pull(ctx context.Context, ref string, o PullOptions, p Progress) error {
+	if s.registry == nil {
+		return fmt.Errorf("no registry client: %w", errdefs.ErrNotImplemented)
+	}
+	n, err := Normalize(ref)
+	if err != nil {
+		return err
+	}
+	platform := ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	if o.Platform != nil {
+		platform = *o.Platform
+	}
+	im, err := s.registry.Resolve(ctx, n, o.Auth, platform)
+	if err != nil {
+		return err
+	}
+	tag := "latest"
+	if t, ok := n.(reference.Tagged); ok {
+		tag = t.Tag()
+	} else if d, ok := n.(reference.Digested); ok {
+		tag = d.Digest().String()
+	}
+	p.Layer(tag, "Pulling from "+reference.FamiliarName(n), 0, 0)
+
+	var cfg dockerspec.DockerOCIImage
+	if err := json.Unmarshal(im.Config, &cfg); err != nil {
+		return fmt.Errorf("image config of %s: %w", reference.FamiliarString(n), err)
+	}
+	if len(cfg.RootFS.DiffIDs) != len(im.Layers) {
+		return fmt.Errorf("%s: %d layers for %d diff IDs: %w", reference.FamiliarString(n), len(im.Layers), len(cfg.RootFS.DiffIDs), errdefs.ErrInvalidArgument)
+	}
+	lease := s.NewLease()
+	defer lease.Release()
+	downloaded, err := s.fetchLayers(ctx, im, cfg.RootFS.DiffIDs, lease, p)
+	if err != nil {
+		return err
+	}
+	id, _, created, err := s.content.Ingest(bytes.NewReader(im.Config), "")
+	if err != nil {
+		return err
+	}
+	if created {
+		lease.Wrote(id)
+	}
+	manDigest, _, created, err := s.content.Ingest(bytes.NewReader(im.Manifest), "")
+	if err != nil {
+		return err
+	}
+	if created {
+		lease.Wrote(manDigest)
+	}
+	img := &Image{ID: id, Manifest: manDigest, Layers: im.Layers, Config: &cfg}
+	for _, l := range im.Layers {
+		img.Size += l.Size
+	}
+	var refs []string
+	tagMoved := false // docker says "Downloaded newer image" when the tag moves
+	if t, ok := n.(reference.NamedTagged); ok {
+		refs = append(refs, n.String())
+		old, had := s.LookupTag(t)
+		tagMoved = !had || old.ID != id
+	}
+	stored, err := s.Record([]NewImage{{Image: img, Refs: refs}})
+	if err != nil {
+		return err
+	}
+	canonical, err := reference.WithDigest(reference.TrimNamed(n), im.Digest)
+	if err != nil {
+		return err
+	}
+	if err := s.addRepoDigest(stored[0].Image.ID, canonical.String()); err != nil {
+		return err
+	}
+	p.Line("Digest: " + im.Digest.String())
+	s.Publish(eventtypes.ActionPull, id, reference.FamiliarString(n))
+	if downloaded || tagMoved {
+		p.Line("Status: Downloaded newer image for " + reference.FamiliarString(n))
+	} else {
+		p.Line("Status: Image is up to date for " + reference.FamiliarString(n))
+	}
+	return nil
+}
+
+// fetchLayers stores the layers the store lacks, pullJobs at a time, and
+// holds those it has; downloaded says whether any was fetched.
+func (s *Service) fetchLayers(ctx context.Context, im *client.Image, diffIDs []digest.Digest, lease *Lease, p Progress) (downloaded bool, err error) {
+	chains := identity.ChainIDs(append([]digest.Digest(nil), diffIDs...))
+	type job struct {
+		i  int
+		id string
+	}
+	var todo []job
+	for i, l := range im.Layers {
+		id := l.Digest.Encoded()[:12]
+		if s.snaps.Exists(chains[i]) {
+			if _, ok := lease.HoldBlob(l.Digest); ok {
+				lease.HoldChain(chains[i])
+				p.Layer(id, "Already exists", 0, 0)
+				continue
+			}
+		}
+		p.Layer(id, "Pulling fs layer", 0, 0)
+		todo = append(todo, job{i, id})
+	}
+	if len(todo) == 0 {
+		return false, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, pullJobs)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for _, j := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if err := s.fetchLayer(ctx, im, im.Layers[j.i], chains[j.i], diffIDs[j.i], j.id, lease, p); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		first = ctx.Err()
+	}
+	return true, first
+}
+
+// fetchLayer streams one layer into the content store and its snapshot.
+// Two pulls of one blob at once download it once: the second waits.
+func (s *Service) fetchLayer(ctx context.Context, im *client.Image, l ocispec.Descriptor, chain, diffID digest.Digest, id string, lease *Lease, p Progress) error {
+	release, first := s.inflight(l.Digest)
+	defer release()
+	if !first && s.snaps.Exists(chain) {
+		if _, ok := lease.HoldBlob(l.Digest); ok {
+			lease.HoldChain(chain)
+			p.Layer(id, "Pull complete", 0, 0)
+			return nil
+		}
+	}
+	rc, err := im.OpenBlob(l)
+	if err != nil {
+		return fmt.Errorf("layer %s: %w", l.Digest, err)
+	}
+	defer rc.Close()
+	counted := &progressReader{r: rc, total: l.Size, report: func(n int64) { p.Layer(id, "Downloading", n, l.Size) }}
+	// the compressed bytes go to the content store as they are read
+	pr, pw := io.Pipe()
+	ingested := make(chan error, 1)
+	go func() {
+		_, _, created, err := s.content.Ingest(pr, l.Digest)
+		if created {
+			lease.Wrote(l.Digest)
+		}
+		pr.CloseWithError(err)
+		ingested <- err
+	}()
+	tee := io.TeeReader(counted, pw)
+	plain, err := compression.DecompressStream(tee)
+	if err == nil {
+		err = s.snaps.ApplyVerified(chain, plain, diffID)
+		plain.Close()
+	}
+	if err == nil { // the rest of the compressed stream: the registry's digest check ends it
+		_, err = io.Copy(io.Discard, tee)
+	}
+	pw.CloseWithError(err)
+	if ierr := <-ingested; err == nil {
+		err = ierr
+	}
+	lease.Unpacked(chain)
+	if err != nil {
+		return fmt.Errorf("layer %s: %w", l.Digest, err)
+	}
+	lease.HoldChain(chain)
+	p.Layer(id, "Verifying Checksum", 0, 0)
+	p.Layer(id, "Download complete", 0, 0)
+	p.Layer(id, "Pull complete", 0, 0)
+	return nil
+}
+
+// inflight serialises work on one blob: first is true for the caller that
+// does it; others wait for it to finish first.
+func (s *Service) inflight(d digest.Digest) (release func(), first bool) {
+	s.mu.Lock()
+	if s.pulling == nil {
+		s.pulling = map[digest.Digest]chan struct{}{}
+	}
+	if ch, ok := s.pulling[d]; ok {
+		s.mu.Unlock()
+		<-ch
+		return s.inflightAgain(d)
+	}
+	ch := make(chan struct{})
+	s.pulling[d] = ch
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		delete(s.pulling, d)
+		s.mu.Unlock()
+		close(ch)
+	}, true
+}
+
+func (s *Service) inflightAgain(d digest.Digest) (func(), bool) {
+	release, _ := s.inflight(d)
+	return release, false
+}
+
+// addRepoDigest records repo@digest (what RepoDigests lists) for an image.
+func (s *Service) addRepoDigest(id digest.Digest, canonical string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	img, ok := s.images[id]
+	if !ok {
+		return fmt.Errorf("image %s: %w", id, errdefs.ErrNotFound)
+	}
+	upd := *img
+	upd.RepoDigests = nil
+	repo, _ := reference.ParseNormalizedNamed(canonical)
+	for _, d := range img.RepoDigests { // one digest per repository, the newest
+		if r, err := reference.ParseNormalizedNamed(d); err == nil && repo != nil && r.Name() == repo.Name() {
+			continue
+		}
+		upd.RepoDigests = append(upd.RepoDigests, d)
+	}
+	upd.RepoDigests = append(upd.RepoDigests, canonical)
+	if err := s.db.Batch(func(tx *metadata.Tx) error { return tx.Put(metadata.Images, id.String(), &upd) }); err != nil {
+		return err
+	}
+	s.images[id] = &upd
+	return nil
+}
+
+// progressReader reports bytes read, at most every 100ms.
+type progressReader struct {
+	r      io.Reader
+	n      int64
+	total  int64
+	last   time.Time
+	report func(n int64)
+}
+
+func (pr *progressReader) Read(b []byte) (int, error) {
+	n, err := pr.r.Read(b)
+	pr.n += int64(n)
+	if now := time.Now(); now.Sub(pr.last) > 100*time.Millisecond || (err == io.EOF && pr.n > 0) {
+		pr.last = now
+		pr.report(pr.n)
+	}
+	return n, err
+}

@@ -1,0 +1,207 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// registryServer is a `berth registry serve` process on a free loopback port.
+type registryServer struct {
+	addr string // host:port
+	root string
+}
+
+func startRegistry(t *testing.T, args ...string) *registryServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	root := t.TempDir()
+	cmd := exec.Command(filepath.Join(binDir, "berth"), append([]string{"registry", "serve", "--addr", addr, "--root", root}, args...)...)
+	logf, err := os.Create(filepath.Join(t.TempDir(), "registry.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
+	waitFor(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+	return &registryServer{addr: addr, root: root}
+}
+
+// TestRegistryPushPull: an image travels through berth's own registry with
+// the berth and docker CLIs: push, pull (the digest verified, progress as
+// docker prints it, repo digests recorded), run pulling what is missing,
+// and Docker's errors for what is not there.
+func TestRegistryPushPull(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	d := startDaemon(t)
+	d.loadBusybox()
+	reg := startRegistry(t)
+	ref := reg.addr + "/team/busybox:1"
+	must(t, d.berth("tag", "busybox", ref))
+	out := must(t, d.berth("push", ref))
+	if !strings.Contains(out, "The push refers to repository ["+reg.addr+"/team/busybox]") || !strings.Contains(out, "1: digest: sha256:") || !strings.Contains(out, ": Pushed") {
+		t.Fatalf("push output:\n%s", out)
+	}
+	// a second push finds every blob there already
+	if out = must(t, d.docker("push", ref)); !strings.Contains(out, "Layer already exists") {
+		t.Fatalf("second push:\n%s", out)
+	}
+	id := must(t, d.berth("inspect", "-f", "{{.Id}}", ref))
+	must(t, d.berth("rmi", ref, "busybox")) // the image is gone: every layer downloads
+	out = must(t, d.docker("pull", ref))
+	for _, want := range []string{"1: Pulling from " + reg.addr + "/team/busybox", "Pull complete", "Digest: sha256:", "Status: Downloaded newer image for " + ref} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("pull output lacks %q:\n%s", want, out)
+		}
+	}
+	if got := must(t, d.berth("inspect", "-f", "{{.Id}} {{index .RepoDigests 0}}", ref)); !strings.HasPrefix(got, id+" "+reg.addr+"/team/busybox@sha256:") {
+		t.Fatalf("pulled image: %q, want ID %s and a repo digest", got, id)
+	}
+	if out = must(t, d.berth("pull", ref)); !strings.Contains(out, "Status: Image is up to date for "+ref) {
+		t.Fatalf("pull of what is here:\n%s", out)
+	}
+	// run pulls a missing image first
+	must(t, d.berth("rmi", ref))
+	r := d.berth("run", "--rm", ref, "echo", "pulled and ran")
+	if r.code != 0 || !strings.Contains(r.stderr, "Unable to find image '"+ref+"' locally") || !strings.Contains(r.stdout, "pulled and ran") {
+		t.Fatalf("run of a missing image: %s", r)
+	}
+	// what is not there, in Docker's words
+	if r = d.docker("pull", reg.addr+"/team/busybox:nope"); r.code != 1 || !strings.Contains(r.stderr, "manifest for "+reg.addr+"/team/busybox:nope not found: manifest unknown: manifest unknown") {
+		t.Fatalf("pull of a missing tag: %s", r)
+	}
+	if r = d.berth("push", reg.addr+"/team/none:1"); r.code == 0 || !strings.Contains(r.stderr, "tag does not exist: "+reg.addr+"/team/none:1") {
+		t.Fatalf("push of a missing tag: %s", r)
+	}
+}
+
+// TestRegistryPullVerifies: a registry whose blob does not match its
+// digest gets the pull refused, and nothing of the image is kept.
+func TestRegistryPullVerifies(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	d := startDaemon(t)
+	d.loadBusybox()
+	reg := startRegistry(t)
+	ref := reg.addr + "/bad/busybox:1"
+	must(t, d.berth("tag", "busybox", ref))
+	must(t, d.berth("push", ref))
+	must(t, d.berth("rmi", ref, "busybox"))
+	// corrupt the layer in the registry's store (same size, other bytes)
+	var manifest struct {
+		Layers []struct{ Digest string } `json:"layers"`
+	}
+	resp, err := http.Get("http://" + reg.addr + "/v2/bad/busybox/manifests/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&manifest)
+	resp.Body.Close()
+	blob := filepath.Join(reg.root, "blobs", "sha256", strings.TrimPrefix(manifest.Layers[0].Digest, "sha256:"))
+	b, err := os.ReadFile(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(blob, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := d.berth("pull", ref); r.code == 0 {
+		t.Fatalf("pull of a corrupt blob succeeded: %s", r)
+	}
+	if out := must(t, d.berth("images", "-q", ref)); out != "" {
+		t.Fatalf("a refused pull left an image: %q", out)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(d.dataRoot, "content", "ingest")); len(ents) != 0 {
+		t.Fatalf("a refused pull left %d ingests", len(ents))
+	}
+}
+
+// TestRegistryLogin: login against a registry with accounts stores the
+// credentials where the docker CLI keeps them (and the docker CLI's login
+// works for berth), pushes need them, logout removes them.
+func TestRegistryLogin(t *testing.T) {
+	cfgDir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", cfgDir)
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	htpasswd := filepath.Join(t.TempDir(), "htpasswd")
+	os.WriteFile(htpasswd, []byte("alice:"+string(hash)+"\n"), 0o600)
+	d := startDaemon(t)
+	d.loadBusybox()
+	reg := startRegistry(t, "--htpasswd", htpasswd)
+	ref := reg.addr + "/alice/busybox:1"
+	must(t, d.berth("tag", "busybox", ref))
+	if r := d.berth("push", ref); r.code == 0 {
+		t.Fatalf("anonymous push to a registry with accounts: %s", r)
+	}
+	if r := d.berth("login", "-u", "alice", "-p", "wrong", reg.addr); r.code == 0 || !strings.Contains(r.stderr, "401 Unauthorized") {
+		t.Fatalf("login with a wrong password: %s", r)
+	}
+	r := d.cli(filepath.Join(binDir, "berth"), "s3cret\n", "login", "-u", "alice", "--password-stdin", reg.addr)
+	if r.code != 0 || !strings.Contains(r.stdout, "Login Succeeded") {
+		t.Fatalf("login: %s", r)
+	}
+	fi, err := os.Stat(filepath.Join(cfgDir, "config.json"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config.json: %v %v", err, fi)
+	}
+	b, _ := os.ReadFile(filepath.Join(cfgDir, "config.json"))
+	if !strings.Contains(string(b), fmt.Sprintf("%q", reg.addr)) {
+		t.Fatalf("config.json lacks the registry:\n%s", b)
+	}
+	must(t, d.berth("push", ref))
+	// the docker CLI reads the same credentials
+	must(t, d.berth("rmi", ref))
+	must(t, d.docker("pull", ref))
+	if out := must(t, d.berth("logout", reg.addr)); !strings.Contains(out, "Removing login credentials for "+reg.addr) {
+		t.Fatalf("logout: %q", out)
+	}
+	// and a login by the docker CLI works for berth
+	must(t, d.cli("docker", "s3cret\n", "login", "-u", "alice", "--password-stdin", reg.addr))
+	must(t, d.berth("pull", ref))
+}
+
+// TestSearch: search against a private registry (berth's answers /v1/search).
+func TestSearch(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	d := startDaemon(t)
+	d.loadBusybox()
+	reg := startRegistry(t)
+	for _, name := range []string{"tools/busybox", "tools/other", "web/app"} {
+		must(t, d.berth("tag", "busybox", reg.addr+"/"+name+":1"))
+		must(t, d.berth("push", reg.addr+"/"+name+":1"))
+	}
+	out := must(t, d.docker("search", "--format", "{{.Name}}", reg.addr+"/tools"))
+	if out != "tools/busybox\ntools/other" {
+		t.Fatalf("docker search: %q", out)
+	}
+	out = must(t, d.berth("search", "--limit", "1", reg.addr+"/tools"))
+	if lines := strings.Split(out, "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME") || !strings.HasPrefix(lines[1], "tools/busybox") {
+		t.Fatalf("berth search --limit 1:\n%s", out)
+	}
+}
