@@ -25,6 +25,9 @@ var forbidden = map[string][]string{
 	"api/":       {"daemon/", "cli/", "cmd/", "store/", "runtime/"},
 	"daemon/":    {"cli/", "cmd/"},
 	"core/":      {"api/", "daemon/", "cli/", "cmd/", "service/", "store/", "runtime/", "internal/"},
+	// The registry client and server know only the protocol: no engine
+	// part (a server runs without a daemon: `berth registry serve`).
+	"registry/": {"api/", "daemon/", "cli/", "cmd/", "service/", "store/", "runtime/", "network/"},
 
 	// The image service knows no archive format; the archive formats use it.
 	"service/images/": {"service/images/archive/"},

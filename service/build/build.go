@@ -30,18 +30,24 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Options are the parameters of one build (the /build query).
 type Options struct {
-	Dockerfile   string             // path in the context; default "Dockerfile"
-	Tags         []string           // references to tag the result with
-	BuildArgs    map[string]*string // --build-arg
-	Target       string             // stop after this stage
-	NoCache      bool
-	CacheFrom    []string // images whose steps may be reused, instead of the local cache
+	Dockerfile string             // path in the context; default "Dockerfile"
+	Tags       []string           // references to tag the result with
+	BuildArgs  map[string]*string // --build-arg
+	Target     string             // stop after this stage
+	NoCache    bool
+	CacheFrom  []string // images whose steps may be reused, instead of the local cache
+	// Pull refreshes base images from their registries (--pull); a base
+	// image missing here is pulled either way.
+	Pull bool
+	// Auths are the credentials per registry (X-Registry-Config).
+	Auths        map[string]registry.AuthConfig
 	Labels       map[string]string
 	Remove       bool // remove intermediate containers of successful steps (default true)
 	ForceRm      bool // remove them after failures too

@@ -116,9 +116,9 @@ func (r *run) stage(s instructions.Stage, index int) (*stage, error) {
 		st.cfg = dockerspec.DockerOCIImage{Image: ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: goarch()}, RootFS: ocispec.RootFS{Type: "layers"}}}
 		r.printf(" ---> \n")
 	} else {
-		img, err := r.b.images.Resolve(base)
+		img, err := r.baseImage(base)
 		if err != nil {
-			return nil, failf("pull access denied for %s, repository does not exist or may require 'docker login': %v", base, err)
+			return nil, err
 		}
 		st.img, st.cfg, st.layers = img, cloneConfig(*img.Config), append([]ocispec.Descriptor(nil), img.Layers...)
 	}

@@ -71,7 +71,7 @@ func (s *Service) Pull(ctx context.Context, ref string, o PullOptions, p Progres
 	} else if d, ok := n.(reference.Digested); ok {
 		tag = d.Digest().String()
 	}
-	p.Layer(tag, "Pulling from "+reference.FamiliarName(n), 0, 0)
+	p.Layer(tag, "Pulling from "+reference.Path(n), 0, 0) // dockerd names the repository by its path
 
 	var cfg dockerspec.DockerOCIImage
 	if err := json.Unmarshal(im.Config, &cfg); err != nil {

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -72,7 +76,7 @@ func TestRegistryPushPull(t *testing.T) {
 	id := must(t, d.berth("inspect", "-f", "{{.Id}}", ref))
 	must(t, d.berth("rmi", ref, "busybox")) // the image is gone: every layer downloads
 	out = must(t, d.docker("pull", ref))
-	for _, want := range []string{"1: Pulling from " + reg.addr + "/team/busybox", "Pull complete", "Digest: sha256:", "Status: Downloaded newer image for " + ref} {
+	for _, want := range []string{"1: Pulling from team/busybox", "Pull complete", "Digest: sha256:", "Status: Downloaded newer image for " + ref} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("pull output lacks %q:\n%s", want, out)
 		}
@@ -88,6 +92,16 @@ func TestRegistryPushPull(t *testing.T) {
 	r := d.berth("run", "--rm", ref, "echo", "pulled and ran")
 	if r.code != 0 || !strings.Contains(r.stderr, "Unable to find image '"+ref+"' locally") || !strings.Contains(r.stdout, "pulled and ran") {
 		t.Fatalf("run of a missing image: %s", r)
+	}
+	// a build pulls a missing base image, and --pull refreshes one
+	must(t, d.berth("rmi", ref))
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+ref+"\nRUN echo built > /built\n"), 0o644)
+	if out = must(t, d.berth("build", "-t", "onpulled", dir)); !strings.Contains(out, "Status: Downloaded newer image for "+ref) {
+		t.Fatalf("build from a missing base:\n%s", out)
+	}
+	if out = must(t, d.docker("build", "--pull", "-t", "onpulled", dir)); !strings.Contains(out, "Status: Image is up to date for "+ref) {
+		t.Fatalf("build --pull:\n%s", out)
 	}
 	// what is not there, in Docker's words
 	if r = d.docker("pull", reg.addr+"/team/busybox:nope"); r.code != 1 || !strings.Contains(r.stderr, "manifest for "+reg.addr+"/team/busybox:nope not found: manifest unknown: manifest unknown") {
@@ -203,5 +217,86 @@ func TestSearch(t *testing.T) {
 	out = must(t, d.berth("search", "--limit", "1", reg.addr+"/tools"))
 	if lines := strings.Split(out, "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME") || !strings.HasPrefix(lines[1], "tools/busybox") {
 		t.Fatalf("berth search --limit 1:\n%s", out)
+	}
+}
+
+// tokenGate is Docker Hub's auth flow in miniature, in front of a
+// registry: requests without a valid bearer token get the challenge
+// (WWW-Authenticate: Bearer realm=…,service=…,scope=…), and a token
+// service hands out tokens per repository and action.
+type tokenGate struct {
+	*httptest.Server
+	tokens *httptest.Server
+	mu     sync.Mutex
+	issued map[string]string // token → scope
+	scopes []string          // every scope asked for
+}
+
+func startTokenGate(t *testing.T, backend string) *tokenGate {
+	g := &tokenGate{issued: map[string]string{}}
+	g.tokens = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scope := r.URL.Query().Get("scope")
+		g.mu.Lock()
+		tok := fmt.Sprintf("tok-%d", len(g.issued)+1)
+		g.issued[tok] = scope
+		g.scopes = append(g.scopes, scope)
+		g.mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"token": tok, "access_token": tok, "expires_in": 300})
+	}))
+	target, _ := url.Parse("http://" + backend)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		repo := strings.TrimPrefix(r.URL.Path, "/v2/")
+		for _, sep := range []string{"/manifests/", "/blobs/", "/tags/"} {
+			if i := strings.Index(repo, sep); i >= 0 {
+				repo = repo[:i]
+			}
+		}
+		want := "repository:" + repo + ":pull"
+		g.mu.Lock()
+		scope, ok := g.issued[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+		g.mu.Unlock()
+		if r.URL.Path != "/v2/" && (!ok || !strings.HasPrefix(scope, "repository:"+repo+":")) || r.URL.Path == "/v2/" && !ok {
+			// a realm by name, as auth.docker.io is (go-containerregistry
+			// refuses private IP literals as realms: SSRF protection)
+			realm := strings.Replace(g.tokens.URL, "127.0.0.1", "localhost", 1) + "/token"
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q,service="registry.test",scope=%q`, realm, want))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { g.Close(); g.tokens.Close() })
+	return g
+}
+
+// TestHubFlow: with registry-mirrors pointing docker.io at a registry
+// behind a token service, `pull busybox` resolves docker.io/library/busybox
+// through the bearer-token flow, as it does online.
+func TestHubFlow(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	reg := startRegistry(t)
+	src := startDaemon(t)
+	src.loadBusybox()
+	must(t, src.berth("tag", "busybox", reg.addr+"/library/busybox:latest"))
+	must(t, src.berth("push", reg.addr+"/library/busybox:latest"))
+	gate := startTokenGate(t, reg.addr)
+
+	d := startDaemonWith(t, map[string]any{"registry-mirrors": []string{gate.URL}})
+	out := must(t, d.docker("pull", "busybox"))
+	if !strings.Contains(out, "latest: Pulling from library/busybox") || !strings.Contains(out, "Status: Downloaded newer image for busybox:latest") {
+		t.Fatalf("pull through the mirror:\n%s", out)
+	}
+	if got := must(t, d.berth("run", "--rm", "busybox", "echo", "from the hub")); got != "from the hub" {
+		t.Fatalf("run: %q", got)
+	}
+	gate.mu.Lock()
+	scopes := strings.Join(gate.scopes, " ")
+	gate.mu.Unlock()
+	if !strings.Contains(scopes, "repository:library/busybox:pull") {
+		t.Fatalf("no token for library/busybox was asked for: %q", scopes)
+	}
+	if got := must(t, d.berth("inspect", "-f", "{{index .RepoDigests 0}}", "busybox")); !strings.HasPrefix(got, "busybox@sha256:") {
+		t.Fatalf("repo digest: %q", got)
 	}
 }

@@ -51,7 +51,8 @@ func TestRunExitCodes(t *testing.T) {
 		{"own code", []string{"run", "--rm", "busybox", "sh", "-c", "exit 3"}, 3, "", ""},
 		{"not found", []string{"run", "--rm", "busybox", "nope"}, 127, "", `exec: "nope": executable file not found in $PATH`},
 		{"not executable", []string{"run", "--rm", "busybox", "/etc/passwd"}, 126, "", "permission denied"},
-		{"unknown image", []string{"run", "--rm", "nosuchimage"}, 125, "", "No such image: nosuchimage:latest"},
+		{"unknown image", []string{"run", "--rm", "--pull", "never", "nosuchimage"}, 125, "", "No such image: nosuchimage:latest"},
+		{"unknown image pulled", []string{"run", "--rm", "nosuchimage"}, 125, "", "Unable to find image 'nosuchimage:latest' locally"},
 		{"bad flag", []string{"run", "--nope", "busybox"}, 125, "", "unknown flag: --nope"},
 		{"stderr apart", []string{"run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2"}, 0, "out\n", "err"},
 	} {

@@ -5,6 +5,7 @@ package build
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	svc "github.com/berth-project/berth/service/build"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/api/types/registry"
 )
 
 type handlers struct{ b Backend }
@@ -94,6 +96,10 @@ func (h handlers) build(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := resources(r, &o); err != nil {
 		return err
+	}
+	o.Pull = httputil.Bool(r, "pull")
+	if v := r.Header.Get("X-Registry-Config"); v != "" {
+		o.Auths = registryConfig(v)
 	}
 	if v := q.Get("cachefrom"); v != "" {
 		if err := json.Unmarshal([]byte(v), &o.CacheFrom); err != nil {
@@ -207,4 +213,21 @@ func resources(r *http.Request, o *svc.Options) error {
 		}
 	}
 	return nil
+}
+
+// registryConfig reads X-Registry-Config: base64url JSON of registry →
+// credentials, as the docker CLI sends every stored login with a build.
+// Unreadable values count as none.
+func registryConfig(v string) map[string]registry.AuthConfig {
+	b, err := base64.URLEncoding.DecodeString(v)
+	if err != nil {
+		if b, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "=")); err != nil {
+			return nil
+		}
+	}
+	var m map[string]registry.AuthConfig
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
 }

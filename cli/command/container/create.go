@@ -88,7 +88,9 @@ func createContainer(ctx context.Context, c *cli.Cli, cfg *createConfig, o *cont
 	}
 	res, err := api.ContainerCreate(ctx, opts)
 	if err != nil {
-		if !cerrdefs.IsNotFound(err) || named == nil || o.pull != "missing" {
+		// only a missing image is pulled (the docker CLI pulls on any
+		// 404, an unknown network's too)
+		if !cerrdefs.IsNotFound(err) || !strings.Contains(err.Error(), "No such image") || named == nil || o.pull != "missing" {
 			return "", err
 		}
 		fmt.Fprintf(c.Err(), "Unable to find image '%s' locally\n", reference.FamiliarString(named))
