@@ -81,8 +81,10 @@ func (l *localLayer) Digest() (v1.Hash, error) { return v1.NewHash(l.b.Desc.Dige
 func (l *localLayer) DiffID() (v1.Hash, error) {
 	return v1.Hash{}, errors.New("diff ID not needed to push")
 }
-func (l *localLayer) Size() (int64, error)               { return l.b.Desc.Size, nil }
-func (l *localLayer) MediaType() (types.MediaType, error) { return types.MediaType(l.b.Desc.MediaType), nil }
+func (l *localLayer) Size() (int64, error) { return l.b.Desc.Size, nil }
+func (l *localLayer) MediaType() (types.MediaType, error) {
+	return types.MediaType(l.b.Desc.MediaType), nil
+}
 func (l *localLayer) Uncompressed() (io.ReadCloser, error) {
 	return nil, errors.New("uncompressed form not needed to push")
 }
@@ -122,7 +124,7 @@ type rawManifest struct {
 	mt types.MediaType
 }
 
-func (m rawManifest) RawManifest() ([]byte, error)         { return m.b, nil }
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
 func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
 
 // pushError says what dockerd says for a refused push.
