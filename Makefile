@@ -30,6 +30,7 @@ integration: build
 	BERTH_RUNTIME=runc BERTH_BIN=$(CURDIR)/$(BIN) BERTH_IMAGES=/var/cache/berth/images $(GO) test -count=1 -timeout 30m ./test/integration/...
 
 test: build
+	scripts/install-deps.sh --test
 	scripts/make-images.sh /var/cache/berth/images
 	$(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory integration

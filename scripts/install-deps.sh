@@ -3,9 +3,15 @@
 # runtime (runc, the alternative to the native one), ps (procps), a C compiler,
 # static libc and libseccomp for berth-monitor, iptables for bridge networks
 # (iproute2's ip for the tests),
-# and, for test images, busybox-static.
+# and, for test images, busybox-static. With --test also the registry peers
+# the integration tests talk to: Debian's docker-registry (Distribution
+# 2.8) and skopeo (berth itself needs neither).
 set -euo pipefail
 need=()
+if [ "${1:-}" = --test ]; then
+  command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+  command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+fi
 command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v ps >/dev/null 2>&1 || need+=(procps)
 command -v cc >/dev/null 2>&1 || need+=(gcc)

@@ -79,7 +79,11 @@ func TestResolveIndex(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.arch, err)
 		}
-		if im.ManifestDigest() != tc.want || im.Digest != digest.FromBytes(idx) || !strings.Contains(string(im.Config), tc.arch) {
+		cfg, err := im.FetchConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.ManifestDigest() != tc.want || im.Digest != digest.FromBytes(idx) || !strings.Contains(string(cfg), tc.arch) {
 			t.Fatalf("%s: manifest %s (want %s), tag digest %s", tc.arch, im.ManifestDigest(), tc.want, im.Digest)
 		}
 		rc, err := im.OpenBlob(im.Layers[0])

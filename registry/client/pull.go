@@ -18,8 +18,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Image is a remote image resolved to one platform: its manifest and
-// config (verified), and where to fetch its layers.
+// Image is a remote image resolved to one platform: its manifest, and
+// where to fetch its config and layers.
 type Image struct {
 	// Digest is what the reference resolved to (an index for a
 	// multi-platform image): the digest `docker pull` prints.
@@ -27,7 +27,7 @@ type Image struct {
 	// Manifest is the platform's image manifest, byte for byte.
 	Manifest          []byte
 	ManifestMediaType string
-	Config            []byte
+	ConfigDesc        ocispec.Descriptor
 	Layers            []ocispec.Descriptor
 
 	ep  endpoint
@@ -106,14 +106,12 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 	if err := json.Unmarshal(manifest, &m); err != nil {
 		return nil, fmt.Errorf("manifest of %s: %w", reference.FamiliarString(ref), err)
 	}
-	im.Manifest, im.ManifestMediaType, im.Layers = manifest, mt, m.Layers
-	cfg, err := im.fetch(m.Config)
-	if err != nil {
-		return nil, pullError(ref, err)
-	}
-	im.Config = cfg
+	im.Manifest, im.ManifestMediaType, im.ConfigDesc, im.Layers = manifest, mt, m.Config, m.Layers
 	return im, nil
 }
+
+// FetchConfig downloads the image's config (the caller may have it).
+func (im *Image) FetchConfig() ([]byte, error) { return im.fetch(im.ConfigDesc) }
 
 // fetch reads a small blob whole and verifies it.
 func (im *Image) fetch(d ocispec.Descriptor) ([]byte, error) {

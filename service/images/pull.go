@@ -73,26 +73,24 @@ func (s *Service) Pull(ctx context.Context, ref string, o PullOptions, p Progres
 	}
 	p.Layer(tag, "Pulling from "+reference.Path(n), 0, 0) // dockerd names the repository by its path
 
+	lease := s.NewLease()
+	defer lease.Release()
+	cfgJSON, err := s.fetchConfig(im, lease)
+	if err != nil {
+		return err
+	}
 	var cfg dockerspec.DockerOCIImage
-	if err := json.Unmarshal(im.Config, &cfg); err != nil {
+	if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
 		return fmt.Errorf("image config of %s: %w", reference.FamiliarString(n), err)
 	}
 	if len(cfg.RootFS.DiffIDs) != len(im.Layers) {
 		return fmt.Errorf("%s: %d layers for %d diff IDs: %w", reference.FamiliarString(n), len(im.Layers), len(cfg.RootFS.DiffIDs), errdefs.ErrInvalidArgument)
 	}
-	lease := s.NewLease()
-	defer lease.Release()
 	downloaded, err := s.fetchLayers(ctx, im, cfg.RootFS.DiffIDs, lease, p)
 	if err != nil {
 		return err
 	}
-	id, _, created, err := s.content.Ingest(bytes.NewReader(im.Config), "")
-	if err != nil {
-		return err
-	}
-	if created {
-		lease.Wrote(id)
-	}
+	id := im.ConfigDesc.Digest
 	manDigest, _, created, err := s.content.Ingest(bytes.NewReader(im.Manifest), "")
 	if err != nil {
 		return err
@@ -130,6 +128,32 @@ func (s *Service) Pull(ctx context.Context, ref string, o PullOptions, p Progres
 		p.Line("Status: Image is up to date for " + reference.FamiliarString(n))
 	}
 	return nil
+}
+
+// fetchConfig returns the image config, from the store if it has it
+// (held), else downloaded once however many pulls want it.
+func (s *Service) fetchConfig(im *client.Image, lease *Lease) ([]byte, error) {
+	d := im.ConfigDesc.Digest
+	if d.Algorithm() != digest.SHA256 {
+		return nil, fmt.Errorf("config digest %s: only sha256 image IDs: %w", d, errdefs.ErrInvalidArgument)
+	}
+	release, _ := s.inflight(d)
+	defer release()
+	if _, ok := lease.HoldBlob(d); ok {
+		if b, err := s.content.ReadAll(d); err == nil {
+			return b, nil
+		}
+	}
+	b, err := im.FetchConfig()
+	if err != nil {
+		return nil, err
+	}
+	if _, _, created, err := s.content.Ingest(bytes.NewReader(b), d); err != nil {
+		return nil, err
+	} else if created {
+		lease.Wrote(d)
+	}
+	return b, nil
 }
 
 // fetchLayers stores the layers the store lacks, pullJobs at a time, and

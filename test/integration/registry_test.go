@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -298,5 +300,239 @@ func TestHubFlow(t *testing.T) {
 	}
 	if got := must(t, d.berth("inspect", "-f", "{{index .RepoDigests 0}}", "busybox")); !strings.HasPrefix(got, "busybox@sha256:") {
 		t.Fatalf("repo digest: %q", got)
+	}
+}
+
+// startDistribution runs Debian's docker-registry (CNCF Distribution 2.8)
+// on a free port; the test skips without it (.ci/run installs it).
+func startDistribution(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		t.Skip("docker-registry not installed (apt-get install docker-registry)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config.yml")
+	os.WriteFile(conf, []byte(fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)), 0o644)
+	cmd := exec.Command(bin, "serve", conf)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitFor(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+	return addr
+}
+
+// TestRegistryInterop: berth pushes to and pulls from the reference
+// registry (Distribution 2.8), and skopeo copies images into and out of
+// berth's registry, gzip-compressing the layers on the way (so a pull
+// decompresses as it unpacks).
+func TestRegistryInterop(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	skopeo, err := exec.LookPath("skopeo")
+	if err != nil {
+		t.Skip("skopeo not installed (apt-get install skopeo)")
+	}
+	dist := startDistribution(t)
+	reg := startRegistry(t)
+	d := startDaemon(t)
+	d.loadBusybox()
+	ref := dist + "/interop/busybox:1"
+	must(t, d.berth("tag", "busybox", ref))
+	must(t, d.berth("push", ref))
+	// skopeo: out of Distribution into berth's registry, compressing
+	copyImage := func(src, dst string, extra ...string) {
+		t.Helper()
+		args := append([]string{"copy", "--src-tls-verify=false", "--dest-tls-verify=false"}, extra...)
+		cmd := exec.Command(skopeo, append(args, "docker://"+src, "docker://"+dst)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("skopeo copy %s %s: %v\n%s", src, dst, err, out)
+		}
+	}
+	copyImage(ref, reg.addr+"/interop/gz:1", "--dest-compress", "--format", "v2s2")
+	must(t, d.berth("rmi", ref, "busybox"))
+	out := must(t, d.berth("pull", reg.addr+"/interop/gz:1"))
+	if !strings.Contains(out, "Pull complete") {
+		t.Fatalf("pull of skopeo's copy:\n%s", out)
+	}
+	if got := must(t, d.berth("run", "--rm", reg.addr+"/interop/gz:1", "cat", "/etc/group")); !strings.Contains(got, "wheel:x:10:root") {
+		t.Fatalf("run of the gzip image: %q", got)
+	}
+	// the image pushed by berth comes back from Distribution too
+	must(t, d.docker("pull", ref))
+	if got := must(t, d.berth("run", "--rm", ref, "echo", "back")); got != "back" {
+		t.Fatalf("run of the image from Distribution: %q", got)
+	}
+	// and skopeo copies berth's registry's content back out
+	copyImage(reg.addr+"/interop/gz:1", dist+"/interop/back:1")
+	if out := must(t, d.berth("pull", dist+"/interop/back:1")); !strings.Contains(out, "Digest: sha256:") {
+		t.Fatalf("pull of the round trip:\n%s", out)
+	}
+}
+
+// blobProxy stands in front of a registry, counting the blob downloads and
+// slowing them down when asked (so a test can act in the middle of one).
+type blobProxy struct {
+	*httptest.Server
+	mu    sync.Mutex
+	gets  map[string]int // blob path → GETs
+	bytes int64          // blob bytes sent
+	slow  bool
+}
+
+func startBlobProxy(t *testing.T, backend string) *blobProxy {
+	p := &blobProxy{gets: map[string]int{}}
+	target, _ := url.Parse("http://" + backend)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/sha256:") {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		p.mu.Lock()
+		p.gets[r.URL.Path]++
+		p.mu.Unlock()
+		proxy.ServeHTTP(&slowWriter{ResponseWriter: w, p: p}, r)
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *blobProxy) sent() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bytes
+}
+
+type slowWriter struct {
+	http.ResponseWriter
+	p *blobProxy
+}
+
+func (s *slowWriter) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		k := min(len(b), 32<<10)
+		m, err := s.ResponseWriter.Write(b[:k])
+		n += m
+		s.p.mu.Lock()
+		s.p.bytes += int64(m)
+		slow := s.p.slow
+		s.p.mu.Unlock()
+		if err != nil {
+			return n, err
+		}
+		if f, ok := s.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		if slow {
+			time.Sleep(20 * time.Millisecond)
+		}
+		b = b[k:]
+	}
+	return n, nil
+}
+
+// pushBig puts an image with a 32 MiB random layer into reg and removes
+// it locally.
+func pushBig(t *testing.T, d *daemon, ref string) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN head -c 33554432 /dev/urandom > /big\n"), 0o644)
+	must(t, d.berth("build", "-q", "-t", ref, dir))
+	must(t, d.berth("push", ref))
+	must(t, d.berth("rmi", ref, "busybox"))
+}
+
+// TestPullKill9: berthd killed in the middle of a pull leaves no image, no
+// tag and no half-written layer, and the next pull completes.
+func TestPullKill9(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	d := startDaemon(t)
+	d.loadBusybox()
+	reg := startRegistry(t)
+	pushBig(t, d, reg.addr+"/big/image:1")
+	proxy := startBlobProxy(t, reg.addr)
+	proxy.slow = true
+	ref := strings.TrimPrefix(proxy.URL, "http://") + "/big/image:1"
+	pull := exec.Command(filepath.Join(binDir, "berth"), "pull", ref)
+	pull.Env = append(os.Environ(), "DOCKER_HOST=unix://"+d.sock)
+	if err := pull.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return proxy.sent() > 4<<20 }) // well into the big layer
+	d.stop(syscall.SIGKILL)
+	pull.Wait()
+	d.start()
+	if out := must(t, d.berth("images", "-a", "-q")); out != "" {
+		t.Fatalf("images after a killed pull: %q", out)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(d.dataRoot, "content", "ingest")); len(ents) != 0 {
+		t.Fatalf("%d ingests left", len(ents))
+	}
+	ents, _ := os.ReadDir(filepath.Join(d.dataRoot, "overlay"))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "tmp-") {
+			t.Fatalf("half-unpacked layer left: %s", e.Name())
+		}
+	}
+	proxy.mu.Lock()
+	proxy.slow = false
+	proxy.mu.Unlock()
+	out := must(t, d.berth("pull", ref))
+	if !strings.Contains(out, "Status: Downloaded newer image for "+ref) {
+		t.Fatalf("pull after the kill:\n%s", out)
+	}
+	if got := must(t, d.berth("run", "--rm", ref, "sh", "-c", "wc -c < /big")); got != "33554432" {
+		t.Fatalf("the big file: %q", got)
+	}
+}
+
+// TestConcurrentPulls: two pulls of one image at once download each blob
+// once, and both succeed.
+func TestConcurrentPulls(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	d := startDaemon(t)
+	d.loadBusybox()
+	reg := startRegistry(t)
+	pushBig(t, d, reg.addr+"/big/image:1")
+	proxy := startBlobProxy(t, reg.addr)
+	ref := strings.TrimPrefix(proxy.URL, "http://") + "/big/image:1"
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i] = d.berth("pull", ref) }()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.code != 0 {
+			t.Fatalf("concurrent pull: %s", r)
+		}
+	}
+	proxy.mu.Lock()
+	defer proxy.mu.Unlock()
+	for path, n := range proxy.gets {
+		if n != 1 && !strings.Contains(path, "/blobs/sha256:") {
+			continue
+		}
+		if n != 1 {
+			t.Errorf("%s downloaded %d times", path, n)
+		}
+	}
+	if len(proxy.gets) < 2 {
+		t.Fatalf("blob downloads seen: %v", proxy.gets)
 	}
 }
