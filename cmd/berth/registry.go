@@ -26,12 +26,12 @@ func newRegistryCommand(c *cli.Cli) *cobra.Command {
 		Short: "Run an OCI Distribution registry",
 		Args:  cli.NoArgs,
 	}
-	cmd.AddCommand(newRegistryServeCommand(c))
+	cmd.AddCommand(newRegistryServeCommand(c), newRegistryGCCommand(c))
 	return cmd
 }
 
 func newRegistryServeCommand(c *cli.Cli) *cobra.Command {
-	var addr, root, htpasswdFile, cert, key string
+	var addr, root, htpasswdFile, cert, key, proxyRemote, proxyUser, proxyPassword string
 	cmd := &cobra.Command{
 		Use:   "serve [OPTIONS]",
 		Short: "Serve a registry from a directory",
@@ -45,6 +45,9 @@ func newRegistryServeCommand(c *cli.Cli) *cobra.Command {
 				}
 				cfg.Users = users
 			}
+			if proxyRemote != "" {
+				cfg.Proxy = &server.Proxy{Remote: proxyRemote, Username: proxyUser, Password: proxyPassword}
+			}
 			if (cert == "") != (key == "") {
 				return errors.New("--tls-cert and --tls-key go together")
 			}
@@ -52,6 +55,7 @@ func newRegistryServeCommand(c *cli.Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer reg.Close()
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
@@ -83,5 +87,33 @@ func newRegistryServeCommand(c *cli.Cli) *cobra.Command {
 	fl.StringVar(&htpasswdFile, "htpasswd", "", "Require basic auth with the bcrypt accounts of this htpasswd file")
 	fl.StringVar(&cert, "tls-cert", "", "Serve HTTPS with this certificate")
 	fl.StringVar(&key, "tls-key", "", "Key of --tls-cert")
+	fl.StringVar(&proxyRemote, "proxy-remote", "", "Be a pull-through cache of this registry (https://registry-1.docker.io)")
+	fl.StringVar(&proxyUser, "proxy-username", "", "Account at the --proxy-remote registry")
+	fl.StringVar(&proxyPassword, "proxy-password", "", "Password of --proxy-username")
+	return cmd
+}
+
+func newRegistryGCCommand(c *cli.Cli) *cobra.Command {
+	var root string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "gc [OPTIONS]",
+		Short: "Remove the blobs no manifest references (the registry must be stopped)",
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := server.GC(root, dryRun)
+			if err != nil {
+				return err
+			}
+			verb := "removed"
+			if dryRun {
+				verb = "would remove"
+			}
+			fmt.Fprintf(c.Out(), "%s %d blobs, %d bytes\n", verb, res.Blobs, res.Bytes)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&root, "root", "/var/lib/berth-registry", "Directory holding the registry's content")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "Only report what would be removed")
 	return cmd
 }

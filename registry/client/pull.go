@@ -204,3 +204,25 @@ func pullError(ref reference.Named, err error) error {
 // errCodeText is a registry error code as dockerd prints it
 // (MANIFEST_UNKNOWN → "manifest unknown").
 func errCodeText(code string) string { return strings.ToLower(strings.ReplaceAll(code, "_", " ")) }
+
+// Tags lists a repository's tags (every page), trying mirrors first.
+func (c *Client) Tags(ctx context.Context, repo reference.Named, auth *registry.AuthConfig) ([]string, error) {
+	eps, err := c.endpoints(repo, auth)
+	if err != nil {
+		return nil, err
+	}
+	var firstErr error
+	for _, ep := range eps {
+		tags, err := remote.List(ep.repo, append([]remote.Option{remote.WithContext(ctx)}, ep.opts...)...)
+		if err == nil {
+			return tags, nil
+		}
+		if firstErr == nil {
+			firstErr = pullError(repo, err)
+		}
+		if !ep.mirror {
+			break
+		}
+	}
+	return nil, firstErr
+}

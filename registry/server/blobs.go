@@ -31,6 +31,9 @@ func (g *Registry) getBlob(w http.ResponseWriter, r *http.Request, rt route) err
 		return err
 	}
 	if !g.store.hasBlob(rt.name, d) {
+		if g.up != nil {
+			return g.proxyBlob(w, r, rt, d)
+		}
 		return errBlobUnknown(d.String())
 	}
 	f, err := os.Open(g.store.blobPath(d))

@@ -64,6 +64,9 @@ func (g *Registry) resolve(name, ref string) (digest.Digest, error) {
 }
 
 func (g *Registry) getManifest(w http.ResponseWriter, r *http.Request, rt route) error {
+	if g.up != nil {
+		g.proxyManifest(r, rt)
+	}
 	d, err := g.resolve(rt.name, rt.ref)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 )
@@ -16,6 +17,8 @@ type Config struct {
 	Users map[string]func(password string) bool
 	// Log receives request failures; nil discards them.
 	Log *slog.Logger
+	// Proxy, if set, makes the registry a read-only pull-through cache.
+	Proxy *Proxy
 }
 
 // Registry is an http.Handler serving the OCI Distribution API under /v2/.
@@ -23,14 +26,27 @@ type Registry struct {
 	cfg   Config
 	store *storage
 	log   *slog.Logger
+	lock  *os.File // the root's lock, held while serving (gc.go)
+	up    *upstream // proxy mode's remote, or nil
 
 	mu      sync.Mutex
 	uploads map[string]*sync.Mutex // upload UUID → its lock (chunks are serial)
 }
 
-// New opens a registry on cfg.Root.
+// New opens a registry on cfg.Root; one registry serves a root at a
+// time. Close releases it.
 func New(cfg Config) (*Registry, error) {
 	st, err := newStorage(cfg.Root)
+	if err != nil {
+		return nil, err
+	}
+	var up *upstream
+	if cfg.Proxy != nil {
+		if up, err = newUpstream(cfg.Proxy); err != nil {
+			return nil, err
+		}
+	}
+	lock, err := lockRoot(cfg.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -38,8 +54,11 @@ func New(cfg Config) (*Registry, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{cfg: cfg, store: st, log: log, uploads: map[string]*sync.Mutex{}}, nil
+	return &Registry{cfg: cfg, store: st, log: log, lock: lock, up: up, uploads: map[string]*sync.Mutex{}}, nil
 }
+
+// Close releases the root.
+func (g *Registry) Close() error { return g.lock.Close() }
 
 // route is a parsed /v2/ path: the repository and what in it.
 type route struct {
@@ -113,6 +132,9 @@ func (g *Registry) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !validName(rt.name) {
 		return errNameInvalid(rt.name)
+	}
+	if g.up != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return errUnsupported() // a pull-through cache takes no pushes
 	}
 	switch rt.kind + " " + r.Method {
 	case "manifests GET", "manifests HEAD":

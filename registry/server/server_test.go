@@ -237,3 +237,88 @@ func TestParseRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestGC(t *testing.T) {
+	root := t.TempDir()
+	reg, err := New(Config{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(reg)
+	f := &fixture{t: t, srv: srv, root: root}
+	kept := f.image("kept")
+	f.do("PUT", "/v2/kept/manifests/1", ocispec.MediaTypeImageManifest, kept)
+	orphan := f.pushBlob("gone", []byte("nobody references me"))
+	if _, err := GC(root, false); err == nil || !strings.Contains(err.Error(), "in use by a running registry") {
+		t.Fatalf("gc under a running server: %v", err)
+	}
+	srv.Close()
+	reg.Close()
+	dry, err := GC(root, true)
+	if err != nil || dry.Blobs != 1 {
+		t.Fatalf("dry run: %+v %v", dry, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "blobs", "sha256", orphan.Encoded())); err != nil {
+		t.Fatal("a dry run removed a blob")
+	}
+	res, err := GC(root, false)
+	if err != nil || res.Blobs != 1 || res.Bytes != int64(len("nobody references me")) {
+		t.Fatalf("gc: %+v %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "blobs", "sha256", orphan.Encoded())); err == nil {
+		t.Fatal("the orphan blob is still there")
+	}
+	// what the manifest needs survives
+	reg, err = New(Config{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	f.srv = httptest.NewServer(reg)
+	defer f.srv.Close()
+	var m ocispec.Manifest
+	json.Unmarshal(kept, &m)
+	for _, d := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
+		if resp := f.do("GET", "/v2/kept/blobs/"+d.Digest.String(), "", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("blob %s after gc: %s", d.Digest, resp.Status)
+		}
+	}
+}
+
+func TestProxy(t *testing.T) {
+	up := newFixture(t, nil)
+	m := up.image("library/busybox")
+	up.do("PUT", "/v2/library/busybox/manifests/latest", ocispec.MediaTypeImageManifest, m)
+	root := t.TempDir()
+	reg, err := New(Config{Root: root, Proxy: &Proxy{Remote: up.srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	p := &fixture{t: t, srv: httptest.NewServer(reg), root: root}
+	defer p.srv.Close()
+	var man ocispec.Manifest
+	json.Unmarshal(m, &man)
+	fetchAll := func() {
+		t.Helper()
+		resp := p.do("GET", "/v2/library/busybox/manifests/latest", "", nil)
+		if got, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || !bytes.Equal(got, m) {
+			t.Fatalf("manifest through the proxy: %s", resp.Status)
+		}
+		for _, d := range append([]ocispec.Descriptor{man.Config}, man.Layers...) {
+			resp := p.do("GET", "/v2/library/busybox/blobs/"+d.Digest.String(), "", nil)
+			if got, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || digest.FromBytes(got) != d.Digest {
+				t.Fatalf("blob %s through the proxy: %s", d.Digest, resp.Status)
+			}
+		}
+	}
+	fetchAll()
+	up.srv.Close() // the cache serves on its own now
+	fetchAll()
+	if resp := p.do("PUT", "/v2/library/busybox/manifests/x", ocispec.MediaTypeImageManifest, m); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("push to a pull-through cache: %s", resp.Status)
+	}
+	if _, err := New(Config{Root: t.TempDir(), Proxy: &Proxy{Remote: "ftp://x"}}); err == nil {
+		t.Fatal("a bad remote was accepted")
+	}
+}

@@ -130,6 +130,31 @@ func (s *Service) Pull(ctx context.Context, ref string, o PullOptions, p Progres
 	return nil
 }
 
+// PullAll pulls every tag of a repository (`pull --all-tags`).
+func (s *Service) PullAll(ctx context.Context, repo string, o PullOptions, p Progress) error {
+	if s.registry == nil {
+		return fmt.Errorf("no registry client: %w", errdefs.ErrNotImplemented)
+	}
+	n, err := reference.ParseNormalizedNamed(repo)
+	if err != nil || !reference.IsNameOnly(n) {
+		return fmt.Errorf("invalid repository name %q: %w", repo, errdefs.ErrInvalidArgument)
+	}
+	tags, err := s.registry.Tags(ctx, n, o.Auth)
+	if err != nil {
+		return err
+	}
+	for _, tag := range tags {
+		t, err := reference.WithTag(n, tag)
+		if err != nil {
+			continue
+		}
+		if err := s.Pull(ctx, t.String(), o, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // fetchConfig returns the image config, from the store if it has it
 // (held), else downloaded once however many pulls want it.
 func (s *Service) fetchConfig(im *client.Image, lease *Lease) ([]byte, error) {

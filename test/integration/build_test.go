@@ -180,6 +180,7 @@ CMD ["cat", "/opt/app.jar"]
 func TestBuildErrors(t *testing.T) {
 	d := startDaemon(t)
 	d.loadBusybox()
+	reg := startRegistry(t)
 	ctx := t.TempDir()
 	cases := []struct {
 		dockerfile, want string
@@ -189,7 +190,8 @@ func TestBuildErrors(t *testing.T) {
 		{"FROM busybox\nCOPY missing.txt /\n", "COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist"},
 		{"FROM busybox\nCOPY ../outside /\n", "outside the build context"},
 		{"FROM busybox\nCOPY --from=nostage /x /\n", "nostage"},
-		{"FROM nosuchimage\n", "nosuchimage"},
+		// a base image neither here nor in its registry
+		{"FROM " + reg.addr + "/nosuchimage\n", "manifest for " + reg.addr + "/nosuchimage:latest not found: manifest unknown"},
 	}
 	for _, c := range cases {
 		writeFiles(t, ctx, map[string]string{"Dockerfile": c.dockerfile})

@@ -105,6 +105,14 @@ func TestRegistryPushPull(t *testing.T) {
 	if out = must(t, d.docker("build", "--pull", "-t", "onpulled", dir)); !strings.Contains(out, "Status: Image is up to date for "+ref) {
 		t.Fatalf("build --pull:\n%s", out)
 	}
+	// --all-tags
+	must(t, d.berth("tag", ref, reg.addr+"/team/busybox:2"))
+	must(t, d.berth("push", reg.addr+"/team/busybox:2"))
+	must(t, d.berth("rmi", ref, reg.addr+"/team/busybox:2"))
+	must(t, d.docker("pull", "-a", reg.addr+"/team/busybox"))
+	if out := must(t, d.berth("images", "--format", "{{.Tag}}", reg.addr+"/team/busybox")); out != "1\n2" && out != "2\n1" {
+		t.Fatalf("tags after pull -a: %q", out)
+	}
 	// what is not there, in Docker's words
 	if r = d.docker("pull", reg.addr+"/team/busybox:nope"); r.code != 1 || !strings.Contains(r.stderr, "manifest for "+reg.addr+"/team/busybox:nope not found: manifest unknown: manifest unknown") {
 		t.Fatalf("pull of a missing tag: %s", r)

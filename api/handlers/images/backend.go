@@ -21,6 +21,7 @@ type Backend interface {
 	Import(r io.Reader, o svc.ImportOptions) (*svc.Image, error)
 	Resolve(ref string) (*svc.Image, error)
 	Pull(ctx context.Context, ref string, o svc.PullOptions, p svc.Progress) error
+	PullAll(ctx context.Context, repo string, o svc.PullOptions, p svc.Progress) error
 	Push(ctx context.Context, name, tag string, auth *registry.AuthConfig, p svc.PushProgress) error
 }
 

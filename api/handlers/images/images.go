@@ -11,6 +11,7 @@ import (
 	"github.com/berth-project/berth/internal/labels"
 	svc "github.com/berth-project/berth/service/images"
 	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 )
 
 type handlers struct {
@@ -151,7 +152,13 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
 			ref += ":" + tag
 		}
 	}
-	return h.pull(w, r, ref)
+	all := false
+	if q.Get("tag") == "" {
+		if n, err := reference.ParseNormalizedNamed(ref); err == nil && reference.IsNameOnly(n) {
+			all = true
+		}
+	}
+	return h.pull(w, r, ref, all)
 }
 
 // createdBounds turns the since and before filters (images: the newest

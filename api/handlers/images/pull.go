@@ -13,13 +13,19 @@ import (
 // pull is POST /images/create?fromImage=…: the registry's progress as
 // docker's JSON messages. An error before the first message is the
 // response's status; after it, the stream's last message.
-func (h handlers) pull(w http.ResponseWriter, r *http.Request, ref string) error {
+// Without a tag (and none in fromImage) every tag is pulled, as dockerd does.
+func (h handlers) pull(w http.ResponseWriter, r *http.Request, ref string, all bool) error {
 	p, err := platform(r)
 	if err != nil {
 		return err
 	}
 	ps := &progressStream{w: w}
-	err = h.b.Pull(r.Context(), ref, svc.PullOptions{Auth: httputil.RegistryAuth(r), Platform: p}, ps)
+	o := svc.PullOptions{Auth: httputil.RegistryAuth(r), Platform: p}
+	if all {
+		err = h.b.PullAll(r.Context(), ref, o, ps)
+	} else {
+		err = h.b.Pull(r.Context(), ref, o, ps)
+	}
 	if err == nil {
 		return nil
 	}
