@@ -26,7 +26,7 @@ type Registry struct {
 	cfg   Config
 	store *storage
 	log   *slog.Logger
-	lock  *os.File // the root's lock, held while serving (gc.go)
+	lock  *os.File  // the root's lock, held while serving (gc.go)
 	up    *upstream // proxy mode's remote, or nil
 
 	mu      sync.Mutex
