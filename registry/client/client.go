@@ -150,6 +150,9 @@ type endpoint struct {
 	repo   name.Repository
 	mirror bool
 	opts   []remote.Option
+	base   http.RoundTripper // the host's transport (TLS, certs.d)
+	auth   authn.Authenticator
+	agent  string
 }
 
 // authenticator turns the request's credentials (X-Registry-Auth) into
@@ -207,7 +210,7 @@ func (c *Client) endpoint(host, path string, plainHTTP bool, auth *registry.Auth
 	if err != nil {
 		return endpoint{}, err
 	}
-	return endpoint{repo: repo, opts: []remote.Option{
+	return endpoint{repo: repo, base: t, auth: authenticator(auth), agent: c.userAgnt, opts: []remote.Option{
 		remote.WithTransport(t),
 		remote.WithAuth(authenticator(auth)),
 		remote.WithUserAgent(c.userAgnt),

@@ -30,8 +30,9 @@ type Image struct {
 	ConfigDesc        ocispec.Descriptor
 	Layers            []ocispec.Descriptor
 
-	ep  endpoint
-	ctx context.Context
+	ep    endpoint
+	ctx   context.Context
+	blobs blobClient
 }
 
 // ManifestDigest is the digest of the platform's image manifest.
@@ -128,16 +129,6 @@ func (im *Image) fetch(d ocispec.Descriptor) ([]byte, error) {
 		return nil, fmt.Errorf("blob %s: digest mismatch: %w", d.Digest, errdefs.ErrDataLoss)
 	}
 	return b, nil
-}
-
-// OpenBlob streams a blob; reading it to the end fails if its bytes do
-// not match its digest (go-containerregistry verifies as it reads).
-func (im *Image) OpenBlob(d ocispec.Descriptor) (io.ReadCloser, error) {
-	l, err := remote.Layer(im.ep.repo.Digest(d.Digest.String()), append([]remote.Option{remote.WithContext(im.ctx)}, im.ep.opts...)...)
-	if err != nil {
-		return nil, err
-	}
-	return l.Compressed()
 }
 
 // matchPlatform picks the index entry for platform (a variant matches

@@ -399,6 +399,9 @@ type blobProxy struct {
 	gets  map[string]int // blob path → GETs
 	bytes int64          // blob bytes sent
 	slow  bool
+	// cut drops the connection of each blob's first download after 1 MiB
+	cut    bool
+	ranges []string // Range headers asked for
 }
 
 func startBlobProxy(t *testing.T, backend string) *blobProxy {
@@ -412,8 +415,12 @@ func startBlobProxy(t *testing.T, backend string) *blobProxy {
 		}
 		p.mu.Lock()
 		p.gets[r.URL.Path]++
+		first := p.gets[r.URL.Path] == 1
+		if rg := r.Header.Get("Range"); rg != "" {
+			p.ranges = append(p.ranges, rg)
+		}
 		p.mu.Unlock()
-		proxy.ServeHTTP(&slowWriter{ResponseWriter: w, p: p}, r)
+		proxy.ServeHTTP(&slowWriter{ResponseWriter: w, p: p, cutAt: p.cut && first}, r)
 	}))
 	t.Cleanup(p.Close)
 	return p
@@ -427,15 +434,21 @@ func (p *blobProxy) sent() int64 {
 
 type slowWriter struct {
 	http.ResponseWriter
-	p *blobProxy
+	p     *blobProxy
+	cutAt bool
+	n     int
 }
 
 func (s *slowWriter) Write(b []byte) (int, error) {
 	n := 0
 	for len(b) > 0 {
 		k := min(len(b), 32<<10)
+		if s.cutAt && s.n >= 1<<20 {
+			panic(http.ErrAbortHandler) // the connection drops mid-blob
+		}
 		m, err := s.ResponseWriter.Write(b[:k])
 		n += m
+		s.n += m
 		s.p.mu.Lock()
 		s.p.bytes += int64(m)
 		slow := s.p.slow
@@ -542,5 +555,28 @@ func TestConcurrentPulls(t *testing.T) {
 	}
 	if len(proxy.gets) < 2 {
 		t.Fatalf("blob downloads seen: %v", proxy.gets)
+	}
+}
+
+// TestPullResumes: a blob download cut in the middle resumes with a Range
+// request, and the pull completes with the layer verified.
+func TestPullResumes(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	d := startDaemon(t)
+	d.loadBusybox()
+	reg := startRegistry(t)
+	pushBig(t, d, reg.addr+"/big/image:1")
+	proxy := startBlobProxy(t, reg.addr)
+	proxy.cut = true
+	ref := strings.TrimPrefix(proxy.URL, "http://") + "/big/image:1"
+	must(t, d.berth("pull", ref))
+	proxy.mu.Lock()
+	ranges := strings.Join(proxy.ranges, " ")
+	proxy.mu.Unlock()
+	if !strings.Contains(ranges, "bytes=") {
+		t.Fatalf("no resumed download (ranges %q)", ranges)
+	}
+	if got := must(t, d.berth("run", "--rm", ref, "sh", "-c", "wc -c < /big")); got != "33554432" {
+		t.Fatalf("the big file: %q", got)
 	}
 }
