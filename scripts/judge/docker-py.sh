@@ -21,13 +21,16 @@
 #   TEST_TIMEOUT  per-test timeout in seconds, pytest-timeout (default 60)
 #   RUN_TIMEOUT   timeout for the whole run in seconds (default 5400)
 #   PYTEST_ARGS   extra pytest arguments (e.g. "-k test_kill")
+#   MIRROR        host:port of a registry the daemon's registry-mirrors names:
+#                 the stand-ins are pushed there as library/<name>, so the
+#                 suite's pulls from Docker Hub find them
 #   CLEAN         1: before and after the run, remove every container, unused
 #                 network and volume and dangling image on the daemon (only for
 #                 a daemon of its own; the suite leaves some behind). Default 0.
 #
 # It fetches and builds nothing: Python dependencies come from Debian's packages
 # (installed with apt-get when missing and run as root), and images are the local
-# busybox tagged under the names the suite pulls (berth has no registry):
+# busybox tagged under the names the suite pulls (and pushed to MIRROR):
 #   alpine:3.10, alpine:latest  <- busybox:latest with alpine's postgres account
 #   hello-world:latest          berth's built-in image, left as it is
 # Exit status: pytest's (0 all passed, 1 some failed), 124 on RUN_TIMEOUT.
@@ -130,6 +133,17 @@ DOCKERFILE
 rm -rf "$standin"
 "$BERTH" tag alpine:3.10 alpine:latest || exit 1
 log "stand-ins: alpine:3.10 alpine:latest <- busybox:latest + alpine's postgres account ($("$BERTH" image inspect -f '{{.Id}}' alpine:3.10 2>/dev/null))"
+
+# The suite pulls these names from Docker Hub: a daemon whose registry-mirrors
+# names MIRROR (host:port of a registry, e.g. `berth registry serve`) gets them
+# from there, as from the Hub.
+if [[ -n "${MIRROR:-}" ]]; then
+	for img in hello-world:latest alpine:3.10 alpine:latest busybox:latest; do
+		"$BERTH" tag "$img" "$MIRROR/library/$img" && "$BERTH" push -q "$MIRROR/library/$img" >/dev/null || exit 1
+		"$BERTH" rmi "$MIRROR/library/$img" >/dev/null
+	done
+	log "stand-ins pushed to the mirror $MIRROR as library/*"
+fi
 
 if [[ "${CLEAN:-0}" == 1 ]]; then
 	log "CLEAN=1: removing containers, unused networks and volumes, dangling images"
