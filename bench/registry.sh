@@ -28,7 +28,9 @@ done
 
 BERTH="${BERTH:-bin/berth}"
 BERTH_HOST="${BERTH_HOST:-unix:///run/berth/berth.sock}"
+BERTH_RUN_ARGS="${BERTH_RUN_ARGS:-}"
 DOCKER="${DOCKER:-docker}"
+DOCKER_RUN_ARGS="${DOCKER_RUN_ARGS:-}"
 DOCKERD="${DOCKERD:-dockerd}"
 IMAGES="${IMAGES:-/var/cache/berth/images}"
 SIZE_MIB="${SIZE_MIB:-500}"
@@ -102,11 +104,13 @@ for _ in $(seq "$N"); do
 	rm -rf "$work/untar" && mkdir -p "$work/untar"
 	drop_caches
 	t0=$(now)
+	tars=()
 	for b in "${blobs[@]}"; do
 		mkdir -p "$work/untar/$b"
 		tar -xf "$work/reg/blobs/sha256/$b" -C "$work/untar/$b" &
+		tars+=($!)
 	done
-	wait
+	wait "${tars[@]}"
 	sync -f "$work/untar"
 	limit_runs+=("$(ms "$t0" "$(now)")")
 done

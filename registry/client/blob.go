@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -29,11 +28,7 @@ type blobClient struct {
 }
 
 func (im *Image) blobHTTP() (*http.Client, error) {
-	im.blobs.once.Do(func() {
-		rt, err := transport.NewWithContext(im.ctx, im.ep.repo.Registry, im.ep.auth,
-			transport.NewUserAgent(transport.NewRetry(im.ep.base), im.ep.agent), []string{im.ep.repo.Scope(transport.PullScope)})
-		im.blobs.hc, im.blobs.err = &http.Client{Transport: rt}, err
-	})
+	im.blobs.once.Do(func() { im.blobs.hc, im.blobs.err = im.ep.client(im.ctx, transport.PullScope) })
 	return im.blobs.hc, im.blobs.err
 }
 
@@ -45,9 +40,7 @@ func (im *Image) OpenBlob(d ocispec.Descriptor) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := url.URL{Scheme: im.ep.repo.Registry.Scheme(), Host: im.ep.repo.RegistryStr(),
-		Path: "/v2/" + im.ep.repo.RepositoryStr() + "/blobs/" + d.Digest.String()}
-	r := &resumingReader{ctx: im.ctx, hc: hc, url: u.String(), desc: d, verifier: d.Digest.Verifier()}
+	r := &resumingReader{ctx: im.ctx, hc: hc, url: im.ep.blobURL(d.Digest), desc: d, verifier: d.Digest.Verifier()}
 	if err := r.open(); err != nil {
 		return nil, err
 	}

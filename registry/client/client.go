@@ -6,6 +6,7 @@
 package client
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -21,7 +22,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/moby/moby/api/types/registry"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Config is the daemon's registry configuration (daemon.json).
@@ -147,12 +151,46 @@ const hubRegistry = "registry-1.docker.io"
 
 // endpoint is one place to reach a repository: a mirror or its registry.
 type endpoint struct {
-	repo   name.Repository
-	mirror bool
-	opts   []remote.Option
-	base   http.RoundTripper // the host's transport (TLS, certs.d)
-	auth   authn.Authenticator
-	agent  string
+	repo     name.Repository
+	mirror   bool
+	opts     []remote.Option
+	base     http.RoundTripper // the host's transport (TLS, certs.d)
+	auth     authn.Authenticator
+	agent    string
+	nameOpts []name.Option
+}
+
+// client is an HTTP client for the endpoint's repository with the given
+// scope (go-containerregistry's transport: ping, token, retries).
+func (ep endpoint) client(ctx context.Context, action string) (*http.Client, error) {
+	scopes := []string{ep.repo.Scope(action)}
+	rt, err := transport.NewWithContext(ctx, ep.repo.Registry, ep.auth,
+		transport.NewUserAgent(transport.NewRetry(ep.base), ep.agent), scopes)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt}, nil
+}
+
+// blobURL is where the endpoint's repository serves blob d.
+func (ep endpoint) blobURL(d digest.Digest) string {
+	u := url.URL{Scheme: ep.repo.Registry.Scheme(), Host: ep.repo.RegistryStr(),
+		Path: "/v2/" + ep.repo.RepositoryStr() + "/blobs/" + d.String()}
+	return u.String()
+}
+
+// hasBlob asks the registry whether the repository holds d already.
+func (ep endpoint) hasBlob(ctx context.Context, hc *http.Client, d ocispec.Descriptor) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, ep.blobURL(d.Digest), nil)
+	if err != nil {
+		return false
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // authenticator turns the request's credentials (X-Registry-Auth) into
@@ -210,7 +248,7 @@ func (c *Client) endpoint(host, path string, plainHTTP bool, auth *registry.Auth
 	if err != nil {
 		return endpoint{}, err
 	}
-	return endpoint{repo: repo, base: t, auth: authenticator(auth), agent: c.userAgnt, opts: []remote.Option{
+	return endpoint{repo: repo, base: t, auth: authenticator(auth), agent: c.userAgnt, nameOpts: opts, opts: []remote.Option{
 		remote.WithTransport(t),
 		remote.WithAuth(authenticator(auth)),
 		remote.WithUserAgent(c.userAgnt),

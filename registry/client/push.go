@@ -10,6 +10,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -22,6 +23,10 @@ import (
 type Blob struct {
 	Desc ocispec.Descriptor
 	Open func() (io.ReadCloser, error)
+	// MountFrom are repositories of the target registry known to hold
+	// the blob (it was pulled from or pushed to them): the registry is
+	// asked to mount it from the first instead of receiving it again.
+	MountFrom []string
 }
 
 // PushProgress receives per-blob statuses as docker prints them.
@@ -43,18 +48,33 @@ func (c *Client) Push(ctx context.Context, ref reference.NamedTagged, auth *regi
 			p.Layer(shortID(b), "Preparing", 0, 0)
 		}
 	}
+	hc, err := ep.client(ctx, transport.PushScope)
+	if err != nil {
+		return pushError(ref, err)
+	}
 	for _, b := range blobs {
 		l := &localLayer{b: b, p: p}
-		if err := remote.WriteLayer(ep.repo, l, opts...); err != nil {
-			return pushError(ref, err)
-		}
-		if l.isConfig() {
+		if ep.hasBlob(ctx, hc, b.Desc) {
+			if !l.isConfig() {
+				p.Layer(shortID(b), "Layer already exists", 0, 0)
+			}
 			continue
 		}
-		if l.opened.Load() {
+		var layer v1.Layer = l
+		if len(b.MountFrom) > 0 {
+			if src, err := name.NewRepository(ep.repo.RegistryStr()+"/"+b.MountFrom[0], ep.nameOpts...); err == nil {
+				layer = &remote.MountableLayer{Layer: l, Reference: src.Digest(b.Desc.Digest.String())}
+			}
+		}
+		if err := remote.WriteLayer(ep.repo, layer, opts...); err != nil {
+			return pushError(ref, err)
+		}
+		switch {
+		case l.isConfig():
+		case l.opened.Load():
 			p.Layer(shortID(b), "Pushed", 0, 0)
-		} else {
-			p.Layer(shortID(b), "Layer already exists", 0, 0)
+		default:
+			p.Layer(shortID(b), "Mounted from "+b.MountFrom[0], 0, 0)
 		}
 	}
 	if err := remote.Put(ep.repo.Tag(ref.Tag()), rawManifest{manifest, types.MediaType(mediaType)}, opts...); err != nil {

@@ -43,9 +43,10 @@ func (s *Service) List(o ListOptions) []image.Summary {
 		if !o.All && len(tags) == 0 && s.hasChild(id) {
 			continue // intermediate build layers, hidden without -a
 		}
-		if len(o.Reference) > 0 {
-			tags = matchRefs(tags, o.Reference)
-			if len(tags) == 0 {
+		digests := img.RepoDigests
+		if len(o.Reference) > 0 { // dockerd filters the digests too
+			tags, digests = matchRefs(tags, o.Reference), matchRefs(digests, o.Reference)
+			if len(tags) == 0 && len(digests) == 0 {
 				continue
 			}
 		}
@@ -61,7 +62,7 @@ func (s *Service) List(o ListOptions) []image.Summary {
 			Labels:      img.Config.Config.Labels,
 			ParentID:    string(img.Parent),
 			RepoTags:    tags,
-			RepoDigests: familiarAll(img.RepoDigests),
+			RepoDigests: familiarAll(digests),
 			Size:        img.Size,
 			SharedSize:  -1,
 			Containers:  -1,

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/berth-project/berth/registry/client"
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/registry"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -84,7 +86,8 @@ func (s *Service) pushTag(ctx context.Context, t RepoTag, auth *registry.AuthCon
 		if _, ok := lease.HoldBlob(d.Digest); !ok {
 			return fmt.Errorf("blob %s of %s: %w", d.Digest, reference.FamiliarString(t.Ref), errdefs.ErrNotFound)
 		}
-		blobs = append(blobs, client.Blob{Desc: d, Open: func() (io.ReadCloser, error) { return s.content.Open(d.Digest) }})
+		blobs = append(blobs, client.Blob{Desc: d, Open: func() (io.ReadCloser, error) { return s.content.Open(d.Digest) },
+			MountFrom: s.mountSources(d.Digest, t.Ref)})
 	}
 	if err := s.registry.Push(ctx, t.Ref, auth, man, m.MediaType, blobs, p); err != nil {
 		return err
@@ -97,4 +100,33 @@ func (s *Service) pushTag(ctx context.Context, t RepoTag, auth *registry.AuthCon
 	}
 	s.Publish(eventtypes.ActionPush, t.Image.ID, reference.FamiliarString(t.Ref))
 	return nil
+}
+
+// mountSources are the other repositories of ref's registry that hold
+// blob d as far as this store knows: those its images containing d were
+// pulled from or pushed to (their repo digests).
+func (s *Service) mountSources(d digest.Digest, ref reference.Named) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	seen := map[string]bool{reference.Path(ref): true}
+	var out []string
+	for _, img := range s.images {
+		has := img.ID == d
+		for _, l := range img.Layers {
+			has = has || l.Digest == d
+		}
+		if !has {
+			continue
+		}
+		for _, rd := range img.RepoDigests {
+			n, err := reference.ParseNormalizedNamed(rd)
+			if err != nil || reference.Domain(n) != reference.Domain(ref) || seen[reference.Path(n)] {
+				continue
+			}
+			seen[reference.Path(n)] = true
+			out = append(out, reference.Path(n))
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -89,6 +89,11 @@ func TestRegistryPushPull(t *testing.T) {
 	if out = must(t, d.berth("pull", ref)); !strings.Contains(out, "Status: Image is up to date for "+ref) {
 		t.Fatalf("pull of what is here:\n%s", out)
 	}
+	// a push to another repository of the registry mounts the blobs
+	must(t, d.berth("tag", ref, reg.addr+"/other/copy:1"))
+	if out = must(t, d.berth("push", reg.addr+"/other/copy:1")); !strings.Contains(out, "Mounted from team/busybox") || strings.Contains(out, ": Pushed") {
+		t.Fatalf("push to a second repository:\n%s", out)
+	}
 	// run pulls a missing image first
 	must(t, d.berth("rmi", ref))
 	r := d.berth("run", "--rm", ref, "echo", "pulled and ran")
