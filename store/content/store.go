@@ -100,6 +100,39 @@ func (s *Store) IngestUnsynced(r io.Reader, expected digest.Digest) (dgst digest
 	return s.ingest(r, expected, false)
 }
 
+// IngestVerified is Ingest for a reader that verifies what it streams
+// itself (a registry download): r must return an error instead of io.EOF
+// unless its bytes have digest expected, so the store does not hash them
+// a second time.
+func (s *Store) IngestVerified(r io.Reader, expected digest.Digest) (size int64, created bool, err error) {
+	if err := expected.Validate(); err != nil {
+		return 0, false, fmt.Errorf("digest %q: %w", expected, errdefs.ErrInvalidArgument)
+	}
+	p, _ := s.Path(expected)
+	tmp, err := os.CreateTemp(filepath.Join(s.root, "ingest"), "blob-")
+	if err != nil {
+		return 0, false, fmt.Errorf("content ingest: %w", err)
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	n, err := io.Copy(tmp, r)
+	if err != nil {
+		return 0, false, fmt.Errorf("content ingest: %w", err)
+	}
+	if _, err := os.Stat(p); err == nil {
+		return n, false, nil
+	}
+	if err := tmp.Sync(); err != nil {
+		return 0, false, err
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return 0, false, fmt.Errorf("content commit %s: %w", expected, err)
+	}
+	return n, true, nil
+}
+
 // Sync flushes a blob to disk.
 func (s *Store) Sync(dgst digest.Digest) error {
 	f, err := s.Open(dgst)

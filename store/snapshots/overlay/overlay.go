@@ -81,10 +81,13 @@ func (s *Snapshotter) ApplyVerified(chainID digest.Digest, layer io.Reader, diff
 	if err := archive.UntarUncompressed(layer, diff, opts); err != nil {
 		return fmt.Errorf("apply layer %s: %w", chainID, err)
 	}
+	// read to the end (the tar's padding): a reader that verifies what it
+	// streams reports a mismatch only there, and nothing may be committed
+	// before it did
+	if _, err := io.Copy(io.Discard, layer); err != nil {
+		return fmt.Errorf("apply layer %s: %w", chainID, err)
+	}
 	if v != nil {
-		if _, err := io.Copy(io.Discard, layer); err != nil { // the tar's end padding
-			return fmt.Errorf("apply layer %s: %w", chainID, err)
-		}
 		if !v.Verified() {
 			return fmt.Errorf("layer %s: content does not match diff ID %s: %w", chainID, diffID, errdefs.ErrDataLoss)
 		}
