@@ -3,7 +3,8 @@
 # with dockerd (when installed), against one local registry (berth's own):
 #   - pull of a ~500 MiB, 5-layer image into an engine that has nothing;
 #   - pull of an image sharing 3 of those layers (2 new ones to fetch);
-#   - push of the 500 MiB image to a new repository;
+#   - push of the 500 MiB image to a new repository of the same registry
+#     (the blobs are mounted) and to an empty registry (every byte sent);
 #   - the machine's limit: reading the same layer blobs from the registry's
 #     disk and untarring them here, all at once (no engine, no HTTP);
 # and the registry server itself under 50 concurrent pulls of one image
@@ -118,14 +119,14 @@ rm -rf "$work/untar"
 limit="$(printf '%s\n' "${limit_runs[@]}" | median)"
 
 # ---- pulls and pushes ------------------------------------------------------------
-declare -A cold warm push
+declare -A cold warm push upload
 for engine in $ENGINES; do
 	if [[ "$engine" == docker ]]; then
 		command -v "$DOCKERD" >/dev/null 2>&1 || { log "no dockerd: skipping docker"; continue; }
 		start_dockerd || continue
 	fi
 	use_engine "$engine"
-	c=() w=() p=()
+	c=() w=() p=() u=()
 	for i in $(seq "$N"); do
 		"${CLI[@]}" rmi -f $("${CLI[@]}" images -aq) >/dev/null 2>&1 || true
 		drop_caches
@@ -140,22 +141,36 @@ for engine in $ENGINES; do
 		t0=$(now)
 		"${CLI[@]}" push -q "$REG/bench/push-$engine-$i:1" >/dev/null
 		p+=("$(ms "$t0" "$(now)")")
+		# and to a registry that has none of it: every byte goes up
+		eport="$(free_port)"
+		"$BERTH" registry serve --addr "127.0.0.1:$eport" --root "$work/empty-$engine-$i" 2>/dev/null &
+		epid=$!
+		wait_http "127.0.0.1:$eport"
+		"${CLI[@]}" tag "$REG/bench/big:1" "127.0.0.1:$eport/bench/big:1"
+		t0=$(now)
+		"${CLI[@]}" push -q "127.0.0.1:$eport/bench/big:1" >/dev/null
+		u+=("$(ms "$t0" "$(now)")")
+		kill "$epid"
+		wait "$epid" 2>/dev/null || true
+		rm -rf "$work/empty-$engine-$i"
 	done
 	cold[$engine]="$(printf '%s\n' "${c[@]}" | median)"
 	warm[$engine]="$(printf '%s\n' "${w[@]}" | median)"
 	push[$engine]="$(printf '%s\n' "${p[@]}" | median)"
-	log "$engine: cold ${c[*]} ms, 3 of 5 present ${w[*]} ms, push ${p[*]} ms"
+	upload[$engine]="$(printf '%s\n' "${u[@]}" | median)"
+	log "$engine: cold ${c[*]} ms, 3 of 5 present ${w[*]} ms, push (mount) ${p[*]} ms, push (upload) ${u[*]} ms"
 done
 
 ratio() { [[ "$1" != - && "$2" != - && "$2" != 0 ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo -; }
 printf '\n%-34s %10s %10s %10s %12s %12s\n' metric "limit ms" "berth ms" "docker ms" "berth/limit" "docker/berth"
-for m in cold warm push; do
+for m in cold warm push upload; do
 	declare -n row=$m
 	b="${row[berth]:--}" d="${row[docker]:--}"
 	case $m in
 	cold) name="pull $SIZE_MIB MiB, nothing present"; l="$limit" ;;
 	warm) name="pull, 3 of 5 layers present"; l=- ;;
-	push) name="push $SIZE_MIB MiB to a new repository"; l=- ;;
+	push) name="push to a new repository (mounts)"; l=- ;;
+	upload) name="push $SIZE_MIB MiB to an empty registry"; l=- ;;
 	esac
 	printf '%-34s %10s %10s %10s %12s %12s\n' "$name" "$l" "$b" "$d" "$(ratio "$b" "$l")" "$(ratio "$d" "$b")"
 done
