@@ -46,6 +46,9 @@ func newRegistryServeCommand(c *cli.Cli) *cobra.Command {
 				cfg.Users = users
 			}
 			if proxyRemote != "" {
+				if proxyPassword == "" {
+					proxyPassword = os.Getenv("BERTH_PROXY_PASSWORD") // kept out of ps
+				}
 				cfg.Proxy = &server.Proxy{Remote: proxyRemote, Username: proxyUser, Password: proxyPassword}
 			}
 			if (cert == "") != (key == "") {
@@ -60,7 +63,8 @@ func newRegistryServeCommand(c *cli.Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: reg, ReadHeaderTimeout: 30 * time.Second}
+			// no read/write timeouts: blobs take as long as they take
+			srv := &http.Server{Handler: reg, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			go func() {
@@ -89,7 +93,7 @@ func newRegistryServeCommand(c *cli.Cli) *cobra.Command {
 	fl.StringVar(&key, "tls-key", "", "Key of --tls-cert")
 	fl.StringVar(&proxyRemote, "proxy-remote", "", "Be a pull-through cache of this registry (https://registry-1.docker.io)")
 	fl.StringVar(&proxyUser, "proxy-username", "", "Account at the --proxy-remote registry")
-	fl.StringVar(&proxyPassword, "proxy-password", "", "Password of --proxy-username")
+	fl.StringVar(&proxyPassword, "proxy-password", "", "Password of --proxy-username (better: $BERTH_PROXY_PASSWORD, which ps does not show)")
 	return cmd
 }
 

@@ -27,20 +27,20 @@ type blobClient struct {
 	err  error
 }
 
-func (im *Image) blobHTTP() (*http.Client, error) {
-	im.blobs.once.Do(func() { im.blobs.hc, im.blobs.err = im.ep.client(im.ctx, transport.PullScope) })
+func (im *Image) blobHTTP(ctx context.Context) (*http.Client, error) {
+	im.blobs.once.Do(func() { im.blobs.hc, im.blobs.err = im.ep.client(ctx, transport.PullScope) })
 	return im.blobs.hc, im.blobs.err
 }
 
 // OpenBlob streams a blob. A connection cut in the middle is resumed with
 // a Range request (up to blobRetries times); reading to the end fails if
 // the bytes do not match the digest (and the size).
-func (im *Image) OpenBlob(d ocispec.Descriptor) (io.ReadCloser, error) {
-	hc, err := im.blobHTTP()
+func (im *Image) OpenBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
+	hc, err := im.blobHTTP(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r := &resumingReader{ctx: im.ctx, hc: hc, url: im.ep.blobURL(d.Digest), desc: d, verifier: d.Digest.Verifier()}
+	r := &resumingReader{ctx: ctx, hc: hc, url: im.ep.blobURL(d.Digest), desc: d, verifier: d.Digest.Verifier()}
 	if err := r.open(); err != nil {
 		return nil, err
 	}
@@ -93,6 +93,9 @@ func (r *resumingReader) Read(p []byte) (int, error) {
 		if n > 0 {
 			r.off += int64(n)
 			r.verifier.Write(p[:n])
+			if r.desc.Size > 0 && r.off > r.desc.Size { // never more than the manifest says
+				return 0, fmt.Errorf("blob %s: more than its %d bytes: %w", r.desc.Digest, r.desc.Size, errdefs.ErrDataLoss)
+			}
 		}
 		switch {
 		case err == nil:

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/berth-project/berth/registry/server"
+	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -79,14 +80,14 @@ func TestResolveIndex(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.arch, err)
 		}
-		cfg, err := im.FetchConfig()
+		cfg, err := im.FetchConfig(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if im.ManifestDigest() != tc.want || im.Digest != digest.FromBytes(idx) || !strings.Contains(string(cfg), tc.arch) {
 			t.Fatalf("%s: manifest %s (want %s), tag digest %s", tc.arch, im.ManifestDigest(), tc.want, im.Digest)
 		}
-		rc, err := im.OpenBlob(im.Layers[0])
+		rc, err := im.OpenBlob(context.Background(), im.Layers[0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,6 +128,12 @@ func TestMirrors(t *testing.T) {
 	im, err := c.Resolve(context.Background(), ref, nil, ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	if err != nil || len(im.Layers) != 1 {
 		t.Fatalf("through the mirrors: %v", err)
+	}
+	// a mirror's "not there" stands when Docker Hub cannot be asked (or
+	// says the same)
+	missing, _ := reference.ParseNormalizedNamed("nosuchimage:latest")
+	if _, err := c.Resolve(context.Background(), missing, nil, ocispec.Platform{OS: "linux", Architecture: "amd64"}); !errdefs.IsNotFound(err) {
+		t.Fatalf("an image no mirror has: %v", err)
 	}
 	if _, err := New(Config{Mirrors: []string{"not a url"}}); err == nil {
 		t.Fatal("a bad mirror was accepted")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -31,7 +32,6 @@ type Image struct {
 	Layers            []ocispec.Descriptor
 
 	ep    endpoint
-	ctx   context.Context
 	blobs blobClient
 }
 
@@ -45,20 +45,26 @@ func (c *Client) Resolve(ctx context.Context, ref reference.Named, auth *registr
 	if err != nil {
 		return nil, err
 	}
-	var firstErr error
+	var mirrorMiss error // a mirror's authoritative "not there"
 	for _, ep := range eps {
 		im, err := c.resolveAt(ctx, ep, ref, platform)
 		if err == nil {
 			return im, nil
 		}
-		if !ep.mirror || ctx.Err() != nil {
-			return nil, err
+		if ep.mirror && ctx.Err() == nil {
+			if mirrorMiss == nil && errdefs.IsNotFound(err) {
+				mirrorMiss = err
+			}
+			continue
 		}
-		if firstErr == nil {
-			firstErr = err
+		// the registry itself unreachable after a mirror said it has no
+		// such image: that answer is the one that means something
+		if mirrorMiss != nil && !errdefs.IsNotFound(err) && ctx.Err() == nil {
+			return nil, mirrorMiss
 		}
+		return nil, err
 	}
-	return nil, firstErr
+	return nil, mirrorMiss
 }
 
 func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named, platform ocispec.Platform) (*Image, error) {
@@ -83,7 +89,7 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 	if err != nil {
 		return nil, pullError(ref, err)
 	}
-	im := &Image{Digest: digest.Digest(desc.Digest.String()), ep: ep, ctx: ctx}
+	im := &Image{Digest: digest.Digest(desc.Digest.String()), ep: ep}
 	manifest, mt := desc.Manifest, string(desc.MediaType)
 	if desc.MediaType.IsIndex() {
 		var idx ocispec.Index
@@ -111,24 +117,15 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 	return im, nil
 }
 
-// FetchConfig downloads the image's config (the caller may have it).
-func (im *Image) FetchConfig() ([]byte, error) { return im.fetch(im.ConfigDesc) }
-
-// fetch reads a small blob whole and verifies it.
-func (im *Image) fetch(d ocispec.Descriptor) ([]byte, error) {
-	rc, err := im.OpenBlob(d)
+// FetchConfig downloads the image's config (the caller may have it),
+// verified as every blob is.
+func (im *Image) FetchConfig(ctx context.Context) ([]byte, error) {
+	rc, err := im.OpenBlob(ctx, im.ConfigDesc)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, 16<<20))
-	if err != nil {
-		return nil, err
-	}
-	if digest.Digest(d.Digest).Algorithm().FromBytes(b) != d.Digest {
-		return nil, fmt.Errorf("blob %s: digest mismatch: %w", d.Digest, errdefs.ErrDataLoss)
-	}
-	return b, nil
+	return io.ReadAll(io.LimitReader(rc, 16<<20))
 }
 
 // matchPlatform picks the index entry for platform (a variant matches
@@ -216,4 +213,55 @@ func (c *Client) Tags(ctx context.Context, repo reference.Named, auth *registry.
 		}
 	}
 	return nil, firstErr
+}
+
+// Distribution is GET /distribution/{name}/json: the descriptor ref
+// resolves to at its registry and the platforms it offers (an index's
+// entries, or the image config's own).
+func (c *Client) Distribution(ctx context.Context, ref reference.Named, auth *registry.AuthConfig) (registry.DistributionInspect, error) {
+	var out registry.DistributionInspect
+	eps, err := c.endpoints(ref, auth)
+	if err != nil {
+		return out, err
+	}
+	ep := eps[len(eps)-1]
+	opts := append([]remote.Option{remote.WithContext(ctx)}, ep.opts...)
+	target := "latest"
+	if d, ok := ref.(reference.Digested); ok {
+		target = d.Digest().String()
+	} else if t, ok := ref.(reference.Tagged); ok {
+		target = t.Tag()
+	}
+	var r name.Reference = ep.repo.Tag(target)
+	if strings.Contains(target, ":") {
+		r = ep.repo.Digest(target)
+	}
+	desc, err := remote.Get(r, opts...)
+	if err != nil {
+		return out, pullError(ref, err)
+	}
+	out.Descriptor = ocispec.Descriptor{MediaType: string(desc.MediaType), Digest: digest.Digest(desc.Digest.String()), Size: desc.Size}
+	out.Platforms = []ocispec.Platform{}
+	if desc.MediaType.IsIndex() {
+		var idx ocispec.Index
+		if err := json.Unmarshal(desc.Manifest, &idx); err != nil {
+			return out, err
+		}
+		for _, m := range idx.Manifests {
+			if m.Platform != nil {
+				out.Platforms = append(out.Platforms, *m.Platform)
+			}
+		}
+		return out, nil
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return out, pullError(ref, err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return out, pullError(ref, err)
+	}
+	out.Platforms = append(out.Platforms, ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion})
+	return out, nil
 }

@@ -73,8 +73,10 @@ func (c *Client) Push(ctx context.Context, ref reference.NamedTagged, auth *regi
 		case l.isConfig():
 		case l.opened.Load():
 			p.Layer(shortID(b), "Pushed", 0, 0)
-		default:
+		case len(b.MountFrom) > 0:
 			p.Layer(shortID(b), "Mounted from "+b.MountFrom[0], 0, 0)
+		default: // it appeared meanwhile (go-containerregistry asks too)
+			p.Layer(shortID(b), "Layer already exists", 0, 0)
 		}
 	}
 	if err := remote.Put(ep.repo.Tag(ref.Tag()), rawManifest{manifest, types.MediaType(mediaType)}, opts...); err != nil {

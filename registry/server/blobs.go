@@ -186,6 +186,11 @@ func (g *Registry) receive(body io.Reader) (string, error) {
 		os.Remove(f.Name())
 		return "", errUploadInvalid("upload interrupted: " + err.Error())
 	}
+	if err := f.Sync(); err != nil { // it may become a blob: whole on disk first
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())
 		return "", err
@@ -240,6 +245,10 @@ func (u *upload) appendChunk(r *http.Request) error {
 		f.Close()
 		_ = os.Truncate(u.path, size) // a cut chunk leaves the upload as it was
 		return errUploadInvalid("upload interrupted: " + err.Error())
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
 	}
 	return f.Close()
 }

@@ -80,8 +80,8 @@ func errPaginationInvalid() *apiError {
 // error that is not an apiError is the registry's own failure (500).
 func writeError(w http.ResponseWriter, err error) {
 	e, ok := err.(*apiError)
-	if !ok {
-		e = &apiError{http.StatusInternalServerError, "UNKNOWN", err.Error(), nil}
+	if !ok { // logged with its detail (ServeHTTP); the client learns no paths
+		e = &apiError{http.StatusInternalServerError, "UNKNOWN", "unknown error", nil}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.Status)

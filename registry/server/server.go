@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -36,18 +37,25 @@ type Registry struct {
 // New opens a registry on cfg.Root; one registry serves a root at a
 // time. Close releases it.
 func New(cfg Config) (*Registry, error) {
-	st, err := newStorage(cfg.Root)
-	if err != nil {
-		return nil, err
-	}
 	var up *upstream
 	if cfg.Proxy != nil {
+		var err error
 		if up, err = newUpstream(cfg.Proxy); err != nil {
 			return nil, err
 		}
 	}
+	if err := os.MkdirAll(cfg.Root, 0o755); err != nil {
+		return nil, fmt.Errorf("registry root: %w", err)
+	}
+	// the lock first: opening the storage clears tmp/, which a running
+	// server on the same root would be writing to
 	lock, err := lockRoot(cfg.Root)
 	if err != nil {
+		return nil, err
+	}
+	st, err := newStorage(cfg.Root)
+	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	log := cfg.Log

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +57,9 @@ type Record struct {
 type Container struct {
 	mu sync.Mutex
 	Record
+	// nameMu also guards Name, so events (published with or without mu
+	// held) read it safely while a rename writes it
+	nameMu sync.RWMutex
 
 	dir     string // data-root/containers/<id>
 	runDir  string // exec-root/containers/<id>
@@ -142,4 +146,19 @@ func runDirName(id string) string {
 func (c *Container) recordExit() {
 	c.exits++
 	c.lastExit = WaitResult{StatusCode: c.State.ExitCode, Error: c.State.Error}
+}
+
+// currentName is the container's name without its slash, safe to read
+// without mu.
+func (c *Container) currentName() string {
+	c.nameMu.RLock()
+	defer c.nameMu.RUnlock()
+	return strings.TrimPrefix(c.Name, "/")
+}
+
+// setName renames the record (mu held).
+func (c *Container) setName(name string) {
+	c.nameMu.Lock()
+	c.Name = name
+	c.nameMu.Unlock()
 }

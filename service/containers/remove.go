@@ -118,10 +118,10 @@ func (s *Service) Rename(ref, newName string) error {
 	old := c.Name
 	delete(s.byName, old)
 	s.byName[newName] = c.ID
-	c.Name = newName
+	c.setName(newName)
 	err = s.save(c)
 	if err != nil {
-		c.Name = old
+		c.setName(old)
 		delete(s.byName, newName)
 		s.byName[old] = c.ID
 	}

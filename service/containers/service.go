@@ -163,7 +163,7 @@ func (s *Service) imageUsers(id digest.Digest) (running, stopped []string) {
 }
 
 func (s *Service) publish(c *Container, action eventtypes.Action, extra map[string]string) {
-	attrs := map[string]string{"name": strings.TrimPrefix(c.Name, "/"), "image": c.Config.Image}
+	attrs := map[string]string{"name": c.currentName(), "image": c.Config.Image}
 	for k, v := range c.Config.Labels {
 		attrs[k] = v
 	}

@@ -3,6 +3,7 @@ package images
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -130,9 +131,11 @@ func (s *Service) sweep() error {
 // Lease is the hold an operation in flight (a load) has on content: what
 // it is about to record images with is not collected meanwhile, and what
 // it wrote or unpacked is collected when it ends unless an image recorded
-// by then needs it. A Lease is not safe for concurrent use.
+// by then needs it. Its methods may be called from several goroutines
+// (a pull's layers); Release once they are done.
 type Lease struct {
 	s      *Service
+	mu     sync.Mutex
 	held   []digest.Digest // blobs and chains leased
 	blobs  []digest.Digest // blobs the operation wrote
 	chains []digest.Digest // layers the operation unpacked
@@ -157,27 +160,42 @@ func (l *Lease) HoldBlob(d digest.Digest) (size int64, ok bool) {
 		s.leases = map[digest.Digest]int{}
 	}
 	s.leases[d]++
+	l.mu.Lock()
 	l.held = append(l.held, d)
+	l.mu.Unlock()
 	return size, true
 }
 
 // HoldChain leases an unpacked layer (or one about to be unpacked).
 func (l *Lease) HoldChain(c digest.Digest) {
 	l.s.lease(c)
+	l.mu.Lock()
 	l.held = append(l.held, c)
+	l.mu.Unlock()
 }
 
 // Wrote adds blobs the operation stored to what Release collects.
-func (l *Lease) Wrote(blobs ...digest.Digest) { l.blobs = append(l.blobs, blobs...) }
+func (l *Lease) Wrote(blobs ...digest.Digest) {
+	l.mu.Lock()
+	l.blobs = append(l.blobs, blobs...)
+	l.mu.Unlock()
+}
 
 // Unpacked adds layers the operation unpacked to what Release collects.
-func (l *Lease) Unpacked(chains ...digest.Digest) { l.chains = append(l.chains, chains...) }
+func (l *Lease) Unpacked(chains ...digest.Digest) {
+	l.mu.Lock()
+	l.chains = append(l.chains, chains...)
+	l.mu.Unlock()
+}
 
 // Release ends the leases and removes what the operation wrote or
 // unpacked that no image needs: everything when it failed, its scratch
 // content (an archive's own files, compressed layers, …) when it
 // succeeded.
 func (l *Lease) Release() {
-	l.s.unlease(l.held...)
-	_, _ = l.s.collect(l.blobs, l.chains)
+	l.mu.Lock()
+	held, blobs, chains := l.held, l.blobs, l.chains
+	l.mu.Unlock()
+	l.s.unlease(held...)
+	_, _ = l.s.collect(blobs, chains)
 }

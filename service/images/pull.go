@@ -65,6 +65,9 @@ func (s *Service) Pull(ctx context.Context, ref string, o PullOptions, p Progres
 	if err != nil {
 		return err
 	}
+	if err := checkDescriptors(im); err != nil {
+		return fmt.Errorf("%s: %w", reference.FamiliarString(n), err)
+	}
 	tag := "latest"
 	if t, ok := n.(reference.Tagged); ok {
 		tag = t.Tag()
@@ -75,7 +78,7 @@ func (s *Service) Pull(ctx context.Context, ref string, o PullOptions, p Progres
 
 	lease := s.NewLease()
 	defer lease.Release()
-	cfgJSON, err := s.fetchConfig(im, lease)
+	cfgJSON, err := s.fetchConfig(ctx, im, lease)
 	if err != nil {
 		return err
 	}
@@ -85,6 +88,11 @@ func (s *Service) Pull(ctx context.Context, ref string, o PullOptions, p Progres
 	}
 	if len(cfg.RootFS.DiffIDs) != len(im.Layers) {
 		return fmt.Errorf("%s: %d layers for %d diff IDs: %w", reference.FamiliarString(n), len(im.Layers), len(cfg.RootFS.DiffIDs), errdefs.ErrInvalidArgument)
+	}
+	for _, d := range cfg.RootFS.DiffIDs { // they name snapshot directories
+		if err := checkDigest(d); err != nil {
+			return fmt.Errorf("%s: diff ID: %w", reference.FamiliarString(n), err)
+		}
 	}
 	downloaded, err := s.fetchLayers(ctx, im, cfg.RootFS.DiffIDs, lease, p)
 	if err != nil {
@@ -155,21 +163,43 @@ func (s *Service) PullAll(ctx context.Context, repo string, o PullOptions, p Pro
 	return nil
 }
 
+// checkDescriptors refuses a manifest whose digests this store cannot
+// take: they become file names, so anything but a valid sha256 or
+// sha512 digest (a "sha256:../x") is refused before it is used.
+func checkDescriptors(im *client.Image) error {
+	if err := checkDigest(im.ConfigDesc.Digest); err != nil || im.ConfigDesc.Digest.Algorithm() != digest.SHA256 {
+		return fmt.Errorf("config digest %q: an image ID is a sha256 digest: %w", im.ConfigDesc.Digest, errdefs.ErrInvalidArgument)
+	}
+	for _, l := range im.Layers {
+		if err := checkDigest(l.Digest); err != nil {
+			return fmt.Errorf("layer: %w", err)
+		}
+	}
+	return nil
+}
+
+func checkDigest(d digest.Digest) error {
+	if err := d.Validate(); err != nil || (d.Algorithm() != digest.SHA256 && d.Algorithm() != digest.SHA512) {
+		return fmt.Errorf("invalid digest %q: %w", d, errdefs.ErrInvalidArgument)
+	}
+	return nil
+}
+
 // fetchConfig returns the image config, from the store if it has it
 // (held), else downloaded once however many pulls want it.
-func (s *Service) fetchConfig(im *client.Image, lease *Lease) ([]byte, error) {
+func (s *Service) fetchConfig(ctx context.Context, im *client.Image, lease *Lease) ([]byte, error) {
 	d := im.ConfigDesc.Digest
-	if d.Algorithm() != digest.SHA256 {
-		return nil, fmt.Errorf("config digest %s: only sha256 image IDs: %w", d, errdefs.ErrInvalidArgument)
+	release, _, err := s.inflight(ctx, d)
+	if err != nil {
+		return nil, err
 	}
-	release, _ := s.inflight(d)
 	defer release()
 	if _, ok := lease.HoldBlob(d); ok {
 		if b, err := s.content.ReadAll(d); err == nil {
 			return b, nil
 		}
 	}
-	b, err := im.FetchConfig()
+	b, err := im.FetchConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -192,9 +222,9 @@ func (s *Service) fetchLayers(ctx context.Context, im *client.Image, diffIDs []d
 	var todo []job
 	for i, l := range im.Layers {
 		id := l.Digest.Encoded()[:12]
+		lease.HoldChain(chains[i]) // before looking: no rmi may take it meanwhile
 		if s.snaps.Exists(chains[i]) {
 			if _, ok := lease.HoldBlob(l.Digest); ok {
-				lease.HoldChain(chains[i])
 				p.Layer(id, "Already exists", 0, 0)
 				continue
 			}
@@ -241,16 +271,18 @@ func (s *Service) fetchLayers(ctx context.Context, im *client.Image, diffIDs []d
 // fetchLayer streams one layer into the content store and its snapshot.
 // Two pulls of one blob at once download it once: the second waits.
 func (s *Service) fetchLayer(ctx context.Context, im *client.Image, l ocispec.Descriptor, chain, diffID digest.Digest, id string, lease *Lease, p Progress) error {
-	release, first := s.inflight(l.Digest)
+	release, first, err := s.inflight(ctx, l.Digest)
+	if err != nil {
+		return err
+	}
 	defer release()
 	if !first && s.snaps.Exists(chain) {
 		if _, ok := lease.HoldBlob(l.Digest); ok {
-			lease.HoldChain(chain)
 			p.Layer(id, "Pull complete", 0, 0)
 			return nil
 		}
 	}
-	rc, err := im.OpenBlob(l)
+	rc, err := im.OpenBlob(ctx, l)
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", l.Digest, err)
 	}
@@ -264,6 +296,9 @@ func (s *Service) fetchLayer(ctx context.Context, im *client.Image, l ocispec.De
 		_, created, err := s.content.IngestVerified(pr, l.Digest)
 		if created {
 			lease.Wrote(l.Digest)
+		}
+		if err == nil {
+			lease.HoldBlob(l.Digest) // stored by another image maybe: held until recorded
 		}
 		pr.CloseWithError(err)
 		ingested <- err
@@ -289,7 +324,6 @@ func (s *Service) fetchLayer(ctx context.Context, im *client.Image, l ocispec.De
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", l.Digest, err)
 	}
-	lease.HoldChain(chain)
 	p.Layer(id, "Verifying Checksum", 0, 0)
 	p.Layer(id, "Download complete", 0, 0)
 	p.Layer(id, "Pull complete", 0, 0)
@@ -297,31 +331,32 @@ func (s *Service) fetchLayer(ctx context.Context, im *client.Image, l ocispec.De
 }
 
 // inflight serialises work on one blob: first is true for the caller that
-// does it; others wait for it to finish first.
-func (s *Service) inflight(d digest.Digest) (release func(), first bool) {
-	s.mu.Lock()
-	if s.pulling == nil {
-		s.pulling = map[digest.Digest]chan struct{}{}
-	}
-	if ch, ok := s.pulling[d]; ok {
-		s.mu.Unlock()
-		<-ch
-		return s.inflightAgain(d)
-	}
-	ch := make(chan struct{})
-	s.pulling[d] = ch
-	s.mu.Unlock()
-	return func() {
+// does it; others wait for it to finish first (or for ctx).
+func (s *Service) inflight(ctx context.Context, d digest.Digest) (release func(), first bool, err error) {
+	for waited := false; ; waited = true {
 		s.mu.Lock()
-		delete(s.pulling, d)
+		if s.pulling == nil {
+			s.pulling = map[digest.Digest]chan struct{}{}
+		}
+		ch, busy := s.pulling[d]
+		if !busy {
+			ch = make(chan struct{})
+			s.pulling[d] = ch
+			s.mu.Unlock()
+			return func() {
+				s.mu.Lock()
+				delete(s.pulling, d)
+				s.mu.Unlock()
+				close(ch)
+			}, !waited, nil
+		}
 		s.mu.Unlock()
-		close(ch)
-	}, true
-}
-
-func (s *Service) inflightAgain(d digest.Digest) (func(), bool) {
-	release, _ := s.inflight(d)
-	return release, false
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+	}
 }
 
 // addRepoDigest records repo@digest (what RepoDigests lists) for an image.

@@ -20,7 +20,7 @@ type Store struct {
 
 // New opens (creating if needed) a content store under root.
 func New(root string) (*Store, error) {
-	for _, d := range []string{"blobs/sha256", "ingest"} {
+	for _, d := range []string{"blobs/sha256", "blobs/sha512", "ingest"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
 			return nil, fmt.Errorf("content store: %w", err)
 		}

@@ -86,6 +86,14 @@ func TestRegistryPushPull(t *testing.T) {
 	if got := must(t, d.berth("inspect", "-f", "{{.Id}} {{index .RepoDigests 0}}", ref)); !strings.HasPrefix(got, id+" "+reg.addr+"/team/busybox@sha256:") {
 		t.Fatalf("pulled image: %q, want ID %s and a repo digest", got, id)
 	}
+	var dist struct {
+		Descriptor struct{ Digest string }
+		Platforms  []struct{ Architecture, OS string }
+	}
+	d.apiJSON(t, "GET", "/distribution/"+ref+"/json", nil, http.StatusOK, &dist)
+	if !strings.Contains(must(t, d.berth("inspect", "-f", "{{index .RepoDigests 0}}", ref)), dist.Descriptor.Digest) || len(dist.Platforms) != 1 || dist.Platforms[0].OS != "linux" {
+		t.Fatalf("distribution inspect: %+v", dist)
+	}
 	if out = must(t, d.berth("pull", ref)); !strings.Contains(out, "Status: Image is up to date for "+ref) {
 		t.Fatalf("pull of what is here:\n%s", out)
 	}

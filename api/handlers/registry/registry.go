@@ -12,6 +12,7 @@ import (
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
 	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/registry"
 )
 
@@ -19,6 +20,7 @@ import (
 type Backend interface {
 	Login(ctx context.Context, auth *registry.AuthConfig) (registry.AuthResponse, error)
 	Search(ctx context.Context, term string, limit int, auth *registry.AuthConfig) ([]registry.SearchResult, error)
+	Distribution(ctx context.Context, ref reference.Named, auth *registry.AuthConfig) (registry.DistributionInspect, error)
 }
 
 type handlers struct{ b Backend }
@@ -29,6 +31,24 @@ func Register(rt *server.Router, b Backend) {
 	h := handlers{b}
 	rt.Handle("POST /auth", h.login)
 	rt.Handle("GET /images/search", h.search)
+	rt.Handle("GET /distribution/{rest...}", h.distribution)
+}
+
+// distribution is GET /distribution/{name}/json (names hold slashes).
+func (h handlers) distribution(w http.ResponseWriter, r *http.Request) error {
+	name, ok := strings.CutSuffix(r.PathValue("rest"), "/json")
+	if !ok {
+		return errdefs.ErrNotFound.WithMessage("page not found")
+	}
+	n, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return errdefs.ErrInvalidArgument.WithMessage("invalid reference format")
+	}
+	res, err := h.b.Distribution(r.Context(), reference.TagNameOnly(n), httputil.RegistryAuth(r))
+	if err != nil {
+		return err
+	}
+	return httputil.WriteJSON(w, http.StatusOK, res)
 }
 
 func (h handlers) login(w http.ResponseWriter, r *http.Request) error {

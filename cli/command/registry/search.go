@@ -20,8 +20,8 @@ type searchRow struct {
 func (s searchRow) Name() string { return s.r.Name }
 func (s searchRow) Description() string {
 	d := strings.ReplaceAll(s.r.Description, "\n", " ")
-	if s.trunc && len(d) > 45 {
-		d = d[:44] + "…"
+	if r := []rune(d); s.trunc && len(r) > 45 {
+		d = string(r[:44]) + "…"
 	}
 	return d
 }

@@ -38,13 +38,30 @@ func New(root string) (*Snapshotter, error) {
 	return &Snapshotter{root: root, empty: empty}, nil
 }
 
+// path is where a chain's snapshot lives; "" for what is not a valid
+// digest (its hex would otherwise become a path, "../x" included).
+func (s *Snapshotter) path(chainID digest.Digest) string {
+	if chainID.Validate() != nil {
+		return ""
+	}
+	return filepath.Join(s.root, chainID.Encoded())
+}
+
 func (s *Snapshotter) dir(chainID digest.Digest) string {
-	return filepath.Join(s.root, chainID.Encoded(), "diff")
+	p := s.path(chainID)
+	if p == "" {
+		return ""
+	}
+	return filepath.Join(p, "diff")
 }
 
 // Exists reports whether the layer with this chain ID is unpacked.
 func (s *Snapshotter) Exists(chainID digest.Digest) bool {
-	_, err := os.Stat(s.dir(chainID))
+	d := s.dir(chainID)
+	if d == "" {
+		return false
+	}
+	_, err := os.Stat(d)
 	return err == nil
 }
 
@@ -59,6 +76,9 @@ func (s *Snapshotter) Apply(chainID digest.Digest, layer io.Reader) error {
 // only if the tar's bytes (read to their end) have that digest: a layer
 // from a registry is checked before anything can use it.
 func (s *Snapshotter) ApplyVerified(chainID digest.Digest, layer io.Reader, diffID digest.Digest) error {
+	if s.path(chainID) == "" {
+		return fmt.Errorf("invalid chain ID %q: %w", chainID, errdefs.ErrInvalidArgument)
+	}
 	if s.Exists(chainID) {
 		_, err := io.Copy(io.Discard, layer)
 		return err
@@ -92,7 +112,7 @@ func (s *Snapshotter) ApplyVerified(chainID digest.Digest, layer io.Reader, diff
 			return fmt.Errorf("layer %s: content does not match diff ID %s: %w", chainID, diffID, errdefs.ErrDataLoss)
 		}
 	}
-	if err := os.Rename(tmp, filepath.Join(s.root, chainID.Encoded())); err != nil {
+	if err := os.Rename(tmp, s.path(chainID)); err != nil {
 		if s.Exists(chainID) { // raced with another apply of the same layer
 			return nil
 		}
@@ -119,7 +139,11 @@ func (s *Snapshotter) List() ([]digest.Digest, error) {
 
 // Remove deletes a layer snapshot.
 func (s *Snapshotter) Remove(chainID digest.Digest) error {
-	return os.RemoveAll(filepath.Join(s.root, chainID.Encoded()))
+	p := s.path(chainID)
+	if p == "" {
+		return fmt.Errorf("invalid chain ID %q: %w", chainID, errdefs.ErrInvalidArgument)
+	}
+	return os.RemoveAll(p)
 }
 
 // Size returns the disk use of a layer in bytes.
@@ -139,7 +163,7 @@ func (s *Snapshotter) Mount(chain []digest.Digest, rwDir, target string) error {
 	lowers := make([]string, 0, len(chain)+1)
 	for i := len(chain) - 1; i >= 0; i-- {
 		d := s.dir(chain[i])
-		if _, err := os.Stat(d); err != nil {
+		if _, err := os.Stat(d); d == "" || err != nil {
 			return fmt.Errorf("layer %s: %w", chain[i], errdefs.ErrNotFound)
 		}
 		lowers = append(lowers, d)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -112,5 +113,31 @@ func TestList(t *testing.T) {
 	got, err := s.List()
 	if err != nil || len(got) != 1 || got[0] != l {
 		t.Fatalf("List = %v, %v (the empty lower dir is not a layer)", got, err)
+	}
+}
+
+// Chain IDs become directory names: what is not a digest is refused
+// (a registry's manifest chooses them).
+func TestInvalidChainIDs(t *testing.T) {
+	root := t.TempDir()
+	s, err := New(filepath.Join(root, "snaps"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(root, "outside")
+	os.MkdirAll(filepath.Join(outside, "diff"), 0o755)
+	for _, bad := range []digest.Digest{"sha256:../outside", "sha256:../../" + digest.Digest(filepath.Base(root)), "nocolon", "sha256:ab"} {
+		if s.Exists(bad) {
+			t.Errorf("Exists(%q)", bad)
+		}
+		if err := s.Remove(bad); err == nil {
+			t.Errorf("Remove(%q) accepted", bad)
+		}
+		if err := s.ApplyVerified(bad, strings.NewReader(""), ""); err == nil {
+			t.Errorf("ApplyVerified(%q) accepted", bad)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(outside, "diff")); err != nil {
+		t.Fatal("a directory outside the root was removed")
 	}
 }
