@@ -28,6 +28,7 @@ type registryServer struct {
 
 func startRegistry(t *testing.T, args ...string) *registryServer {
 	t.Helper()
+	requireEnv(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -328,6 +329,7 @@ func TestHubFlow(t *testing.T) {
 // on a free port; the test skips without it (.ci/run installs it).
 func startDistribution(t *testing.T) string {
 	t.Helper()
+	requireEnv(t)
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
 		t.Skip("docker-registry not installed (apt-get install docker-registry)")
