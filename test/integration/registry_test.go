@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -20,6 +19,19 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
+// waitRegistry waits until a registry answers at addr.
+func waitRegistry(t *testing.T, addr string) {
+	t.Helper()
+	waitFor(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+}
+
 // registryServer is a `berth registry serve` process on a free loopback port.
 type registryServer struct {
 	addr string // host:port
@@ -29,12 +41,7 @@ type registryServer struct {
 func startRegistry(t *testing.T, args ...string) *registryServer {
 	t.Helper()
 	requireEnv(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	root := t.TempDir()
 	cmd := exec.Command(filepath.Join(binDir, "berth"), append([]string{"registry", "serve", "--addr", addr, "--root", root}, args...)...)
 	logf, err := os.Create(filepath.Join(t.TempDir(), "registry.log"))
@@ -46,15 +53,17 @@ func startRegistry(t *testing.T, args ...string) *registryServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
-	waitFor(t, func() bool {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return true
-	})
+	waitRegistry(t, addr)
 	return &registryServer{addr: addr, root: root}
+}
+
+// daemonAndRegistry is a daemon with busybox, a registry beside it, and a
+// docker config of the test's own.
+func daemonAndRegistry(t *testing.T, args ...string) (*daemon, *registryServer) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	d := startDaemon(t)
+	d.loadBusybox()
+	return d, startRegistry(t, args...)
 }
 
 // TestRegistryPushPull: an image travels through berth's own registry with
@@ -62,10 +71,7 @@ func startRegistry(t *testing.T, args ...string) *registryServer {
 // docker prints it, repo digests recorded), run pulling what is missing,
 // and Docker's errors for what is not there.
 func TestRegistryPushPull(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	d := startDaemon(t)
-	d.loadBusybox()
-	reg := startRegistry(t)
+	d, reg := daemonAndRegistry(t)
 	ref := reg.addr + "/team/busybox:1"
 	must(t, d.berth("tag", "busybox", ref))
 	out := must(t, d.berth("push", ref))
@@ -139,10 +145,7 @@ func TestRegistryPushPull(t *testing.T) {
 // TestRegistryPullVerifies: a registry whose blob does not match its
 // digest gets the pull refused, and nothing of the image is kept.
 func TestRegistryPullVerifies(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	d := startDaemon(t)
-	d.loadBusybox()
-	reg := startRegistry(t)
+	d, reg := daemonAndRegistry(t)
 	ref := reg.addr + "/bad/busybox:1"
 	must(t, d.berth("tag", "busybox", ref))
 	must(t, d.berth("push", ref))
@@ -226,10 +229,7 @@ func TestRegistryLogin(t *testing.T) {
 
 // TestSearch: search against a private registry (berth's answers /v1/search).
 func TestSearch(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	d := startDaemon(t)
-	d.loadBusybox()
-	reg := startRegistry(t)
+	d, reg := daemonAndRegistry(t)
 	for _, name := range []string{"tools/busybox", "tools/other", "web/app"} {
 		must(t, d.berth("tag", "busybox", reg.addr+"/"+name+":1"))
 		must(t, d.berth("push", reg.addr+"/"+name+":1"))
@@ -334,12 +334,7 @@ func startDistribution(t *testing.T) string {
 	if err != nil {
 		t.Skip("docker-registry not installed (apt-get install docker-registry)")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "config.yml")
 	os.WriteFile(conf, []byte(fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)), 0o644)
@@ -348,14 +343,7 @@ func startDistribution(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitFor(t, func() bool {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return true
-	})
+	waitRegistry(t, addr)
 	return addr
 }
 
@@ -495,10 +483,7 @@ func pushBig(t *testing.T, d *daemon, ref string) {
 // TestPullKill9: berthd killed in the middle of a pull leaves no image, no
 // tag and no half-written layer, and the next pull completes.
 func TestPullKill9(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	d := startDaemon(t)
-	d.loadBusybox()
-	reg := startRegistry(t)
+	d, reg := daemonAndRegistry(t)
 	pushBig(t, d, reg.addr+"/big/image:1")
 	proxy := startBlobProxy(t, reg.addr)
 	proxy.slow = true
@@ -539,10 +524,7 @@ func TestPullKill9(t *testing.T) {
 // TestConcurrentPulls: two pulls of one image at once download each blob
 // once, and both succeed.
 func TestConcurrentPulls(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	d := startDaemon(t)
-	d.loadBusybox()
-	reg := startRegistry(t)
+	d, reg := daemonAndRegistry(t)
 	pushBig(t, d, reg.addr+"/big/image:1")
 	proxy := startBlobProxy(t, reg.addr)
 	ref := strings.TrimPrefix(proxy.URL, "http://") + "/big/image:1"
@@ -576,10 +558,7 @@ func TestConcurrentPulls(t *testing.T) {
 // TestPullResumes: a blob download cut in the middle resumes with a Range
 // request, and the pull completes with the layer verified.
 func TestPullResumes(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	d := startDaemon(t)
-	d.loadBusybox()
-	reg := startRegistry(t)
+	d, reg := daemonAndRegistry(t)
 	pushBig(t, d, reg.addr+"/big/image:1")
 	proxy := startBlobProxy(t, reg.addr)
 	proxy.cut = true

@@ -23,18 +23,9 @@ func newPullCommand(c *cli.Cli) *cobra.Command {
 		Args:        cli.ExactArgs(1),
 		Annotations: cli.Aliases("image pull", "pull"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			named, err := reference.ParseNormalizedNamed(args[0])
+			named, err := defaultTag(c, args[0], all, quiet)
 			if err != nil {
 				return err
-			}
-			if all && !reference.IsNameOnly(named) {
-				return fmt.Errorf("tag can't be used with --all-tags/-a")
-			}
-			if !all && reference.IsNameOnly(named) {
-				named = reference.TagNameOnly(named)
-				if !quiet {
-					fmt.Fprintf(c.Out(), "Using default tag: %s\n", named.(reference.Tagged).Tag())
-				}
 			}
 			opts := client.ImagePullOptions{All: all, RegistryAuth: c.RegistryAuth(named.String())}
 			if platform != "" {
@@ -74,4 +65,23 @@ func newPullCommand(c *cli.Cli) *cobra.Command {
 	fl.StringVar(&platform, "platform", "", "Set platform if server is multi-platform capable")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
 	return cmd
+}
+
+// defaultTag parses a pull or push argument as docker does: a name alone
+// gets :latest (said aloud unless quiet), a tag with --all-tags is refused.
+func defaultTag(c *cli.Cli, arg string, all, quiet bool) (reference.Named, error) {
+	named, err := reference.ParseNormalizedNamed(arg)
+	if err != nil {
+		return nil, err
+	}
+	if all && !reference.IsNameOnly(named) {
+		return nil, fmt.Errorf("tag can't be used with --all-tags/-a")
+	}
+	if !all && reference.IsNameOnly(named) {
+		named = reference.TagNameOnly(named)
+		if !quiet {
+			fmt.Fprintf(c.Out(), "Using default tag: %s\n", named.(reference.Tagged).Tag())
+		}
+	}
+	return named, nil
 }

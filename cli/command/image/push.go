@@ -20,18 +20,9 @@ func newPushCommand(c *cli.Cli) *cobra.Command {
 		Args:        cli.ExactArgs(1),
 		Annotations: cli.Aliases("image push", "push"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			named, err := reference.ParseNormalizedNamed(args[0])
+			named, err := defaultTag(c, args[0], all, quiet)
 			if err != nil {
 				return err
-			}
-			switch {
-			case all && !reference.IsNameOnly(named):
-				return fmt.Errorf("tag can't be used with --all-tags/-a")
-			case !all && reference.IsNameOnly(named):
-				named = reference.TagNameOnly(named)
-				if !quiet {
-					fmt.Fprintf(c.Out(), "Using default tag: %s\n", named.(reference.Tagged).Tag())
-				}
 			}
 			api, err := c.Client()
 			if err != nil {
