@@ -45,11 +45,20 @@ func (c *Client) Resolve(ctx context.Context, ref reference.Named, auth *registr
 	if err != nil {
 		return nil, err
 	}
-	var mirrorMiss error // a mirror's authoritative "not there"
+	return firstAnswer(ctx, eps, func(ep endpoint) (*Image, error) { return c.resolveAt(ctx, ep, ref, platform) })
+}
+
+// firstAnswer asks each endpoint in turn (mirrors, then the registry) and
+// returns the first answer. When the registry itself cannot be reached
+// after a mirror said it has no such image, the mirror's answer is the
+// one that means something, and is returned.
+func firstAnswer[T any](ctx context.Context, eps []endpoint, ask func(endpoint) (T, error)) (T, error) {
+	var zero T
+	var mirrorMiss error
 	for _, ep := range eps {
-		im, err := c.resolveAt(ctx, ep, ref, platform)
+		v, err := ask(ep)
 		if err == nil {
-			return im, nil
+			return v, nil
 		}
 		if ep.mirror && ctx.Err() == nil {
 			if mirrorMiss == nil && errdefs.IsNotFound(err) {
@@ -57,14 +66,12 @@ func (c *Client) Resolve(ctx context.Context, ref reference.Named, auth *registr
 			}
 			continue
 		}
-		// the registry itself unreachable after a mirror said it has no
-		// such image: that answer is the one that means something
 		if mirrorMiss != nil && !errdefs.IsNotFound(err) && ctx.Err() == nil {
-			return nil, mirrorMiss
+			return zero, mirrorMiss
 		}
-		return nil, err
+		return zero, err
 	}
-	return nil, mirrorMiss
+	return zero, mirrorMiss
 }
 
 func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named, platform ocispec.Platform) (*Image, error) {
@@ -199,32 +206,28 @@ func (c *Client) Tags(ctx context.Context, repo reference.Named, auth *registry.
 	if err != nil {
 		return nil, err
 	}
-	var firstErr error
-	for _, ep := range eps {
+	return firstAnswer(ctx, eps, func(ep endpoint) ([]string, error) {
 		tags, err := remote.List(ep.repo, append([]remote.Option{remote.WithContext(ctx)}, ep.opts...)...)
-		if err == nil {
-			return tags, nil
+		if err != nil {
+			return nil, pullError(repo, err)
 		}
-		if firstErr == nil {
-			firstErr = pullError(repo, err)
-		}
-		if !ep.mirror {
-			break
-		}
-	}
-	return nil, firstErr
+		return tags, nil
+	})
 }
 
 // Distribution is GET /distribution/{name}/json: the descriptor ref
 // resolves to at its registry and the platforms it offers (an index's
 // entries, or the image config's own).
 func (c *Client) Distribution(ctx context.Context, ref reference.Named, auth *registry.AuthConfig) (registry.DistributionInspect, error) {
-	var out registry.DistributionInspect
 	eps, err := c.endpoints(ref, auth)
 	if err != nil {
-		return out, err
+		return registry.DistributionInspect{}, err
 	}
-	ep := eps[len(eps)-1]
+	return firstAnswer(ctx, eps, func(ep endpoint) (registry.DistributionInspect, error) { return distributionAt(ctx, ep, ref) })
+}
+
+func distributionAt(ctx context.Context, ep endpoint, ref reference.Named) (registry.DistributionInspect, error) {
+	var out registry.DistributionInspect
 	opts := append([]remote.Option{remote.WithContext(ctx)}, ep.opts...)
 	target := "latest"
 	if d, ok := ref.(reference.Digested); ok {

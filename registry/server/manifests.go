@@ -67,6 +67,9 @@ func (g *Registry) getManifest(w http.ResponseWriter, r *http.Request, rt route)
 	if g.up != nil {
 		g.proxyManifest(r, rt)
 	}
+	if !g.store.repoExists(rt.name) { // as Distribution: clients tell "no such repository" by it
+		return errNameUnknown(rt.name)
+	}
 	d, err := g.resolve(rt.name, rt.ref)
 	if err != nil {
 		return err

@@ -191,7 +191,7 @@ func TestBuildErrors(t *testing.T) {
 		{"FROM busybox\nCOPY ../outside /\n", "outside the build context"},
 		{"FROM busybox\nCOPY --from=nostage /x /\n", "nostage"},
 		// a base image neither here nor in its registry
-		{"FROM " + reg.addr + "/nosuchimage\n", "manifest for " + reg.addr + "/nosuchimage:latest not found: manifest unknown"},
+		{"FROM " + reg.addr + "/nosuchimage\n", "pull access denied for " + reg.addr + "/nosuchimage, repository does not exist or may require 'docker login'"},
 	}
 	for _, c := range cases {
 		writeFiles(t, ctx, map[string]string{"Dockerfile": c.dockerfile})

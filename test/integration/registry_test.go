@@ -137,6 +137,9 @@ func TestRegistryPushPull(t *testing.T) {
 	if r = d.docker("pull", reg.addr+"/team/busybox:nope"); r.code != 1 || !strings.Contains(r.stderr, "manifest for "+reg.addr+"/team/busybox:nope not found: manifest unknown: manifest unknown") {
 		t.Fatalf("pull of a missing tag: %s", r)
 	}
+	if r = d.docker("pull", reg.addr+"/team/nothere"); r.code != 1 || !strings.Contains(r.stderr, "pull access denied for "+reg.addr+"/team/nothere, repository does not exist or may require 'docker login'") {
+		t.Fatalf("pull of a missing repository: %s", r)
+	}
 	if r = d.berth("push", reg.addr+"/team/none:1"); r.code == 0 || !strings.Contains(r.stderr, "tag does not exist: "+reg.addr+"/team/none:1") {
 		t.Fatalf("push of a missing tag: %s", r)
 	}
