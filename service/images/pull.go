@@ -288,22 +288,14 @@ func (s *Service) fetchLayer(ctx context.Context, im *client.Image, l ocispec.De
 	}
 	defer rc.Close()
 	counted := &progressReader{r: rc, total: l.Size, report: func(n int64) { p.Layer(id, "Downloading", n, l.Size) }}
-	// the compressed bytes go to the content store as they are read
-	pr, pw := io.Pipe()
-	ingested := make(chan error, 1)
-	go func() {
-		// the download verifies itself (OpenBlob): no second hash here
-		_, created, err := s.content.IngestVerified(pr, l.Digest)
-		if created {
-			lease.Wrote(l.Digest)
-		}
-		if err == nil {
-			lease.HoldBlob(l.Digest) // stored by another image maybe: held until recorded
-		}
-		pr.CloseWithError(err)
-		ingested <- err
-	}()
-	tee := io.TeeReader(counted, pw)
+	// the compressed bytes go to the content store as they are read; it
+	// commits them once the download's own check has passed
+	blob, err := s.content.NewWriter(l.Digest)
+	if err != nil {
+		return err
+	}
+	defer blob.Abort()
+	tee := io.TeeReader(counted, blob)
 	plain, err := compression.DecompressStream(tee)
 	if err == nil {
 		check := diffID
@@ -316,9 +308,14 @@ func (s *Service) fetchLayer(ctx context.Context, im *client.Image, l ocispec.De
 	if err == nil { // the rest of the compressed stream: the registry's digest check ends it
 		_, err = io.Copy(io.Discard, tee)
 	}
-	pw.CloseWithError(err)
-	if ierr := <-ingested; err == nil {
-		err = ierr
+	if err == nil {
+		var created bool
+		if created, err = blob.Commit(); created {
+			lease.Wrote(l.Digest)
+		}
+		if err == nil {
+			lease.HoldBlob(l.Digest) // stored by another image maybe: held until recorded
+		}
 	}
 	lease.Unpacked(chain)
 	if err != nil {

@@ -100,37 +100,55 @@ func (s *Store) IngestUnsynced(r io.Reader, expected digest.Digest) (dgst digest
 	return s.ingest(r, expected, false)
 }
 
-// IngestVerified is Ingest for a reader that verifies what it streams
-// itself (a registry download): r must return an error instead of io.EOF
-// unless its bytes have digest expected, so the store does not hash them
-// a second time.
-func (s *Store) IngestVerified(r io.Reader, expected digest.Digest) (size int64, created bool, err error) {
+// Writer is a blob being written by its producer (a registry download
+// tees into it): nothing is visible until Commit, which its producer calls
+// only once the bytes are verified (it does not hash them again).
+type Writer struct {
+	s        *Store
+	f        *os.File
+	expected digest.Digest
+	n        int64
+}
+
+// NewWriter starts a blob that is to have digest expected.
+func (s *Store) NewWriter(expected digest.Digest) (*Writer, error) {
 	if err := expected.Validate(); err != nil {
-		return 0, false, fmt.Errorf("digest %q: %w", expected, errdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("digest %q: %w", expected, errdefs.ErrInvalidArgument)
 	}
-	p, _ := s.Path(expected)
-	tmp, err := os.CreateTemp(filepath.Join(s.root, "ingest"), "blob-")
+	f, err := os.CreateTemp(filepath.Join(s.root, "ingest"), "blob-")
 	if err != nil {
-		return 0, false, fmt.Errorf("content ingest: %w", err)
+		return nil, fmt.Errorf("content ingest: %w", err)
 	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
-	n, err := io.Copy(tmp, r)
-	if err != nil {
-		return 0, false, fmt.Errorf("content ingest: %w", err)
-	}
+	return &Writer{s: s, f: f, expected: expected}, nil
+}
+
+func (w *Writer) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// Commit makes the verified blob durable and visible; created is false if
+// the store had it already.
+func (w *Writer) Commit() (created bool, err error) {
+	defer w.Abort()
+	p, _ := w.s.Path(w.expected)
 	if _, err := os.Stat(p); err == nil {
-		return n, false, nil
+		return false, nil
 	}
-	if err := tmp.Sync(); err != nil {
-		return 0, false, err
+	if err := w.f.Sync(); err != nil {
+		return false, err
 	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		return 0, false, fmt.Errorf("content commit %s: %w", expected, err)
+	if err := os.Rename(w.f.Name(), p); err != nil {
+		return false, fmt.Errorf("content commit %s: %w", w.expected, err)
 	}
-	return n, true, nil
+	return true, nil
+}
+
+// Abort drops what was written (a no-op after Commit).
+func (w *Writer) Abort() {
+	w.f.Close()
+	os.Remove(w.f.Name())
 }
 
 // Sync flushes a blob to disk.

@@ -2,6 +2,8 @@ package content
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,5 +74,42 @@ func TestIngestUnsyncedThenSync(t *testing.T) {
 	}
 	if err := s.Sync(digest.FromString("missing")); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("Sync of a missing blob: %v", err)
+	}
+}
+
+func TestWriter(t *testing.T) {
+	s, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("a layer")
+	d := digest.FromBytes(data)
+	w, err := s.NewWriter(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	if _, err := s.Info(d); err == nil {
+		t.Fatal("visible before Commit")
+	}
+	if created, err := w.Commit(); err != nil || !created {
+		t.Fatalf("Commit: %v %v", created, err)
+	}
+	if b, err := s.ReadAll(d); err != nil || string(b) != "a layer" {
+		t.Fatalf("after Commit: %q %v", b, err)
+	}
+	// an aborted writer leaves nothing, in the store or its ingest dir
+	other := digest.FromString("other")
+	w, _ = s.NewWriter(other)
+	w.Write([]byte("half"))
+	w.Abort()
+	if _, err := s.Info(other); err == nil {
+		t.Fatal("an aborted blob is visible")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(s.root, "ingest")); len(ents) != 0 {
+		t.Fatalf("%d ingest files left", len(ents))
+	}
+	if _, err := s.NewWriter("sha256:../x"); err == nil {
+		t.Fatal("a bad digest was accepted")
 	}
 }
