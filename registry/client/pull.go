@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -105,7 +106,7 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 		}
 		child, ok := matchPlatform(idx.Manifests, platform)
 		if !ok {
-			return nil, fmt.Errorf("no matching manifest for %s in the manifest list entries: %w", formatPlatform(platform), errdefs.ErrNotFound)
+			return nil, fmt.Errorf("no matching manifest for %s in the manifest list entries: %w", platforms.Format(platform), errdefs.ErrNotFound)
 		}
 		cd, err := remote.Get(ep.repo.Digest(child.Digest.String()), opts...)
 		if err != nil {
@@ -135,34 +136,25 @@ func (im *Image) FetchConfig(ctx context.Context) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(rc, 16<<20))
 }
 
-// matchPlatform picks the index entry for platform (a variant matches
-// the same OS and architecture when it is not asked for).
+// matchPlatform picks the index entry for platform as dockerd does:
+// containerd's matcher for it (arm64/v8 is arm64; an arm/v7 host takes
+// arm/v6 when there is no v7), the closest entry first.
 func matchPlatform(ms []ocispec.Descriptor, want ocispec.Platform) (ocispec.Descriptor, bool) {
-	var loose *ocispec.Descriptor
-	for i, m := range ms {
-		p := m.Platform
-		if p == nil || p.OS != want.OS || p.Architecture != want.Architecture {
+	m := platforms.Only(want)
+	var best *ocispec.Descriptor
+	for i := range ms {
+		p := ms[i].Platform
+		if p == nil || !m.Match(*p) {
 			continue
 		}
-		if p.Variant == want.Variant {
-			return m, true
-		}
-		if want.Variant == "" && loose == nil {
-			loose = &ms[i]
+		if best == nil || m.Less(*p, *best.Platform) {
+			best = &ms[i]
 		}
 	}
-	if loose != nil {
-		return *loose, true
+	if best == nil {
+		return ocispec.Descriptor{}, false
 	}
-	return ocispec.Descriptor{}, false
-}
-
-func formatPlatform(p ocispec.Platform) string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
+	return *best, true
 }
 
 // pullError says what dockerd says for a failed pull.

@@ -11,10 +11,12 @@ import (
 	"github.com/berth-project/berth/internal/ids"
 	"github.com/berth-project/berth/internal/names"
 	"github.com/berth-project/berth/service/containers/runconfig"
+	"github.com/berth-project/berth/service/images"
 	"github.com/berth-project/berth/service/networks/sandbox"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
@@ -25,6 +27,8 @@ type CreateRequest struct {
 	Config           *container.Config
 	HostConfig       *container.HostConfig
 	NetworkingConfig *network.NetworkingConfig
+	// Platform, when set, is the platform the image must be of.
+	Platform *ocispec.Platform
 }
 
 // Create makes a container record and its directory; nothing runs yet.
@@ -39,6 +43,9 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 	}
 	img, err := s.images.Resolve(cfg.Image)
 	if err != nil {
+		return "", err
+	}
+	if err := images.CheckPlatform(cfg.Image, img, req.Platform); err != nil {
 		return "", err
 	}
 	runconfig.MergeImage(&cfg, &img.Config.Config)

@@ -54,7 +54,7 @@ func TestParsePlatform(t *testing.T) {
 		bad                   bool
 	}{
 		{in: "linux/arm64", os: "linux", arch: "arm64"},
-		{in: "linux/arm64/v8", os: "linux", arch: "arm64"},
+		{in: "linux/arm64/v8", os: "linux", arch: "arm64", variant: "v8"},
 		{in: "linux/arm/v7", os: "linux", arch: "arm", variant: "v7"},
 		{in: "linux/x86_64", os: "linux", arch: "amd64"},
 		{in: "aarch64", os: "linux", arch: "arm64"},

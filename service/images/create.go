@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/go-archive/compression"
@@ -281,45 +281,16 @@ func (s *Service) complete(img *Image) error {
 	return nil
 }
 
-// ParsePlatform reads "os[/arch[/variant]]" or "arch" as containerd's
-// platforms.Parse does for the names Linux images use; only Linux is
+// ParsePlatform reads a platform as dockerd does (containerd's
+// platforms.Parse, normalised: "aarch64" is linux/arm64); only Linux is
 // supported, as on dockerd for Linux.
 func ParsePlatform(s string) (ocispec.Platform, error) {
-	parts := strings.Split(strings.ToLower(s), "/")
-	var p ocispec.Platform
-	switch len(parts) {
-	case 1:
-		p.OS, p.Architecture = "linux", parts[0]
-		if parts[0] == "linux" {
-			p.Architecture = runtime.GOARCH
-		}
-	case 2, 3:
-		p.OS, p.Architecture = parts[0], parts[1]
-		if len(parts) == 3 {
-			p.Variant = parts[2]
-		}
-	default:
-		return p, fmt.Errorf("%q: invalid platform: %w", s, errdefs.ErrInvalidArgument)
+	p, err := platforms.Parse(s)
+	if err != nil {
+		return p, fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
 	}
 	if p.OS != "linux" {
 		return p, fmt.Errorf("operating system is not supported: %w", errdefs.ErrInvalidArgument)
-	}
-	switch p.Architecture {
-	case "x86_64", "x86-64":
-		p.Architecture = "amd64"
-	case "aarch64":
-		p.Architecture, p.Variant = "arm64", strings.TrimPrefix(p.Variant, "v8")
-	case "armhf":
-		p.Architecture, p.Variant = "arm", "v7"
-	case "armel":
-		p.Architecture, p.Variant = "arm", "v6"
-	case "i386":
-		p.Architecture = "386"
-	case "":
-		return p, fmt.Errorf("%q: missing architecture: %w", s, errdefs.ErrInvalidArgument)
-	}
-	if p.Architecture == "arm64" && p.Variant == "v8" {
-		p.Variant = "" // the default variant is left out
 	}
 	return p, nil
 }

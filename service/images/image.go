@@ -1,8 +1,6 @@
 package images
 
 import (
-	"github.com/berth-project/berth/service/events"
-
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -10,9 +8,12 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/registry/client"
+	"github.com/berth-project/berth/service/events"
 	"github.com/berth-project/berth/store/content"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
@@ -36,6 +37,22 @@ type Image struct {
 // ChainIDs returns the snapshot keys of the image's layers, base first.
 func (img *Image) ChainIDs() []digest.Digest {
 	return identity.ChainIDs(append([]digest.Digest(nil), img.Config.RootFS.DiffIDs...))
+}
+
+// Platform is the platform the image's config names.
+func (img *Image) Platform() ocispec.Platform {
+	return ocispec.Platform{OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant}
+}
+
+// CheckPlatform says, in dockerd's words and as a not-found (so that a
+// client pulls), when the image found for ref is not of the platform a
+// caller asked for; a nil want takes any.
+func CheckPlatform(ref string, img *Image, want *ocispec.Platform) error {
+	if want == nil || platforms.Only(*want).Match(img.Platform()) {
+		return nil
+	}
+	return fmt.Errorf("image with reference %s was found but does not match the specified platform: wanted %s, actual: %s: %w",
+		ref, platforms.FormatAll(*want), platforms.FormatAll(img.Platform()), errdefs.ErrNotFound)
 }
 
 // UsersFunc reports the containers (IDs) that use an image.

@@ -107,8 +107,8 @@ func (s *Service) Pull(ctx context.Context, ref string, o PullOptions, p Progres
 		lease.Wrote(manDigest)
 	}
 	img := &Image{ID: id, Manifest: manDigest, Layers: im.Layers, Config: &cfg}
-	for _, l := range im.Layers {
-		img.Size += l.Size
+	if img.Size, err = s.unpackedSize(cfg.RootFS.DiffIDs); err != nil {
+		return err
 	}
 	var refs []string
 	tagMoved := false // docker says "Downloaded newer image" when the tag moves
@@ -209,6 +209,20 @@ func (s *Service) fetchConfig(ctx context.Context, im *client.Image, lease *Leas
 		lease.Wrote(d)
 	}
 	return b, nil
+}
+
+// unpackedSize is what an image's layers take unpacked, the size docker
+// reports (a registry's layer sizes are compressed ones).
+func (s *Service) unpackedSize(diffIDs []digest.Digest) (int64, error) {
+	var total int64
+	for _, c := range identity.ChainIDs(append([]digest.Digest(nil), diffIDs...)) {
+		n, err := s.snaps.Size(c)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // fetchLayers stores the layers the store lacks, pullJobs at a time, and
@@ -321,8 +335,11 @@ func (s *Service) fetchLayer(ctx context.Context, im *client.Image, l ocispec.De
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", l.Digest, err)
 	}
+	// the layer was unpacked as it downloaded: its extraction ends with
+	// the download, and is reported then, in docker's order
 	p.Layer(id, "Verifying Checksum", 0, 0)
 	p.Layer(id, "Download complete", 0, 0)
+	p.Layer(id, "Extracting", l.Size, l.Size)
 	p.Layer(id, "Pull complete", 0, 0)
 	return nil
 }

@@ -32,7 +32,7 @@ type PushProgress interface {
 
 // Push uploads a tag of a repository, or every tag when tag is empty, as
 // the API's POST /images/{name}/push does.
-func (s *Service) Push(ctx context.Context, name, tag string, auth *registry.AuthConfig, p PushProgress) error {
+func (s *Service) Push(ctx context.Context, name, tag string, platform *ocispec.Platform, auth *registry.AuthConfig, p PushProgress) error {
 	if s.registry == nil {
 		return fmt.Errorf("no registry client: %w", errdefs.ErrNotImplemented)
 	}
@@ -53,6 +53,11 @@ func (s *Service) Push(ctx context.Context, name, tag string, auth *registry.Aut
 		tags = []RepoTag{{Ref: t, Image: img}}
 	} else if tags = s.RepoTags(n.Name()); len(tags) == 0 {
 		return fmt.Errorf("An image does not exist locally with the tag: %s: %w", reference.FamiliarName(n), errdefs.ErrNotFound)
+	}
+	for _, t := range tags { // this store keeps one platform per image
+		if err := CheckPlatform(reference.FamiliarString(t.Ref), t.Image, platform); err != nil {
+			return err
+		}
 	}
 	p.Line("The push refers to repository [" + n.Name() + "]")
 	for _, t := range tags {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -83,6 +86,7 @@ func TestRegistryPushPull(t *testing.T) {
 		t.Fatalf("second push:\n%s", out)
 	}
 	id := must(t, d.berth("inspect", "-f", "{{.Id}}", ref))
+	size := must(t, d.berth("inspect", "-f", "{{.Size}}", ref))
 	must(t, d.berth("rmi", ref, "busybox")) // the image is gone: every layer downloads
 	out = must(t, d.docker("pull", ref))
 	for _, want := range []string{"1: Pulling from team/busybox", "Pull complete", "Digest: sha256:", "Status: Downloaded newer image for " + ref} {
@@ -92,6 +96,9 @@ func TestRegistryPushPull(t *testing.T) {
 	}
 	if got := must(t, d.berth("inspect", "-f", "{{.Id}} {{index .RepoDigests 0}}", ref)); !strings.HasPrefix(got, id+" "+reg.addr+"/team/busybox@sha256:") {
 		t.Fatalf("pulled image: %q, want ID %s and a repo digest", got, id)
+	}
+	if got := must(t, d.berth("inspect", "-f", "{{.Size}}", ref)); got != size {
+		t.Fatalf("pulled image's size %s, pushed %s", got, size)
 	}
 	var dist struct {
 		Descriptor struct{ Digest string }
@@ -103,6 +110,15 @@ func TestRegistryPushPull(t *testing.T) {
 	}
 	if out = must(t, d.berth("pull", ref)); !strings.Contains(out, "Status: Image is up to date for "+ref) {
 		t.Fatalf("pull of what is here:\n%s", out)
+	}
+	// each layer reports docker's statuses in docker's order
+	must(t, d.berth("rmi", ref))
+	code, body := d.api(t, "POST", "/images/create?fromImage="+url.QueryEscape(ref), nil)
+	if code != http.StatusOK {
+		t.Fatalf("pull: %d %s", code, body)
+	}
+	if got, want := layerStatuses(t, body), []string{"Pulling fs layer", "Downloading", "Verifying Checksum", "Download complete", "Extracting", "Pull complete"}; !slices.Equal(got, want) {
+		t.Fatalf("a layer's statuses: %q, want %q\n%s", got, want, body)
 	}
 	// a push to another repository of the registry mounts the blobs
 	must(t, d.berth("tag", ref, reg.addr+"/other/copy:1"))
@@ -575,5 +591,95 @@ func TestPullResumes(t *testing.T) {
 	}
 	if got := must(t, d.berth("run", "--rm", ref, "sh", "-c", "wc -c < /big")); got != "33554432" {
 		t.Fatalf("the big file: %q", got)
+	}
+}
+
+// layerStatuses is the statuses one pulled layer went through, each once
+// in the order first seen, from a pull's JSON stream.
+func layerStatuses(t *testing.T, stream []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(stream))
+	var layer string
+	var seen []string
+	for dec.More() {
+		var m struct{ ID, Status string }
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("pull stream: %v\n%s", err, stream)
+		}
+		if m.Status == "Pulling fs layer" && layer == "" {
+			layer = m.ID
+		}
+		if m.ID == layer && layer != "" && !slices.Contains(seen, m.Status) {
+			seen = append(seen, m.Status)
+		}
+	}
+	return seen
+}
+
+// TestMultiPlatformPull: an OCI index of two platforms, put together by
+// the test in berth's registry, pulls the host's platform by default and
+// the other with --platform (from the docker CLI, which sends it as
+// "os/arch"); a platform the index lacks, and a push or create asking
+// for a platform the local image is not, fail in dockerd's words.
+func TestMultiPlatformPull(t *testing.T) {
+	d, reg := daemonAndRegistry(t)
+	ctr := must(t, d.berth("create", "busybox", "true"))
+	tarball := filepath.Join(t.TempDir(), "rootfs.tar")
+	must(t, d.berth("export", "-o", tarball, ctr))
+	must(t, d.berth("rm", ctr))
+	must(t, d.docker("import", "--platform", "linux/arm64", tarball, "arm:1"))
+	host, arm := reg.addr+"/team/plat:host", reg.addr+"/team/plat:arm"
+	must(t, d.berth("tag", "busybox", host))
+	must(t, d.berth("tag", "arm:1", arm))
+	must(t, d.berth("push", host))
+	must(t, d.berth("push", arm))
+	hostID := must(t, d.berth("inspect", "-f", "{{.Id}}", host))
+	armID := must(t, d.berth("inspect", "-f", "{{.Id}}", arm))
+
+	entry := func(tag, arch string) map[string]any {
+		req, _ := http.NewRequest("HEAD", "http://"+reg.addr+"/v2/team/plat/manifests/"+tag, nil)
+		req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("HEAD manifest %s: %v %v", tag, resp, err)
+		}
+		resp.Body.Close()
+		return map[string]any{"mediaType": resp.Header.Get("Content-Type"), "digest": resp.Header.Get("Docker-Content-Digest"),
+			"size": resp.ContentLength, "platform": map[string]string{"os": "linux", "architecture": arch}}
+	}
+	index, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+		"manifests": []any{entry("arm", "arm64"), entry("host", runtime.GOARCH)}})
+	req, _ := http.NewRequest("PUT", "http://"+reg.addr+"/v2/team/plat/manifests/multi", bytes.NewReader(index))
+	req.Header.Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT index: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	must(t, d.berth("rmi", host, arm, "arm:1", "busybox"))
+
+	multi := reg.addr + "/team/plat:multi"
+	must(t, d.berth("pull", multi))
+	if got := must(t, d.berth("inspect", "-f", "{{.Id}}", multi)); got != hostID {
+		t.Fatalf("pull of the index: image %s, want the host's %s (arm64's is %s)", got, hostID, armID)
+	}
+	must(t, d.docker("pull", "--platform", "linux/arm64", multi))
+	if got := must(t, d.berth("inspect", "-f", "{{.Id}} {{.Architecture}}", multi)); got != armID+" arm64" {
+		t.Fatalf("pull --platform linux/arm64: %s, want %s arm64", got, armID)
+	}
+	if r := d.berth("pull", "--platform", "linux/s390x", multi); r.code == 0 || !strings.Contains(r.stderr, "no matching manifest for linux/s390x in the manifest list entries") {
+		t.Fatalf("pull of a platform the index lacks: %s", r)
+	}
+	// the local image is arm64 now
+	r := d.docker("push", "--platform", "linux/amd64", multi)
+	if r.code == 0 || !strings.Contains(r.stderr, "image with reference "+multi+" was found but does not match the specified platform: wanted linux/amd64, actual: linux/arm64") {
+		t.Fatalf("push --platform of another platform: %s", r)
+	}
+	if r := d.docker("push", "--platform", "linux/arm64", multi); r.code != 0 {
+		t.Fatalf("push --platform of the image's own platform: %s", r)
+	}
+	code, body := d.api(t, "POST", "/containers/create?platform=linux/amd64", map[string]any{"Image": multi, "Cmd": []string{"true"}})
+	if code != http.StatusNotFound || !strings.Contains(string(body), "does not match the specified platform: wanted linux/amd64, actual: linux/arm64") {
+		t.Fatalf("create with another platform: %d %s", code, body)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/berth-project/berth/internal/labels"
 	svc "github.com/berth-project/berth/service/containers"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/term"
 )
@@ -56,7 +57,15 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := h.b.Create(svc.CreateRequest{Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig, NetworkingConfig: req.NetworkingConfig})
+	cr := svc.CreateRequest{Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig, NetworkingConfig: req.NetworkingConfig}
+	if p := r.URL.Query().Get("platform"); p != "" {
+		pl, err := platforms.Parse(p)
+		if err != nil {
+			return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
+		}
+		cr.Platform = &pl
+	}
+	id, err := h.b.Create(cr)
 	if err != nil {
 		return err
 	}

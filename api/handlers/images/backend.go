@@ -8,6 +8,8 @@ import (
 	"github.com/berth-project/berth/service/images/archive"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/registry"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Backend is what the handlers need from the images service.
@@ -22,7 +24,7 @@ type Backend interface {
 	Resolve(ref string) (*svc.Image, error)
 	Pull(ctx context.Context, ref string, o svc.PullOptions, p svc.Progress) error
 	PullAll(ctx context.Context, repo string, o svc.PullOptions, p svc.Progress) error
-	Push(ctx context.Context, name, tag string, auth *registry.AuthConfig, p svc.PushProgress) error
+	Push(ctx context.Context, name, tag string, platform *ocispec.Platform, auth *registry.AuthConfig, p svc.PushProgress) error
 }
 
 // Archives is what save and load need: the image archive formats

@@ -8,6 +8,8 @@ import (
 	"github.com/berth-project/berth/api/httputil"
 	svc "github.com/berth-project/berth/service/images"
 	"github.com/moby/moby/api/types/jsonstream"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // pull is POST /images/create?fromImage=…: the registry's progress as
@@ -15,7 +17,7 @@ import (
 // response's status; after it, the stream's last message.
 // Without a tag (and none in fromImage) every tag is pulled, as dockerd does.
 func (h handlers) pull(w http.ResponseWriter, r *http.Request, ref string, all bool) error {
-	p, err := platform(r)
+	p, err := platformName(r)
 	if err != nil {
 		return err
 	}
@@ -71,8 +73,12 @@ func (p *progressStream) Line(status string) { p.send(jsonstream.Message{Status:
 
 // push is POST /images/{name}/push?tag=…, streamed as pull is.
 func (h handlers) push(w http.ResponseWriter, r *http.Request, name string) error {
+	p, err := platformSince(r, "1.46")
+	if err != nil {
+		return err
+	}
 	ps := &progressStream{w: w}
-	err := h.b.Push(r.Context(), name, r.URL.Query().Get("tag"), httputil.RegistryAuth(r), ps)
+	err = h.b.Push(r.Context(), name, r.URL.Query().Get("tag"), p, httputil.RegistryAuth(r), ps)
 	if err == nil {
 		return nil
 	}
@@ -88,4 +94,18 @@ func (p *progressStream) Result(res svc.PushResult) {
 	b, _ := json.Marshal(res)
 	raw := json.RawMessage(b)
 	p.send(jsonstream.Message{Aux: &raw})
+}
+
+// platformName reads a pull's platform parameter, "os[/arch[/variant]]"
+// as the client formats it (a push's is JSON, see platformSince).
+func platformName(r *http.Request) (*ocispec.Platform, error) {
+	s := r.URL.Query().Get("platform")
+	if s == "" {
+		return nil, nil
+	}
+	p, err := svc.ParsePlatform(s)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
 }

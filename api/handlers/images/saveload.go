@@ -23,7 +23,7 @@ func (h handlers) saveAll(w http.ResponseWriter, r *http.Request) error {
 // save streams the archive. An error before the first byte is an HTTP
 // error; after it, Docker appends a JSON error to the (then broken) tar.
 func (h handlers) save(w http.ResponseWriter, r *http.Request, names []string) error {
-	p, err := platform(r)
+	p, err := platformSince(r, "1.48")
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (s *startWriter) Write(p []byte) (int, error) {
 // load is POST /images/load: the archive is the body; the answer is a
 // JSON stream, errors included (always 200, as Docker).
 func (h handlers) load(w http.ResponseWriter, r *http.Request) error {
-	p, err := platform(r)
+	p, err := platformSince(r, "1.48")
 	if err != nil {
 		return err
 	}
@@ -115,11 +115,12 @@ func (l *loadStream) Line(msg string) {
 	l.send(jsonstream.Message{Stream: msg + "\n"})
 }
 
-// platform reads the platform parameter (API 1.48+): one JSON-encoded OCI
-// platform. This store keeps one platform per image, as Docker's
-// graph-driver store, so more than one is refused in Docker's words.
-func platform(r *http.Request) (*ocispec.Platform, error) {
-	if server.CompareVersions(httputil.Version(r.Context()), "1.48") < 0 {
+// platformSince reads the platform parameter of the APIs that take one
+// JSON-encoded OCI platform (save and load from 1.48, push from 1.46).
+// This store keeps one platform per image, as Docker's graph-driver
+// store, so more than one is refused in Docker's words.
+func platformSince(r *http.Request, version string) (*ocispec.Platform, error) {
+	if server.CompareVersions(httputil.Version(r.Context()), version) < 0 {
 		return nil, nil
 	}
 	vals := r.URL.Query()["platform"]

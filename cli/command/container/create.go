@@ -8,6 +8,7 @@ import (
 
 	"github.com/berth-project/berth/cli"
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
@@ -68,7 +69,7 @@ func createContainer(ctx context.Context, c *cli.Cli, cfg *createConfig, o *cont
 	}
 	var platform *ocispec.Platform
 	if o.platform != "" {
-		p, err := parsePlatform(o.platform)
+		p, err := platforms.Parse(o.platform)
 		if err != nil {
 			return "", err
 		}
@@ -115,7 +116,7 @@ func pullImage(ctx context.Context, c *cli.Cli, ref, platform string, out io.Wri
 	}
 	opts := client.ImagePullOptions{RegistryAuth: c.RegistryAuth(ref)}
 	if platform != "" {
-		p, err := parsePlatform(platform)
+		p, err := platforms.Parse(platform)
 		if err != nil {
 			return err
 		}
@@ -128,20 +129,4 @@ func pullImage(ctx context.Context, c *cli.Cli, ref, platform string, out io.Wri
 	defer resp.Close()
 	fd, isTerm := term.GetFdInfo(out)
 	return jsonmessage.DisplayJSONMessagesStream(resp, out, fd, isTerm, nil)
-}
-
-// parsePlatform parses "os[/arch[/variant]]".
-func parsePlatform(s string) (ocispec.Platform, error) {
-	parts := strings.Split(strings.ToLower(s), "/")
-	if len(parts) > 3 || parts[0] == "" {
-		return ocispec.Platform{}, fmt.Errorf("invalid platform: %q", s)
-	}
-	p := ocispec.Platform{OS: parts[0]}
-	if len(parts) > 1 {
-		p.Architecture = parts[1]
-	}
-	if len(parts) > 2 {
-		p.Variant = parts[2]
-	}
-	return p, nil
 }

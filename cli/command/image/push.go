@@ -24,13 +24,19 @@ func newPushCommand(c *cli.Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			opts := client.ImagePushOptions{All: all, RegistryAuth: c.RegistryAuth(named.String())}
+			if platform != "" {
+				p, err := parsePlatform(platform)
+				if err != nil {
+					return err
+				}
+				opts.Platform = &p
+			}
 			api, err := c.Client()
 			if err != nil {
 				return err
 			}
-			resp, err := api.ImagePush(cmd.Context(), reference.FamiliarString(named), client.ImagePushOptions{
-				All: all, RegistryAuth: c.RegistryAuth(named.String()),
-			})
+			resp, err := api.ImagePush(cmd.Context(), reference.FamiliarString(named), opts)
 			if err != nil {
 				return err
 			}

@@ -6,10 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/berth-project/berth/cli"
+	"github.com/containerd/platforms"
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
@@ -140,18 +140,11 @@ func notRegular(m os.FileMode) error {
 	return errors.New("cannot write to a non-regular file")
 }
 
-// parsePlatform reads "os[/arch[/variant]]".
+// parsePlatform reads a --platform as the docker CLI does.
 func parsePlatform(s string) (ocispec.Platform, error) {
-	parts := strings.Split(strings.ToLower(s), "/")
-	if len(parts) > 3 || parts[0] == "" {
-		return ocispec.Platform{}, fmt.Errorf("invalid platform: %q: cannot parse platform specifier: invalid argument", s)
-	}
-	p := ocispec.Platform{OS: parts[0]}
-	if len(parts) > 1 {
-		p.Architecture = parts[1]
-	}
-	if len(parts) > 2 {
-		p.Variant = parts[2]
+	p, err := platforms.Parse(s)
+	if err != nil {
+		return p, fmt.Errorf("invalid platform: %w", err)
 	}
 	return p, nil
 }

@@ -3,6 +3,7 @@ package image
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -55,7 +56,7 @@ func TestAtomicFile(t *testing.T) {
 
 func TestParsePlatform(t *testing.T) {
 	for in, want := range map[string]ocispec.Platform{
-		"linux":          {OS: "linux"},
+		"linux":          {OS: "linux", Architecture: runtime.GOARCH},
 		"linux/amd64":    {OS: "linux", Architecture: "amd64"},
 		"Linux/ARM64/v8": {OS: "linux", Architecture: "arm64", Variant: "v8"},
 	} {

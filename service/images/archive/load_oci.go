@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -107,7 +108,7 @@ func (a *loadArchive) pickManifest(d ocispec.Descriptor, p ocispec.Platform, dep
 			return a.pickManifest(m, p, depth+1)
 		}
 	}
-	return ocispec.Descriptor{}, fmt.Errorf("no matching manifest for %s in the manifest list entries: %w", formatPlatform(p), errdefs.ErrNotFound)
+	return ocispec.Descriptor{}, fmt.Errorf("no matching manifest for %s in the manifest list entries: %w", platforms.Format(p), errdefs.ErrNotFound)
 }
 
 // manifestItem locates the config and layers of an image manifest.

@@ -3,6 +3,7 @@ package archive
 import (
 	"runtime"
 
+	"github.com/containerd/platforms"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -28,19 +29,5 @@ func platformMatches(want ocispec.Platform, os, arch, variant string) bool {
 }
 
 func normArch(a string) string {
-	switch a {
-	case "x86_64", "x86-64":
-		return "amd64"
-	case "aarch64":
-		return "arm64"
-	}
-	return a
-}
-
-func formatPlatform(p ocispec.Platform) string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
+	return platforms.Normalize(ocispec.Platform{OS: "linux", Architecture: a}).Architecture
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-project/berth/service/images"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
@@ -65,7 +66,7 @@ func resolveForSave(s Resolver, names []string, platform *ocispec.Platform) ([]*
 		it, ok := byID[img.ID]
 		if !ok {
 			if platform != nil && !platformMatches(*platform, img.Config.OS, img.Config.Architecture, img.Config.Variant) {
-				return fmt.Errorf("no suitable export target found for platform %s: %w", formatPlatform(*platform), errdefs.ErrNotFound)
+				return fmt.Errorf("no suitable export target found for platform %s: %w", platforms.Format(*platform), errdefs.ErrNotFound)
 			}
 			it = &saveItem{img: img}
 			byID[img.ID] = it

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -83,6 +84,8 @@ func (s *Snapshotter) ApplyVerified(chainID digest.Digest, layer io.Reader, diff
 		_, err := io.Copy(io.Discard, layer)
 		return err
 	}
+	counted := &countingReader{r: layer}
+	layer = counted
 	var v digest.Verifier
 	if diffID != "" {
 		v = diffID.Verifier()
@@ -111,6 +114,10 @@ func (s *Snapshotter) ApplyVerified(chainID digest.Digest, layer io.Reader, diff
 		if !v.Verified() {
 			return fmt.Errorf("layer %s: content does not match diff ID %s: %w", chainID, diffID, errdefs.ErrDataLoss)
 		}
+	}
+	// the tar's own length is the layer's size, as an image reports it
+	if err := os.WriteFile(filepath.Join(tmp, "size"), []byte(strconv.FormatInt(counted.n, 10)), 0o644); err != nil {
+		return err
 	}
 	if err := os.Rename(tmp, s.path(chainID)); err != nil {
 		if s.Exists(chainID) { // raced with another apply of the same layer
@@ -146,9 +153,31 @@ func (s *Snapshotter) Remove(chainID digest.Digest) error {
 	return os.RemoveAll(p)
 }
 
-// Size returns the disk use of a layer in bytes.
+// Size returns the length of the tar a layer was unpacked from (what an
+// image of uncompressed layers lists), or for a snapshot from before that
+// was recorded, the size of its files.
 func (s *Snapshotter) Size(chainID digest.Digest) (int64, error) {
+	p := s.path(chainID)
+	if p == "" {
+		return 0, fmt.Errorf("invalid chain ID %q: %w", chainID, errdefs.ErrInvalidArgument)
+	}
+	if b, err := os.ReadFile(filepath.Join(p, "size")); err == nil {
+		if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			return n, nil
+		}
+	}
 	return DirSize(s.dir(chainID))
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Mount stacks the layers (base first) under a writable upper dir in

@@ -116,6 +116,34 @@ func TestList(t *testing.T) {
 	}
 }
 
+// A layer's size is the length of the tar it came from, however it got
+// here, and a snapshot from before that was recorded falls back to its
+// files' size.
+func TestSize(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("layer unpacking with ownership needs root")
+	}
+	s, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarball := layerTar(t, entry{name: "a", body: "hello", typ: tar.TypeReg})
+	l := digest.FromString("l")
+	if err := s.Apply(l, bytes.NewReader(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Size(l); err != nil || n != int64(len(tarball)) {
+		t.Fatalf("Size = %d, %v; want the tar's %d", n, err, len(tarball))
+	}
+	os.Remove(filepath.Join(s.path(l), "size"))
+	if n, err := s.Size(l); err != nil || n != 5 {
+		t.Fatalf("Size without a record = %d, %v; want the files' 5", n, err)
+	}
+	if _, err := s.Size("sha256:../x"); err == nil {
+		t.Fatal("Size of an invalid chain ID succeeded")
+	}
+}
+
 // Chain IDs become directory names: what is not a digest is refused
 // (a registry's manifest chooses them).
 func TestInvalidChainIDs(t *testing.T) {
