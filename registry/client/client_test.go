@@ -140,6 +140,31 @@ func TestMirrors(t *testing.T) {
 	}
 }
 
+// A search of Docker Hub asks the mirrors first: one without search is
+// passed over, and the next answers with docker.io's names.
+func TestSearchMirrors(t *testing.T) {
+	nosearch := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(nosearch.Close)
+	full := testRegistry(t)
+	pushImage(t, full.URL, "library/busybox", "amd64")
+	pushImage(t, full.URL, "team/busybox-tools", "amd64")
+	c, err := New(Config{Mirrors: []string{nosearch.URL, full.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Search(context.Background(), "busybox", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range res {
+		names = append(names, r.Name)
+	}
+	if strings.Join(names, " ") != "busybox team/busybox-tools" {
+		t.Fatalf("search through the mirrors: %q", names)
+	}
+}
+
 func TestInsecure(t *testing.T) {
 	c, _ := New(Config{Insecure: []string{"10.1.0.0/16", "reg.example:5000"}})
 	for host, want := range map[string]bool{

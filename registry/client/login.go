@@ -74,18 +74,38 @@ func (c *Client) Login(ctx context.Context, auth *registry.AuthConfig) (registry
 	return registry.AuthResponse{Status: "Login Succeeded"}, nil
 }
 
-// Search queries a registry's v1 search API (Docker Hub's index, or a
-// registry named in the term, "host:port/term").
+// Search queries a registry's v1 search API: a registry named in the
+// term ("host:port/term"), or for Docker Hub its index, index.docker.io,
+// after the registry-mirrors (berth's registry answers /v1/search, so a
+// team's mirror answers offline; one without search is passed over).
 func (c *Client) Search(ctx context.Context, term string, limit int, auth *registry.AuthConfig) ([]registry.SearchResult, error) {
 	host := name.DefaultRegistry
 	if i := strings.IndexByte(term, '/'); i > 0 && strings.ContainsAny(term[:i], ".:") || strings.HasPrefix(term, "localhost/") {
 		host, term = term[:i], term[i+1:]
 	}
-	index := host
-	if host == name.DefaultRegistry {
-		index = "index.docker.io"
+	if host != name.DefaultRegistry {
+		reg, _, err := c.registryFor(host)
+		if err != nil {
+			return nil, err
+		}
+		return c.searchAt(ctx, &url.URL{Scheme: reg.Scheme(), Host: host}, term, limit, auth)
 	}
-	reg, t, err := c.registryFor(index)
+	for _, m := range c.mirrors {
+		res, err := c.searchAt(ctx, m, term, limit, nil) // Hub credentials stay with the Hub
+		if err != nil {
+			continue
+		}
+		for i := range res { // a mirror names docker.io's official images by their full path
+			res[i].Name = strings.TrimPrefix(res[i].Name, "library/")
+		}
+		return res, nil
+	}
+	return c.searchAt(ctx, &url.URL{Scheme: "https", Host: "index.docker.io"}, term, limit, auth)
+}
+
+// searchAt asks base's /v1/search.
+func (c *Client) searchAt(ctx context.Context, base *url.URL, term string, limit int, auth *registry.AuthConfig) ([]registry.SearchResult, error) {
+	t, err := c.transport(base.Host)
 	if err != nil {
 		return nil, err
 	}
@@ -93,14 +113,16 @@ func (c *Client) Search(ctx context.Context, term string, limit int, auth *regis
 	if limit > 0 {
 		q.Set("n", strconv.Itoa(limit))
 	}
-	u := url.URL{Scheme: reg.Scheme(), Host: index, Path: "/v1/search", RawQuery: q.Encode()}
+	u := base.JoinPath("/v1/search")
+	u.RawQuery = q.Encode()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req.Header.Set("User-Agent", c.userAgnt)
 	if auth != nil && auth.Username != "" {
 		req.SetBasicAuth(auth.Username, auth.Password)
 	}
 	resp, err := (&http.Client{Transport: t}).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("search %s: %v: %w", index, err, errdefs.ErrUnavailable)
+		return nil, fmt.Errorf("search %s: %v: %w", base.Host, err, errdefs.ErrUnavailable)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -110,7 +132,7 @@ func (c *Client) Search(ctx context.Context, term string, limit int, auth *regis
 		Results []registry.SearchResult `json:"results"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("search %s: %w", index, err)
+		return nil, fmt.Errorf("search %s: %w", base.Host, err)
 	}
 	return body.Results, nil
 }

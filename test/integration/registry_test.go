@@ -289,6 +289,10 @@ func startTokenGate(t *testing.T, backend string) *tokenGate {
 	target, _ := url.Parse("http://" + backend)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") { // the index's search is anonymous
+			proxy.ServeHTTP(w, r)
+			return
+		}
 		repo := strings.TrimPrefix(r.URL.Path, "/v2/")
 		for _, sep := range []string{"/manifests/", "/blobs/", "/tags/"} {
 			if i := strings.Index(repo, sep); i >= 0 {
@@ -341,6 +345,10 @@ func TestHubFlow(t *testing.T) {
 	}
 	if got := must(t, d.berth("inspect", "-f", "{{index .RepoDigests 0}}", "busybox")); !strings.HasPrefix(got, "busybox@sha256:") {
 		t.Fatalf("repo digest: %q", got)
+	}
+	// a search of Docker Hub is answered by the mirror, in Hub's names
+	if out := must(t, d.docker("search", "--format", "{{.Name}}", "busy")); out != "busybox" {
+		t.Fatalf("docker search through the mirror: %q", out)
 	}
 }
 
