@@ -1,6 +1,7 @@
 package content
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -111,5 +112,24 @@ func TestWriter(t *testing.T) {
 	}
 	if _, err := s.NewWriter("sha256:../x"); err == nil {
 		t.Fatal("a bad digest was accepted")
+	}
+	// a blob of several writeback chunks, written in odd-sized pieces,
+	// and one ingested, come back whole
+	big := bytes.Repeat([]byte("0123456789abcdef"), 3*writebackChunk/16+1000)
+	w, _ = s.NewWriter(digest.FromBytes(big))
+	for rest := big; len(rest) > 0; {
+		n := min(len(rest), 1<<20+7)
+		w.Write(rest[:n])
+		rest = rest[n:]
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.ReadAll(digest.FromBytes(big)); err != nil || !bytes.Equal(b, big) {
+		t.Fatalf("a large blob: %d bytes, %v", len(b), err)
+	}
+	big[0] = 'x'
+	if d, n, _, err := s.Ingest(bytes.NewReader(big), ""); err != nil || n != int64(len(big)) || d != digest.FromBytes(big) {
+		t.Fatalf("Ingest of a large blob: %s %d %v", d, n, err)
 	}
 }
