@@ -691,3 +691,68 @@ func TestMultiPlatformPull(t *testing.T) {
 		t.Fatalf("create with another platform: %d %s", code, body)
 	}
 }
+
+// credHelper is a docker-credential-<name> program speaking the
+// credential helpers' protocol (store, get, erase, list on stdin and
+// stdout), keeping what it stores in a file; it is put first on PATH.
+const credHelper = `#!/usr/bin/env python3
+import json, os, sys
+path = os.environ["BERTH_TEST_CREDS"]
+db = json.load(open(path)) if os.path.exists(path) else {}
+op, data = sys.argv[1], sys.stdin.read().strip()
+if op == "store":
+    c = json.loads(data)
+    db[c["ServerURL"]] = [c["Username"], c["Secret"]]
+elif op == "get":
+    if data not in db:
+        print("credentials not found in native keychain")
+        sys.exit(1)
+    print(json.dumps({"ServerURL": data, "Username": db[data][0], "Secret": db[data][1]}))
+    sys.exit(0)
+elif op == "erase":
+    db.pop(data, None)
+elif op == "list":
+    print(json.dumps({k: v[0] for k, v in db.items()}))
+    sys.exit(0)
+json.dump(db, open(path, "w"))
+`
+
+// TestCredentialHelper: with "credsStore" in config.json, login stores the
+// password with the helper (not in the file), berth and the docker CLI
+// both get it from there, and logout erases it.
+func TestCredentialHelper(t *testing.T) {
+	cfgDir, binDirH := t.TempDir(), t.TempDir()
+	store := filepath.Join(t.TempDir(), "creds.json")
+	os.WriteFile(filepath.Join(binDirH, "docker-credential-berthtest"), []byte(credHelper), 0o755)
+	os.WriteFile(filepath.Join(cfgDir, "config.json"), []byte(`{"credsStore": "berthtest"}`), 0o600)
+	t.Setenv("DOCKER_CONFIG", cfgDir)
+	t.Setenv("PATH", binDirH+":"+os.Getenv("PATH"))
+	t.Setenv("BERTH_TEST_CREDS", store)
+	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	htpasswd := filepath.Join(t.TempDir(), "htpasswd")
+	os.WriteFile(htpasswd, []byte("bob:"+string(hash)+"\n"), 0o600)
+	d := startDaemon(t)
+	d.loadBusybox()
+	reg := startRegistry(t, "--htpasswd", htpasswd)
+	ref := reg.addr + "/bob/busybox:1"
+	must(t, d.berth("tag", "busybox", ref))
+	if r := d.cli(filepath.Join(binDir, "berth"), "s3cret\n", "login", "-u", "bob", "--password-stdin", reg.addr); r.code != 0 {
+		t.Fatalf("login: %s", r)
+	}
+	if b, _ := os.ReadFile(store); !strings.Contains(string(b), "s3cret") {
+		t.Fatalf("the helper holds no password: %s", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(cfgDir, "config.json")); strings.Contains(string(b), "auth\"") && strings.Contains(string(b), "Ym9i") {
+		t.Fatalf("config.json holds the credentials itself:\n%s", b)
+	}
+	must(t, d.berth("push", ref))
+	must(t, d.berth("rmi", ref))
+	must(t, d.docker("pull", ref))
+	must(t, d.berth("logout", reg.addr))
+	if b, _ := os.ReadFile(store); strings.Contains(string(b), "s3cret") {
+		t.Fatalf("logout left the password with the helper: %s", b)
+	}
+	if r := d.berth("push", ref); r.code == 0 {
+		t.Fatalf("push after logout: %s", r)
+	}
+}
