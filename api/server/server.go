@@ -9,6 +9,7 @@ import (
 
 	"github.com/berth-project/berth/api/httperr"
 	"github.com/berth-project/berth/api/httputil"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/containerd/errdefs"
 )
 
@@ -62,6 +63,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.URL.Path = m[2]
 		r.URL.RawPath = ""
+	}
+	if trace.Enabled() {
+		step := r.Method + " " + r.URL.Path
+		trace.Mark("api: " + step)
+		defer trace.Mark("api: done " + step)
 	}
 	r = r.WithContext(httputil.WithVersion(r.Context(), version))
 	h := w.Header()

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "native.h"
+#include "trace.h"
 
 enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_CLOSE_STDIN = 3, F_RESIZE = 4,
        F_STARTED = 5, F_EXITED = 6, F_FAILED = 7 };
@@ -489,6 +490,8 @@ static int handle_client(int i) {
 }
 
 int main(int argc, char **argv) {
+	trace_open();
+	trace_mark(argc > 1 && !strcmp(argv[1], "exec") ? "exec: main" : "main");
 	if (argc > 1 && !strcmp(argv[1], "exec")) return exec_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "seccomp-compile")) return seccomp_compile_main(argc - 1, argv + 1);
 	static struct option opts[] = {
@@ -610,6 +613,7 @@ int main(int argc, char **argv) {
 started:
 	snprintf(started_json, sizeof started_json, "{\"pid\":%d}", init);
 	broadcast(F_STARTED, started_json, strlen(started_json));
+	trace_mark("started frame sent");
 	shed_startup_pages();
 
 	int status = -1, exited = 0;
@@ -632,7 +636,7 @@ started:
 			int st;
 			pid_t w;
 			while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-				if (w == init) status = st, exited = 1;
+				if (w == init) status = st, exited = 1, trace_mark("init reaped");
 		}
 		if (p[1].revents & POLLIN) {
 			int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -659,16 +663,21 @@ started:
 			if (k >= 0 && handle_client(k) < 0) drop_client(k);
 		}
 	}
+	trace_mark("output drained");
 	if (console_fd >= 0) close(console_fd);
 	if (log_fd >= 0) fsync(log_fd);
+	trace_mark("log synced");
 	int code = status < 0 ? 255 : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	char finished_at[64], json[512];
 	fmt_time(finished_at, sizeof finished_at);
 	snprintf(json, sizeof json, "{\"pid\":%d,\"exitCode\":%d,\"oomKilled\":%s,\"startedAt\":\"%s\",\"finishedAt\":\"%s\"}",
 		 init, code, oom_killed() ? "true" : "false", started_at, finished_at);
 	write_exit_file(json);
+	trace_mark("exit file written");
 	runtime_delete();
+	trace_mark("cgroups removed");
 	broadcast(F_EXITED, json, strlen(json));
+	trace_mark("exited frame sent");
 	close_clients();
 	unlink(o.socket);
 	return 0;

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "native.h"
+#include "trace.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -305,6 +306,7 @@ static void finalize_and_exec(struct plan *p) {
 				child_fail("raise ambient capability %d: %s", c, go_errstr(errno));
 	}
 	if (p->nnp) load_seccomp(p);
+	trace_mark("child: execve");
 	execve(exe, p->argv.v, p->env.v ? p->env.v : (char *[]){ NULL });
 	child_fail("exec %s: %s", exe, go_errstr(errno));
 }
@@ -361,6 +363,8 @@ static void setup_terminal(struct plan *p, int rootfd) {
 static void container_child(struct plan *p, int in, int out, int err) {
 	char go;
 	if (recv(sync_fd, &go, 1, 0) != 1) _exit(1); /* the monitor gave up */
+	trace_proc = "container";
+	trace_mark("child: in its cgroups");
 	reset_signals();
 	int unshare_flags = 0;
 	for (int i = 0; i < p->nns; i++) {
@@ -375,6 +379,7 @@ static void container_child(struct plan *p, int in, int out, int err) {
 	}
 	/* the cgroup namespace is made after joining the cgroup, so it is its root */
 	if (unshare_flags && unshare(unshare_flags) < 0) child_fail("unshare namespaces: %s", go_errstr(errno));
+	trace_mark("child: namespaces made");
 	if (setsid() < 0) child_fail("setsid: %s", go_errstr(errno));
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) child_fail("make / rslave: %s", go_errstr(errno));
 	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) child_fail("bind rootfs: %s", go_errstr(errno));
@@ -385,9 +390,11 @@ static void container_child(struct plan *p, int in, int out, int err) {
 	for (int i = 0; i < p->ndevs; i++) make_device(rootfd, &p->devs[i]);
 	for (int i = 0; i + 1 < p->links.n; i += 2) make_link(rootfd, p->links.v[i], p->links.v[i + 1]);
 	if (p->terminal) setup_terminal(p, rootfd);
+	trace_mark("child: mounts and devices done");
 	if (fchdir(rootfd) < 0) child_fail("chdir rootfs: %s", go_errstr(errno));
 	if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail("pivot_root: %s", go_errstr(errno));
 	if (umount2(".", MNT_DETACH) < 0) child_fail("unmount old root: %s", go_errstr(errno));
+	trace_mark("child: pivot_root done");
 	if (chdir("/") < 0) child_fail("chdir /: %s", go_errstr(errno));
 	close(rootfd);
 	if (!p->terminal) {
@@ -482,6 +489,7 @@ void native_cleanup(struct plan *p) {
 
 int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *pidp, char *msg, size_t mlen) {
 	read_cap_last();
+	trace_mark("cgroups: mkdir and limits");
 	for (int i = 0; i < p->cgdirs.n; i++)
 		if (mkdir(p->cgdirs.v[i], 0755) < 0 && errno != EEXIST) {
 			snprintf(msg, mlen, "unable to apply cgroup configuration: mkdir %s: %s", p->cgdirs.v[i], go_errstr(errno));
@@ -517,6 +525,7 @@ int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *
 		}
 	}
 	int sv[2];
+	trace_mark("fork the container's init");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(msg, mlen, "socketpair: %s", go_errstr(errno));
 		native_cleanup(p);
@@ -549,6 +558,7 @@ int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *
 			snprintf(msg, mlen, "unable to apply cgroup configuration: join %s: %s", p->cgdirs.v[i], go_errstr(errno));
 			ok = 0;
 		}
+	trace_mark("init in its cgroups: go");
 	if (ok && send(sv[0], "G", 1, MSG_NOSIGNAL) != 1) {
 		snprintf(msg, mlen, "start container process: %s", go_errstr(errno));
 		ok = 0;
@@ -573,6 +583,7 @@ int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *
 		}
 	}
 	close(sv[0]);
+	trace_mark("init exec'd");
 	if (!ok) {
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}

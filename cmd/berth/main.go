@@ -6,10 +6,12 @@ import (
 
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/command/commands"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/spf13/cobra"
 )
 
 func main() {
+	trace.Mark("main")
 	c := cli.NewCli(os.Stdin, os.Stdout, os.Stderr)
 	os.Exit(cli.Run(c, func(root *cobra.Command, c *cli.Cli) {
 		commands.Add(root, c)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/runtime/monitor"
 	"github.com/berth-project/berth/runtime/oci"
 	"github.com/berth-project/berth/service/containers/runconfig"
@@ -57,6 +58,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 			s.cleanupRun(c)
 		}
 	}()
+	trace.Mark("start: begin")
 	_ = os.Remove(c.exitPath())
 	if err := os.MkdirAll(c.bundle(), 0o700); err != nil {
 		return err
@@ -64,15 +66,18 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err := s.snaps.Mount(c.Chain, c.dir, c.rootfs()); err != nil {
 		return err
 	}
+	trace.Mark("start: rootfs mounted")
 	mounts, release, err := s.setupMounts(c)
 	if err != nil {
 		return err
 	}
 	c.releaseMounts = release
+	trace.Mark("start: volumes mounted")
 	nsPath, err := s.setupNetwork(c)
 	if err != nil {
 		return err
 	}
+	trace.Mark("start: network set up")
 	shared, err := s.shareNamespaces(c)
 	if err != nil {
 		return err
@@ -104,13 +109,16 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err := os.WriteFile(filepath.Join(c.bundle(), "config.json"), b, 0o600); err != nil {
 		return err
 	}
+	trace.Mark("start: spec written")
 	if err := s.runtimeOf(c).Prepare(c.bundle(), spec); err != nil {
 		return s.startFailed(c, err.Error(), err)
 	}
+	trace.Mark("start: runtime prepared (plan)")
 	conn, pid, err := s.spawnMonitor(c)
 	if err != nil {
 		return err
 	}
+	trace.Mark("start: monitor spawned")
 	var typ byte
 	var payload []byte
 	for {
@@ -139,11 +147,13 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		conn.Close()
 		return fmt.Errorf("container %s: unexpected monitor frame %d", c.ID, typ)
 	}
+	trace.Mark("start: started frame read")
 	c.monitor = conn
 	c.State = State{Status: container.StateRunning, Pid: info.Pid, MonitorPid: pid, StartedAt: time.Now().UTC()}
 	if err := s.save(c); err != nil {
 		return err
 	}
+	trace.Mark("start: state saved")
 	close(c.started)
 	c.notify()
 	go s.pump(c, conn)
@@ -260,6 +270,7 @@ func (s *Service) pump(c *Container, conn net.Conn) {
 			}
 			c.mu.Unlock()
 		case monitor.Exited:
+			trace.Mark("exit: exited frame read")
 			var exit monitor.Exit
 			_ = json.Unmarshal(payload, &exit)
 			s.handleExit(c, exit)
@@ -287,6 +298,7 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 	}
 	c.monitor = nil
 	s.cleanupRun(c)
+	trace.Mark("exit: run cleaned up")
 	for a := range c.attached {
 		a.finish()
 	}
@@ -295,6 +307,7 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 	s.stopHealth(c)
 	s.scheduleRestart(c, exit.ExitCode)
 	_ = s.save(c)
+	trace.Mark("exit: state saved")
 	c.recordExit()
 	c.notify()
 	autoRemove := c.HostConfig.AutoRemove && !c.restartingByUser // `restart` keeps an --rm container
@@ -305,9 +318,11 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 	}
 	s.publish(c, "die", attrs)
 	if autoRemove {
+		trace.Mark("exit: auto-remove")
 		if err := s.Remove(c.ID, RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !errdefs.IsNotFound(err) {
 			fmt.Fprintf(os.Stderr, "berthd: auto-remove %s: %v\n", c.ID, err)
 		}
+		trace.Mark("exit: removed")
 	}
 }
 

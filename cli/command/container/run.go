@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/cli"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -75,10 +76,12 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 		h, w := ttySize(outFd)
 		cfg.HostConfig.ConsoleSize = [2]uint{h, w}
 	}
+	trace.Mark("run: create")
 	id, err := createContainer(ctx, c, cfg, &o.containerOptions)
 	if err != nil {
 		return runStatusError(err)
 	}
+	trace.Mark("run: created")
 	api, err := c.Client()
 	if err != nil {
 		return err
@@ -109,6 +112,7 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 				errOut = c.Out()
 			}
 		}
+		trace.Mark("run: attach")
 		resp, err := api.ContainerAttach(ctx, id, client.ContainerAttachOptions{
 			Stream: true, Stdin: config.AttachStdin, Stdout: config.AttachStdout, Stderr: config.AttachStderr,
 			DetachKeys: o.detachKeys,
@@ -128,6 +132,7 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 		status = waitExitOrRemoved(ctx, c, api, id, o.rm)
 	}
 
+	trace.Mark("run: start")
 	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		if attach {
 			cancel()
@@ -138,6 +143,7 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 		}
 		return runStatusError(err)
 	}
+	trace.Mark("run: started")
 	if o.detach {
 		fmt.Fprintln(c.Out(), id)
 		return nil
@@ -156,7 +162,10 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 			return err
 		}
 	}
-	if code := <-status; code != 0 {
+	trace.Mark("run: output done")
+	code := <-status
+	trace.Mark("run: exit status")
+	if code != 0 {
 		return cli.StatusError{StatusCode: code}
 	}
 	return nil
