@@ -58,15 +58,42 @@ static const char *go_errstr(int e) {
 	return b;
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2))) child_fail(const char *fmt, ...) {
+/* the child's errors travel to the monitor as one message: 'E' and the
+ * text, which the monitor reports as "unable to start container process:
+ * …", or 'C' for a cgroup error, reported as it is */
+static void __attribute__((noreturn)) child_vfail(char type, const char *fmt, va_list ap) {
 	char msg[4096];
-	msg[0] = 'E';
-	va_list ap;
-	va_start(ap, fmt);
+	msg[0] = type;
 	vsnprintf(msg + 1, sizeof msg - 1, fmt, ap);
-	va_end(ap);
 	if (sync_fd >= 0) (void)!send(sync_fd, msg, strlen(msg), MSG_NOSIGNAL);
 	_exit(1);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2))) child_fail(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	child_vfail('E', fmt, ap);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2))) cgroup_fail(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	child_vfail('C', fmt, ap);
+}
+
+static int write_file(const char *dir, const char *file, const char *val);
+
+/* join_cgroup moves the calling process into the cgroup dir. On v1 it
+ * writes 0 to "tasks": a thread moving itself takes no threadgroup lock,
+ * where any write to cgroup.procs takes the global cgroup_threadgroup_rwsem
+ * for writing, and that waits for an RCU grace period (10 ms on these
+ * hosts: a third of a whole `run --rm`). The callers are single-threaded,
+ * so their one thread is the whole process. cgroup2 has no "tasks" file:
+ * there it is cgroup.procs. */
+static int join_cgroup(const char *dir) {
+	if (write_file(dir, "tasks", "0") == 0) return 0;
+	if (errno != ENOENT) return -1;
+	return write_file(dir, "cgroup.procs", "0");
 }
 
 static void send_fd(int sock, int fd) {
@@ -364,6 +391,10 @@ static void container_child(struct plan *p, int in, int out, int err) {
 	char go;
 	if (recv(sync_fd, &go, 1, 0) != 1) _exit(1); /* the monitor gave up */
 	trace_proc = "container";
+	/* into the cgroups first: nothing of the container runs outside them */
+	for (int i = 0; i < p->cgdirs.n; i++)
+		if (join_cgroup(p->cgdirs.v[i]) < 0)
+			cgroup_fail("unable to apply cgroup configuration: join %s: %s", p->cgdirs.v[i], go_errstr(errno));
 	trace_mark("child: in its cgroups");
 	reset_signals();
 	int unshare_flags = 0;
@@ -550,16 +581,9 @@ int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *
 		(void)setns(own_pidns, CLONE_NEWPID);
 		close(own_pidns);
 	}
-	char pidstr[32];
-	snprintf(pidstr, sizeof pidstr, "%d", pid);
 	int ok = 1;
-	for (int i = 0; i < p->cgdirs.n && ok; i++)
-		if (write_file(p->cgdirs.v[i], "cgroup.procs", pidstr) < 0) {
-			snprintf(msg, mlen, "unable to apply cgroup configuration: join %s: %s", p->cgdirs.v[i], go_errstr(errno));
-			ok = 0;
-		}
-	trace_mark("init in its cgroups: go");
-	if (ok && send(sv[0], "G", 1, MSG_NOSIGNAL) != 1) {
+	trace_mark("go sent (the init joins its cgroups)");
+	if (send(sv[0], "G", 1, MSG_NOSIGNAL) != 1) {
 		snprintf(msg, mlen, "start container process: %s", go_errstr(errno));
 		ok = 0;
 	}
@@ -578,7 +602,7 @@ int native_start(struct plan *p, int in, int out, int err, int *console, pid_t *
 			if (cm && cm->cmsg_type == SCM_RIGHTS) memcpy(console, CMSG_DATA(cm), sizeof(int));
 		} else {
 			buf[n] = 0;
-			snprintf(msg, mlen, "unable to start container process: %s", buf + 1);
+			snprintf(msg, mlen, buf[0] == 'C' ? "%s" : "unable to start container process: %s", buf + 1);
 			ok = 0;
 		}
 	}
@@ -664,10 +688,8 @@ int exec_main(int argc, char **argv) {
 		return 1;
 	}
 	/* join the cgroups, then the namespaces that differ from ours (mnt last) */
-	char self[32];
-	snprintf(self, sizeof self, "%d", getpid());
 	for (int i = 0; i < p.cgdirs.n; i++)
-		if (write_file(p.cgdirs.v[i], "cgroup.procs", self) < 0) {
+		if (join_cgroup(p.cgdirs.v[i]) < 0) {
 			snprintf(err, sizeof err, "join cgroup %s: %s", p.cgdirs.v[i], go_errstr(errno));
 			exec_log_error(err);
 			return 1;
