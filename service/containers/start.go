@@ -63,7 +63,11 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err := os.MkdirAll(c.bundle(), 0o700); err != nil {
 		return err
 	}
-	if err := s.snaps.Mount(c.Chain, c.dir, c.rootfs()); err != nil {
+	mount := s.snaps.Mount
+	if c.HostConfig.AutoRemove { // its writable layer goes with it
+		mount = s.snaps.MountVolatile
+	}
+	if err := mount(c.Chain, c.dir, c.rootfs()); err != nil {
 		return err
 	}
 	trace.Mark("start: rootfs mounted")
@@ -306,11 +310,16 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 	c.started = make(chan struct{})
 	s.stopHealth(c)
 	s.scheduleRestart(c, exit.ExitCode)
-	_ = s.save(c)
-	trace.Mark("exit: state saved")
+	autoRemove := c.HostConfig.AutoRemove && !c.restartingByUser // `restart` keeps an --rm container
+	if !autoRemove {
+		// an --rm container's record goes next; should berthd die first,
+		// the record still says running and the exit file is there, so
+		// the restart handles this exit again, removal included
+		_ = s.save(c)
+		trace.Mark("exit: state saved")
+	}
 	c.recordExit()
 	c.notify()
-	autoRemove := c.HostConfig.AutoRemove && !c.restartingByUser // `restart` keeps an --rm container
 	c.mu.Unlock()
 	attrs := map[string]string{"exitCode": fmt.Sprint(exit.ExitCode)}
 	if exit.OOMKilled {
@@ -321,6 +330,9 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 		trace.Mark("exit: auto-remove")
 		if err := s.Remove(c.ID, RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !errdefs.IsNotFound(err) {
 			fmt.Fprintf(os.Stderr, "berthd: auto-remove %s: %v\n", c.ID, err)
+			c.mu.Lock()
+			_ = s.save(c) // it stays, exited
+			c.mu.Unlock()
 		}
 		trace.Mark("exit: removed")
 	}

@@ -183,6 +183,23 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // Mount stacks the layers (base first) under a writable upper dir in
 // rwDir and mounts the result at target.
 func (s *Snapshotter) Mount(chain []digest.Digest, rwDir, target string) error {
+	return s.mount(chain, rwDir, target, false)
+}
+
+// MountVolatile is Mount for a container whose writable layer goes with
+// it when it stops (`run --rm`): overlayfs's "volatile" option leaves out
+// every sync of the upper dir, the one its unmount does included (half a
+// millisecond to a millisecond on the exit path here). A volatile mount
+// leaves work/work/incompat/volatile behind, and overlayfs refuses to
+// mount that work dir again until it is removed: berth removes it, as the
+// last mount ended cleanly (a host crash ends such a container, and the
+// restart after it removes it). Kernels before 5.10 refuse the option:
+// then the mount is an ordinary one.
+func (s *Snapshotter) MountVolatile(chain []digest.Digest, rwDir, target string) error {
+	return s.mount(chain, rwDir, target, true)
+}
+
+func (s *Snapshotter) mount(chain []digest.Digest, rwDir, target string, volatile bool) error {
 	upper, work := filepath.Join(rwDir, "upper"), filepath.Join(rwDir, "work")
 	for _, d := range []string{upper, work, target} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -201,8 +218,16 @@ func (s *Snapshotter) Mount(chain []digest.Digest, rwDir, target string) error {
 		lowers = append(lowers, s.empty)
 	}
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lowers, ":"), upper, work)
-	if len(opts) >= os.Getpagesize() {
+	if len(opts)+len(",volatile") >= os.Getpagesize() {
 		return fmt.Errorf("overlay mount: %d layers exceed the mount option size: %w", len(chain), errdefs.ErrNotImplemented)
+	}
+	if volatile {
+		if err := os.RemoveAll(filepath.Join(work, "work", "incompat")); err != nil {
+			return err
+		}
+		if unix.Mount("overlay", target, "overlay", 0, opts+",volatile") == nil {
+			return nil
+		}
 	}
 	if err := unix.Mount("overlay", target, "overlay", 0, opts); err != nil {
 		return fmt.Errorf("mount overlay at %s: %w", target, err)

@@ -169,3 +169,41 @@ func TestInvalidChainIDs(t *testing.T) {
 		t.Fatal("a directory outside the root was removed")
 	}
 }
+
+// A volatile mount (run --rm) works like any other, and the same
+// writable layer mounts again after a clean unmount, although overlayfs
+// leaves its "volatile was here" mark in the work dir.
+func TestMountVolatile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("overlay mounts need root")
+	}
+	root := t.TempDir()
+	s, err := New(filepath.Join(root, "snap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := digest.FromString("l")
+	if err := s.Apply(l, bytes.NewReader(layerTar(t, entry{name: "a", body: "A", typ: tar.TypeReg}))); err != nil {
+		t.Fatal(err)
+	}
+	rw, mnt := filepath.Join(root, "c"), filepath.Join(root, "mnt")
+	for i := 0; i < 2; i++ {
+		if err := s.MountVolatile([]digest.Digest{l}, rw, mnt); err != nil {
+			t.Fatalf("mount %d: %v", i, err)
+		}
+		if b, err := os.ReadFile(filepath.Join(mnt, "a")); err != nil || string(b) != "A" {
+			Unmount(mnt)
+			t.Fatalf("mount %d: lower file %q %v", i, b, err)
+		}
+		if err := os.WriteFile(filepath.Join(mnt, "b"), []byte("B"), 0o644); err != nil {
+			Unmount(mnt)
+			t.Fatal(err)
+		}
+		if err := Unmount(mnt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(rw, "upper", "b")); err != nil || string(b) != "B" {
+		t.Fatalf("upper file: %q %v", b, err)
+	}
+}
