@@ -7,13 +7,16 @@
 # It runs a berthd of its own (own data root, exec root, socket, bridge,
 # cgroup parent). A measurement, not a test.
 #
-# Usage: bench/timeline.sh [-n N] [-- RUN ARGS…]   (default: --network none busybox true)
+# Usage: bench/timeline.sh [-n N] [--exec] [-- RUN ARGS…]   (default: --network none busybox true)
+#   --exec traces `berth exec CTR true` in a running container instead.
 set -euo pipefail
 
 N="${N:-20}"
+EXEC=""
 while (($# > 0)); do
 	case "$1" in
 	-n) N="$2"; shift ;;
+	--exec) EXEC=1 ;;
 	--) shift; break ;;
 	-h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -49,13 +52,20 @@ for _ in $(seq 100); do "$BIN/berth" -H "$sock" version >/dev/null 2>&1 && break
 [[ -f "$IMAGES/busybox.tar" ]] || "$here/../scripts/make-images.sh" "$IMAGES" >&2
 "$BIN/berth" -H "$sock" import -c 'CMD ["sh"]' "$IMAGES/busybox.tar" busybox:latest >/dev/null
 for _ in 1 2 3; do "$BIN/berth" -H "$sock" run --rm "${RUN[@]}" >/dev/null; done # warm caches
+CMD=(run --rm "${RUN[@]}")
+if [[ -n "$EXEC" ]]; then
+	ctr="$("$BIN/berth" -H "$sock" run -d --network none busybox sleep 100000)"
+	CMD=(exec "$ctr" true)
+	"$BIN/berth" -H "$sock" "${CMD[@]}"
+fi
 sleep 0.2
 : >"$trace"
-log "tracing $N × berth run --rm ${RUN[*]}"
+log "tracing $N × berth ${CMD[*]}"
 for _ in $(seq "$N"); do
 	# the shell's mark, just before it forks and execs the CLI
 	printf '%s 0 %d sh exec\n' "${EPOCHREALTIME/./}000" $$ >>"$trace"
-	BERTH_TRACE="$trace" "$BIN/berth" -H "$sock" run --rm "${RUN[@]}" >/dev/null
+	BERTH_TRACE="$trace" "$BIN/berth" -H "$sock" "${CMD[@]}" >/dev/null
 	sleep 0.1 # let the daemon's last marks land before the next run
 done
+[[ -z "$EXEC" ]] || "$BIN/berth" -H "$sock" rm -f "$ctr" >/dev/null
 (cd "$here/.." && go run ./bench/tools/timeline -trace "$trace")

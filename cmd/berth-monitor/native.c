@@ -697,6 +697,7 @@ int exec_main(int argc, char **argv) {
 	static const struct { const char *n; int t; } nss[] = {
 		{ "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
 		{ "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS } };
+	trace_mark("exec: cgroups joined");
 	int nsfd[6];
 	for (int i = 0; i < 6; i++) {
 		char path[64], own[64];
@@ -725,6 +726,7 @@ int exec_main(int argc, char **argv) {
 		} else if (nsfd[i] >= 0) {
 			close(nsfd[i]);
 		}
+	trace_mark("exec: namespaces joined");
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return 1;
 	pid_t pid = fork();
@@ -751,6 +753,7 @@ int exec_main(int argc, char **argv) {
 			close(slave);
 		}
 		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+		trace_proc = "container";
 		finalize_and_exec(&p);
 		_exit(1);
 	}
@@ -760,6 +763,7 @@ int exec_main(int argc, char **argv) {
 	ssize_t n;
 	while ((n = recv(sv[0], buf, sizeof buf - 1, 0)) < 0 && errno == EINTR) {}
 	close(sv[0]);
+	trace_mark("exec: process exec'd");
 	if (n > 0 && buf[0] == 'E') {
 		buf[n] = 0;
 		snprintf(err, sizeof err, "exec failed: unable to start container process: %.3900s", buf + 1);
@@ -775,5 +779,6 @@ int exec_main(int argc, char **argv) {
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR) return 255;
+	trace_mark("exec: process reaped");
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }

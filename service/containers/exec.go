@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/internal/ids"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/runtime/oci"
 	"github.com/berth-project/berth/runtime/runc"
 	"github.com/containerd/errdefs"
@@ -183,6 +184,7 @@ func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptio
 }
 
 func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, initPid int, size *[2]uint, o ExecStartOptions) (int, error) {
+	trace.Mark("exec: begin")
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if err != nil {
 		return 126, fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
@@ -220,10 +222,12 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 		defer cs.Close()
 		req.ConsoleSocket = cs.Path
 	}
+	trace.Mark("exec: process spec made")
 	cmd, err := s.runtimeOf(c).Exec(req)
 	if err != nil {
 		return 126, err
 	}
+	trace.Mark("exec: runtime prepared (plan)")
 	var stdinW *os.File
 	if !e.cfg.Tty {
 		if e.cfg.AttachStdin && o.Stdin != nil && !o.Detach {
@@ -241,6 +245,7 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 	if err := cmd.Start(); err != nil {
 		return 126, fmt.Errorf("exec: %w", err)
 	}
+	trace.Mark("exec: monitor started")
 	if o.Kill != nil {
 		waited := make(chan struct{})
 		defer close(waited)
@@ -315,6 +320,7 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 		}()
 	}
 	err = cmd.Wait()
+	trace.Mark("exec: monitor waited for")
 	if b, rerr := os.ReadFile(pidFile); rerr == nil {
 		fmt.Sscan(string(b), &e.pid)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/berth-project/berth/cli"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/moby/moby/client"
 	"github.com/moby/term"
 	"github.com/spf13/cobra"
@@ -85,6 +86,7 @@ func runExec(ctx context.Context, c *cli.Cli, o *execOptions, ctr string, cmdArg
 	if err != nil {
 		return err
 	}
+	trace.Mark("exec: create")
 	created, err := api.ExecCreate(ctx, ctr, opts)
 	if err != nil {
 		return err
@@ -93,6 +95,7 @@ func runExec(ctx context.Context, c *cli.Cli, o *execOptions, ctr string, cmdArg
 		_, err := api.ExecStart(ctx, created.ID, client.ExecStartOptions{Detach: true, TTY: opts.TTY})
 		return err
 	}
+	trace.Mark("exec: attach and start")
 	resp, err := api.ExecAttach(ctx, created.ID, client.ExecAttachOptions{TTY: opts.TTY, ConsoleSize: opts.ConsoleSize})
 	if err != nil {
 		return err
@@ -122,6 +125,7 @@ func runExec(ctx context.Context, c *cli.Cli, o *execOptions, ctr string, cmdArg
 		}
 		return err
 	}
+	trace.Mark("exec: inspect")
 	res, err := api.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
 	if err != nil {
 		return err
