@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -170,6 +171,29 @@ func (ep endpoint) client(ctx context.Context, action string) (*http.Client, err
 		return nil, err
 	}
 	return &http.Client{Transport: rt}, nil
+}
+
+// noBasicCredentials reports whether te is a 401 to a request that carried
+// no credentials, from a registry that asks for basic auth (its ping's
+// challenge): dockerd then says "no basic auth credentials" rather than
+// "access denied", a 500 as dockerd answers it.
+func (ep endpoint) noBasicCredentials(ctx context.Context, te *transport.Error) bool {
+	if te.StatusCode != http.StatusUnauthorized || ep.auth != authn.Anonymous {
+		return false
+	}
+	ch, err := transport.Ping(ctx, ep.repo.Registry, ep.base)
+	return err == nil && strings.EqualFold(ch.Scheme, "basic")
+}
+
+// noBasicCredentials is that error as dockerd words it for a pull: the
+// request, as Go's HTTP client names one that failed
+// (Head "https://host/v2/…": no basic auth credentials).
+func noBasicCredentials(te *transport.Error) error {
+	if te.Request == nil {
+		return errors.New("no basic auth credentials")
+	}
+	m := strings.ToUpper(te.Request.Method[:1]) + strings.ToLower(te.Request.Method[1:])
+	return fmt.Errorf("%s %q: no basic auth credentials", m, te.Request.URL.String())
 }
 
 // blobURL is where the endpoint's repository serves blob d.

@@ -95,7 +95,7 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 		desc, err = remote.Get(r, opts...)
 	}
 	if err != nil {
-		return nil, pullError(ref, err)
+		return nil, ep.pullError(ctx, ref, err)
 	}
 	im := &Image{Digest: digest.Digest(desc.Digest.String()), ep: ep}
 	manifest, mt := desc.Manifest, string(desc.MediaType)
@@ -110,7 +110,7 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 		}
 		cd, err := remote.Get(ep.repo.Digest(child.Digest.String()), opts...)
 		if err != nil {
-			return nil, pullError(ref, err)
+			return nil, ep.pullError(ctx, ref, err)
 		}
 		manifest, mt = cd.Manifest, string(cd.MediaType)
 	}
@@ -158,10 +158,13 @@ func matchPlatform(ms []ocispec.Descriptor, want ocispec.Platform) (ocispec.Desc
 }
 
 // pullError says what dockerd says for a failed pull.
-func pullError(ref reference.Named, err error) error {
+func (ep endpoint) pullError(ctx context.Context, ref reference.Named, err error) error {
 	var te *transport.Error
 	if !errors.As(err, &te) {
 		return err
+	}
+	if ep.noBasicCredentials(ctx, te) {
+		return noBasicCredentials(te)
 	}
 	detail := te.Error()
 	if len(te.Errors) > 0 {
@@ -201,7 +204,7 @@ func (c *Client) Tags(ctx context.Context, repo reference.Named, auth *registry.
 	return firstAnswer(ctx, eps, func(ep endpoint) ([]string, error) {
 		tags, err := remote.List(ep.repo, append([]remote.Option{remote.WithContext(ctx)}, ep.opts...)...)
 		if err != nil {
-			return nil, pullError(repo, err)
+			return nil, ep.pullError(ctx, repo, err)
 		}
 		return tags, nil
 	})
@@ -233,7 +236,7 @@ func distributionAt(ctx context.Context, ep endpoint, ref reference.Named) (regi
 	}
 	desc, err := remote.Get(r, opts...)
 	if err != nil {
-		return out, pullError(ref, err)
+		return out, ep.pullError(ctx, ref, err)
 	}
 	out.Descriptor = ocispec.Descriptor{MediaType: string(desc.MediaType), Digest: digest.Digest(desc.Digest.String()), Size: desc.Size}
 	out.Platforms = []ocispec.Platform{}
@@ -251,11 +254,11 @@ func distributionAt(ctx context.Context, ep endpoint, ref reference.Named) (regi
 	}
 	img, err := desc.Image()
 	if err != nil {
-		return out, pullError(ref, err)
+		return out, ep.pullError(ctx, ref, err)
 	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
-		return out, pullError(ref, err)
+		return out, ep.pullError(ctx, ref, err)
 	}
 	out.Platforms = append(out.Platforms, ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion})
 	return out, nil

@@ -50,7 +50,7 @@ func (c *Client) Push(ctx context.Context, ref reference.NamedTagged, auth *regi
 	}
 	hc, err := ep.client(ctx, transport.PushScope)
 	if err != nil {
-		return pushError(ref, err)
+		return ep.pushError(ctx, ref, err)
 	}
 	for _, b := range blobs {
 		l := &localLayer{b: b, p: p}
@@ -67,7 +67,7 @@ func (c *Client) Push(ctx context.Context, ref reference.NamedTagged, auth *regi
 			}
 		}
 		if err := remote.WriteLayer(ep.repo, layer, opts...); err != nil {
-			return pushError(ref, err)
+			return ep.pushError(ctx, ref, err)
 		}
 		switch {
 		case l.isConfig():
@@ -80,7 +80,7 @@ func (c *Client) Push(ctx context.Context, ref reference.NamedTagged, auth *regi
 		}
 	}
 	if err := remote.Put(ep.repo.Tag(ref.Tag()), rawManifest{manifest, types.MediaType(mediaType)}, opts...); err != nil {
-		return pushError(ref, err)
+		return ep.pushError(ctx, ref, err)
 	}
 	return nil
 }
@@ -150,10 +150,13 @@ func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
 func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
 
 // pushError says what dockerd says for a refused push.
-func pushError(ref reference.Named, err error) error {
+func (ep endpoint) pushError(ctx context.Context, ref reference.Named, err error) error {
 	var te *transport.Error
 	if !errors.As(err, &te) {
 		return err
+	}
+	if ep.noBasicCredentials(ctx, te) {
+		return errors.New("no basic auth credentials") // dockerd's words for a push, without the URL
 	}
 	if te.StatusCode == 401 || te.StatusCode == 403 {
 		return fmt.Errorf("denied: requested access to the resource is denied: %w", errdefs.ErrUnauthenticated)

@@ -216,8 +216,13 @@ func TestRegistryLogin(t *testing.T) {
 	reg := startRegistry(t, "--htpasswd", htpasswd)
 	ref := reg.addr + "/alice/busybox:1"
 	must(t, d.berth("tag", "busybox", ref))
-	if r := d.berth("push", ref); r.code == 0 {
+	// dockerd's words where basic auth is asked for and none was given
+	if r := d.berth("push", ref); r.code == 0 || !strings.Contains(r.stderr, "no basic auth credentials") {
 		t.Fatalf("anonymous push to a registry with accounts: %s", r)
+	}
+	want := fmt.Sprintf(`Error response from daemon: Get "http://%s/v2/alice/busybox/manifests/1": no basic auth credentials`, reg.addr)
+	if r := d.berth("pull", ref); r.code == 0 || !strings.Contains(r.stderr, want) {
+		t.Fatalf("anonymous pull from a registry with accounts: %s\nwant %s", r, want)
 	}
 	if r := d.berth("login", "-u", "alice", "-p", "wrong", reg.addr); r.code == 0 || !strings.Contains(r.stderr, "401 Unauthorized") {
 		t.Fatalf("login with a wrong password: %s", r)
