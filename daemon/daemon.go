@@ -30,6 +30,7 @@ import (
 	"github.com/berth-project/berth/api/handlers/volumes"
 	"github.com/berth-project/berth/api/server"
 	"github.com/berth-project/berth/core/runtime"
+	"github.com/berth-project/berth/internal/trace"
 	regclient "github.com/berth-project/berth/registry/client"
 	"github.com/berth-project/berth/runtime/native"
 	"github.com/berth-project/berth/runtime/runc"
@@ -63,6 +64,7 @@ type Daemon struct {
 	builder    *buildsvc.Builder
 	servers    []*http.Server
 	listeners  []net.Listener
+	restored   chan struct{} // closed when restore has run
 }
 
 // New builds the stores and services and restores containers.
@@ -76,11 +78,13 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("become child subreaper: %w", err)
 	}
+	trace.Mark("daemon: new")
 	db, err := metadata.Open(filepath.Join(cfg.DataRoot, metadata.FileName))
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log, db: db, events: events.New()}
+	trace.Mark("daemon: metadata open")
+	d := &Daemon{cfg: cfg, log: log, db: db, events: events.New(), restored: make(chan struct{})}
 	fail := func(err error) (*Daemon, error) {
 		db.Close()
 		return nil, err
@@ -114,6 +118,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 			return fail(fmt.Errorf("invalid bip %q: %w", cfg.BIP, err))
 		}
 	}
+	trace.Mark("daemon: stores and images ready")
 	if d.networks, err = networksvc.New(netCfg, db); err != nil {
 		return fail(fmt.Errorf("networks: %w", err))
 	}
@@ -177,9 +182,27 @@ func runcRuntime(cfg Config) runc.Runtime {
 	return runc.Runtime{Binary: "runc", Root: filepath.Join(cfg.ExecRoot, "runc")}
 }
 
-// Handler returns the Engine API handler.
+// restore brings up the host's side of the networks (firewall chains,
+// bridges) and reconciles the containers with what runs: the part of a
+// start-up that grows with the state on disk, run once the API listens.
+func (d *Daemon) restore() error {
+	defer close(d.restored)
+	if err := d.networks.Start(); err != nil {
+		return fmt.Errorf("networks: %w", err)
+	}
+	trace.Mark("daemon: networks up")
+	if err := d.containers.Restore(); err != nil {
+		return err
+	}
+	trace.Mark("daemon: containers restored")
+	return nil
+}
+
+// Handler returns the Engine API handler; its requests wait for restore
+// (but /_ping and /version).
 func (d *Daemon) Handler() http.Handler {
 	rt := server.NewRouter(d.log)
+	rt.WaitFor(d.restored)
 	system.Register(rt, systemBackend{d})
 	registryapi.Register(rt, d.registry)
 	containers.Register(rt, d.containers)
@@ -195,7 +218,7 @@ func (d *Daemon) Handler() http.Handler {
 // Serve listens on every configured host and serves until Shutdown.
 func (d *Daemon) Serve() error {
 	h := d.Handler()
-	errc := make(chan error, len(d.cfg.Hosts))
+	errc := make(chan error, len(d.cfg.Hosts)+1)
 	for _, host := range d.cfg.Hosts {
 		ln, err := server.Listen(host)
 		if err != nil {
@@ -205,8 +228,14 @@ func (d *Daemon) Serve() error {
 		d.servers = append(d.servers, srv)
 		d.listeners = append(d.listeners, ln)
 		d.log.Info("API listening", "addr", host)
+		trace.Mark("daemon: listening")
 		go func() { errc <- srv.Serve(ln) }()
 	}
+	go func() {
+		if err := d.restore(); err != nil {
+			errc <- err
+		}
+	}()
 	if d.cfg.Pidfile != "" {
 		if err := os.WriteFile(d.cfg.Pidfile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 			return err
@@ -221,6 +250,10 @@ func (d *Daemon) Serve() error {
 
 // Shutdown stops serving; containers keep running under their monitors.
 func (d *Daemon) Shutdown(ctx context.Context) {
+	select { // a restore under way finishes first
+	case <-d.restored:
+	case <-ctx.Done():
+	}
 	for _, s := range d.servers {
 		_ = s.Shutdown(ctx)
 	}

@@ -24,8 +24,32 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Router registers routes; handler packages add theirs.
 type Router struct {
-	mux *http.ServeMux
-	log *slog.Logger
+	mux   *http.ServeMux
+	log   *slog.Logger
+	ready <-chan struct{}
+}
+
+// WaitFor holds every request but /_ping and /version until ready is
+// closed (the daemon restoring its state) or the request's client goes.
+func (rt *Router) WaitFor(ready <-chan struct{}) { rt.ready = ready }
+
+// await blocks r until the router is ready; false if r's client left.
+func (rt *Router) await(r *http.Request) bool {
+	if rt.ready == nil || r.URL.Path == "/_ping" || r.URL.Path == "/version" {
+		return true
+	}
+	select {
+	case <-rt.ready:
+		return true
+	default:
+	}
+	trace.Mark("api: waits for restore")
+	select {
+	case <-rt.ready:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // NewRouter returns an empty router.
@@ -76,6 +100,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Ostype", "linux")
 	h.Set("Docker-Experimental", "false")
 	rt.log.Debug("request", "method", r.Method, "path", r.URL.Path)
+	if !rt.await(r) {
+		return
+	}
 	rt.mux.ServeHTTP(w, r)
 }
 

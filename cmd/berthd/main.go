@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/daemon"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/spf13/cobra"
 )
 
 func main() {
+	trace.Mark("main")
 	cfg := daemon.Defaults()
 	var configFile string
 	var hosts []string

@@ -64,25 +64,35 @@ func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Servic
 		}
 	}
 	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, networks: nets, wiring: sandbox.NewWiring(nets), snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProcess{}}
-	err := db.ForEach(metadata.Containers, func(_ string, raw []byte) error {
+	imgs.SetUsers(s.imageUsers)
+	vols.SetUsers(s.volumeUsers)
+	nets.SetUsers(s.networkUsers)
+	return s, nil
+}
+
+// Restore loads the containers' records, reconciles them with the host
+// (see restore) and starts those whose restart policy asks for it. It
+// runs once, after the networks are up and before any request reaches
+// the service.
+func (s *Service) Restore() error {
+	s.mu.Lock()
+	err := s.db.ForEach(metadata.Containers, func(_ string, raw []byte) error {
 		var r Record
 		if err := json.Unmarshal(raw, &r); err != nil {
 			return err
 		}
-		c := newContainer(r, cfg.DataRoot, cfg.ExecRoot)
+		c := newContainer(r, s.cfg.DataRoot, s.cfg.ExecRoot)
 		s.byID[r.ID] = c
 		s.byName[r.Name] = r.ID
 		return nil
 	})
+	s.mu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("load containers: %w", err)
+		return fmt.Errorf("load containers: %w", err)
 	}
-	imgs.SetUsers(s.imageUsers)
-	vols.SetUsers(s.volumeUsers)
-	nets.SetUsers(s.networkUsers)
 	s.restore()
 	s.restartOnBoot()
-	return s, nil
+	return nil
 }
 
 // save persists c's record; callers hold c.mu.

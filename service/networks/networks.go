@@ -137,10 +137,11 @@ type Config struct {
 
 // Service owns the networks.
 type Service struct {
-	cfg   Config
-	db    *metadata.DB
-	fw    *firewall.Set
-	users UsersFunc
+	cfg     Config
+	db      *metadata.DB
+	fw      *firewall.Set
+	ordered []*Network // the networks Start brings up, in creation order
+	users   UsersFunc
 
 	mu     sync.Mutex
 	nets   map[string]*Network
@@ -159,20 +160,9 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 	if cfg.DefaultBridge == "" {
 		cfg.DefaultBridge = "berth0"
 	}
-	fw, err := firewall.NewSet(cfg.ChainSuffix, cfg.Owner)
-	if err != nil {
-		return nil, err
-	}
-	if err := fw.Init(); err != nil {
-		return nil, err
-	}
-	// Chains of daemons whose data root is gone can only get in the way.
-	if _, err := fw.RemoveStale(func(owner string) bool { _, err := os.Stat(owner); return os.IsNotExist(err) }); err != nil {
-		fmt.Fprintf(os.Stderr, "berthd: remove stale firewall chains: %v\n", err)
-	}
-	s := &Service{cfg: cfg, db: db, fw: fw, users: func(string) []Use { return nil },
+	s := &Service{cfg: cfg, db: db, users: func(string) []Use { return nil },
 		nets: map[string]*Network{}, pools: map[string]*ipam.Pool{}, pools6: map[string]*ipam.Pool{}, ports: map[string]*reservation{}}
-	err = db.ForEach(metadata.Networks, func(id string, raw []byte) error {
+	err := db.ForEach(metadata.Networks, func(id string, raw []byte) error {
 		var n Network
 		if err := json.Unmarshal(raw, &n); err != nil {
 			return fmt.Errorf("network %s: %w", id, err)
@@ -229,13 +219,37 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 		if err := s.db.Put(metadata.Networks, n.ID, n); err != nil {
 			return nil, err
 		}
+	}
+	s.ordered = ordered
+	return s, nil
+}
+
+// Start sets up the host for the networks New loaded: this daemon's
+// firewall chains, and each bridge with its pools and rules. It runs
+// once, after the API listens (iptables takes most of a start-up), and
+// before anything uses the networks.
+func (s *Service) Start() error {
+	fw, err := firewall.NewSet(s.cfg.ChainSuffix, s.cfg.Owner)
+	if err != nil {
+		return err
+	}
+	if err := fw.Init(); err != nil {
+		return err
+	}
+	// Chains of daemons whose data root is gone can only get in the way.
+	if _, err := fw.RemoveStale(func(owner string) bool { _, err := os.Stat(owner); return os.IsNotExist(err) }); err != nil {
+		fmt.Fprintf(os.Stderr, "berthd: remove stale firewall chains: %v\n", err)
+	}
+	s.fw = fw
+	for _, n := range s.ordered {
 		if n.Driver == DriverBridge {
 			if err := s.bringUp(n); err != nil {
-				return nil, fmt.Errorf("network %s: %w", n.Name, err)
+				return fmt.Errorf("network %s: %w", n.Name, err)
 			}
 		}
 	}
-	return s, nil
+	s.ordered = nil
+	return nil
 }
 
 // SetUsers tells the service how to find the endpoints on a network.

@@ -8,8 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/berth-project/berth/network/firewall"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berth-project/berth/network/firewall"
 )
 
 // binDir holds berthd, berth, berth-monitor and berth-init (make build).
@@ -112,9 +114,16 @@ func (d *daemon) start() {
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// /_ping answers as soon as berthd listens; any other request waits
+	// until it has restored its containers and networks, which the tests
+	// take for granted (published ports answer again, and so on)
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", d.sock)
+		}}}
 	for i := 0; i < 200; i++ {
-		if c, err := net.Dial("unix", d.sock); err == nil {
-			c.Close()
+		if resp, err := hc.Get("http://berthd/containers/json?limit=1"); err == nil {
+			resp.Body.Close()
 			return
 		}
 		time.Sleep(25 * time.Millisecond)
