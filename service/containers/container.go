@@ -14,6 +14,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // State is the persisted run state of a container.
@@ -64,6 +65,9 @@ type Container struct {
 	dir     string // data-root/containers/<id>
 	runDir  string // exec-root/containers/<id>
 	monitor net.Conn
+	// spec is the runtime spec of the last start, as config.json holds
+	// it (nil after a daemon restart: read the file); read-only.
+	spec *specs.Spec
 	// changed is closed and replaced whenever the state changes.
 	changed chan struct{}
 	// started is closed when the container is running with a monitor

@@ -183,17 +183,36 @@ func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptio
 	return err
 }
 
-func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, initPid int, size *[2]uint, o ExecStartOptions) (int, error) {
-	trace.Mark("exec: begin")
+// startSpec is the spec c's last start wrote to bundle (kept in memory
+// by that start; read back from the file after a daemon restart).
+func (s *Service) startSpec(c *Container, bundle string) (*specs.Spec, error) {
+	c.mu.Lock()
+	spec := c.spec
+	c.mu.Unlock()
+	if spec != nil {
+		return spec, nil
+	}
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if err != nil {
-		return 126, fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
+		return nil, fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
 	}
-	var base specs.Spec
-	if err := json.Unmarshal(b, &base); err != nil {
+	spec = &specs.Spec{}
+	if err := json.Unmarshal(b, spec); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.spec = spec
+	c.mu.Unlock()
+	return spec, nil
+}
+
+func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, initPid int, size *[2]uint, o ExecStartOptions) (int, error) {
+	trace.Mark("exec: begin")
+	base, err := s.startSpec(c, bundle)
+	if err != nil {
 		return 126, err
 	}
-	proc, err := oci.ExecProcess(&base, rootfs, oci.ExecConfig{
+	proc, err := oci.ExecProcess(base, rootfs, oci.ExecConfig{
 		Cmd: e.cfg.Cmd, Env: e.cfg.Env, User: e.cfg.User, GroupAdd: c.HostConfig.GroupAdd,
 		WorkingDir: e.cfg.WorkingDir, Tty: e.cfg.Tty, Privileged: e.cfg.Privileged, ConsoleSize: size,
 	})
@@ -207,7 +226,7 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 	defer os.Remove(logFile)
 	defer os.Remove(pidFile)
 	req := runtime.ExecRequest{
-		ID: c.ID, Pid: initPid, Spec: &base, Process: proc,
+		ID: c.ID, Pid: initPid, Spec: base, Process: proc,
 		ProcessFile: procFile, PidFile: pidFile, LogFile: logFile,
 		// a terminal's master is handed over only by a detached exec
 		// (runc's rule); berthd is a child subreaper, so the detached

@@ -113,6 +113,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err := os.WriteFile(filepath.Join(c.bundle(), "config.json"), b, 0o600); err != nil {
 		return err
 	}
+	c.spec = spec
 	trace.Mark("start: spec written")
 	if err := s.runtimeOf(c).Prepare(c.bundle(), spec); err != nil {
 		return s.startFailed(c, err.Error(), err)
