@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-project/berth/internal/ids"
 	"github.com/berth-project/berth/internal/names"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/service/containers/runconfig"
 	"github.com/berth-project/berth/service/images"
 	"github.com/berth-project/berth/service/networks/sandbox"
@@ -105,11 +106,13 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 		}
 		return "", err
 	}
+	trace.Mark("create: resolved (image, name, mounts, networks)")
 	if err := s.prepareDir(c); err != nil {
 		s.releaseName(c)
 		os.RemoveAll(c.dir)
 		return "", err
 	}
+	trace.Mark("create: directory prepared")
 	c.mu.Lock()
 	err = s.save(c)
 	c.mu.Unlock()
@@ -118,6 +121,7 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 		os.RemoveAll(c.dir)
 		return "", err
 	}
+	trace.Mark("create: record saved")
 	s.publish(c, "create", nil)
 	return id, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/berth-project/berth/runtime/monitor"
 	"github.com/berth-project/berth/runtime/oci"
 	"github.com/berth-project/berth/service/containers/runconfig"
+	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
@@ -119,9 +120,20 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		return s.startFailed(c, err.Error(), err)
 	}
 	trace.Mark("start: runtime prepared (plan)")
-	conn, pid, err := s.spawnMonitor(c)
+	startedAt := time.Now().UTC()
+	saved, err := s.saveRunning(c, startedAt)
 	if err != nil {
 		return err
+	}
+	// a start that fails without the monitor's word saves c's own state
+	// over that record again
+	unsaved := func(err error) error {
+		<-saved
+		return errors.Join(err, s.save(c))
+	}
+	conn, pid, err := s.spawnMonitor(c)
+	if err != nil {
+		return unsaved(err)
 	}
 	trace.Mark("start: monitor spawned")
 	var typ byte
@@ -130,7 +142,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		typ, payload, err = monitor.ReadFrame(conn)
 		if err != nil {
 			conn.Close()
-			return fmt.Errorf("container %s: monitor ended before the container started: %w", c.ID, err)
+			return unsaved(fmt.Errorf("container %s: monitor ended before the container started: %w", c.ID, err))
 		}
 		if typ != monitor.Stdout && typ != monitor.Stderr {
 			break
@@ -141,6 +153,11 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 			a.write(typ, payload)
 		}
 	}
+	if typ != monitor.Failed && typ != monitor.Started {
+		conn.Close()
+		return unsaved(fmt.Errorf("container %s: unexpected monitor frame %d", c.ID, typ))
+	}
+	saveErr := <-saved // before any other save of c
 	if typ == monitor.Failed {
 		conn.Close()
 		var f monitor.Failure
@@ -148,15 +165,15 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		return s.startFailed(c, f.Message, nil)
 	}
 	var info monitor.StartInfo
-	if typ != monitor.Started || json.Unmarshal(payload, &info) != nil {
+	if err := json.Unmarshal(payload, &info); err != nil {
 		conn.Close()
-		return fmt.Errorf("container %s: unexpected monitor frame %d", c.ID, typ)
+		return errors.Join(fmt.Errorf("container %s: bad Started frame: %w", c.ID, err), s.save(c))
 	}
 	trace.Mark("start: started frame read")
 	c.monitor = conn
-	c.State = State{Status: container.StateRunning, Pid: info.Pid, MonitorPid: pid, StartedAt: time.Now().UTC()}
-	if err := s.save(c); err != nil {
-		return err
+	c.State = State{Status: container.StateRunning, Pid: info.Pid, MonitorPid: pid, StartedAt: startedAt}
+	if saveErr != nil {
+		return saveErr
 	}
 	trace.Mark("start: state saved")
 	close(c.started)
@@ -165,6 +182,35 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	s.startHealth(c, true)
 	s.publish(c, "start", nil)
 	return nil
+}
+
+// saveRunning persists c's record as running since startedAt, in the
+// background: the fsync overlaps the container's set-up by the monitor
+// rather than following it. The pids are not in it; a restore gets them
+// from the monitor, and a crash before the container runs leaves a
+// record that restore reconciles like any other (no monitor: the exit it
+// wrote, or 255). The caller receives from the channel before c's next
+// save, so the saves land in order.
+func (s *Service) saveRunning(c *Container, startedAt time.Time) (<-chan error, error) {
+	done := make(chan error, 1)
+	if c.removed {
+		done <- nil
+		return done, nil
+	}
+	rec := c.Record
+	rec.State = State{Status: container.StateRunning, StartedAt: startedAt}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		if err := s.db.Put(metadata.Containers, c.ID, json.RawMessage(b)); err != nil {
+			done <- fmt.Errorf("save container %s: %w", c.ID, err)
+			return
+		}
+		done <- nil
+	}()
+	return done, nil
 }
 
 // startFailed records a start error with Docker's exit codes (127: command
