@@ -44,6 +44,10 @@ enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_CLOSE_STDIN = 3, F_RESIZE = 4,
 static struct {
 	const char *id, *bundle, *runtime, *runtime_root, *log_path, *exit_path, *socket, *cgroup;
 	int tty, stdin_open;
+	/* the exit file is not synced: the container is removed after its
+	 * exit (--rm), and only a machine crash, which ends it anyway, would
+	 * lose the unsynced file; a killed daemon still reads it */
+	int exit_nosync;
 	/* logging: "json-file" or "local" (Docker's protobuf framing); rotation
 	 * at log_max_size bytes (0: never) keeping log_max_file files */
 	const char *log_format;
@@ -383,7 +387,7 @@ static void write_exit_file(const char *json) {
 	snprintf(tmp, sizeof tmp, "%s.tmp", o.exit_path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) return;
-	if (write_all(fd, json, strlen(json)) == 0 && fsync(fd) == 0) {
+	if (write_all(fd, json, strlen(json)) == 0 && (o.exit_nosync || fsync(fd) == 0)) {
 		close(fd);
 		rename(tmp, o.exit_path);
 		return;
@@ -498,7 +502,7 @@ int main(int argc, char **argv) {
 		{ "id", 1, 0, 'i' }, { "bundle", 1, 0, 'b' }, { "runtime", 1, 0, 'r' }, { "runtime-root", 1, 0, 'R' },
 		{ "log", 1, 0, 'l' }, { "exit-file", 1, 0, 'e' }, { "socket", 1, 0, 's' }, { "cgroup", 1, 0, 'c' },
 		{ "tty", 0, 0, 't' }, { "stdin", 0, 0, 'I' }, { "log-format", 1, 0, 'F' }, { "log-max-size", 1, 0, 'S' },
-		{ "log-max-file", 1, 0, 'N' }, { "log-compress", 0, 0, 'Z' }, { 0, 0, 0, 0 } };
+		{ "log-max-file", 1, 0, 'N' }, { "log-compress", 0, 0, 'Z' }, { "exit-nosync", 0, 0, 'X' }, { 0, 0, 0, 0 } };
 	for (int c; (c = getopt_long_only(argc, argv, "", opts, NULL)) != -1;) {
 		switch (c) {
 		case 'i': o.id = optarg; break;
@@ -515,6 +519,7 @@ int main(int argc, char **argv) {
 		case 'S': o.log_max_size = atoll(optarg); break;
 		case 'N': o.log_max_file = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
 		case 'Z': o.log_compress = 1; break;
+		case 'X': o.exit_nosync = 1; break;
 		default: return 2;
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/core/runtime"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/runtime/monitor"
 	"github.com/moby/moby/api/types/container"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -44,6 +45,7 @@ func (s *Service) restore() {
 		s.cleanupRun(c)
 		c.mu.Unlock()
 	}
+	trace.Mark("containers: reconciled with their monitors")
 	// The cgroups under the cgroup parent that are this daemon's: other
 	// daemons may share the parent, so they must be told apart before the
 	// sweep below kills anything (read before the directories go).
@@ -67,6 +69,7 @@ func (s *Service) restore() {
 	// crash between `runc create` and the Started frame leaves such state).
 	// Cgroups of removed containers go too, with whatever still runs in
 	// them (their monitors then end on their own).
+	trace.Mark("containers: leftover directories swept")
 	for _, rt := range s.runtimes() {
 		s.removeOrphans(rt, owned)
 	}

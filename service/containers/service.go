@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/berth-project/berth/core/runtime"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/service/events"
 	"github.com/berth-project/berth/service/images"
 	"github.com/berth-project/berth/service/networks"
@@ -90,6 +91,7 @@ func (s *Service) Restore() error {
 	if err != nil {
 		return fmt.Errorf("load containers: %w", err)
 	}
+	trace.Mark("containers: records loaded")
 	s.restore()
 	s.restartOnBoot()
 	return nil

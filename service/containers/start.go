@@ -278,6 +278,9 @@ func (s *Service) spawnMonitor(c *Container) (net.Conn, int, error) {
 	if c.Config.Tty {
 		args = append(args, "--tty")
 	}
+	if c.HostConfig.AutoRemove { // its exit only matters to this boot's waiters
+		args = append(args, "--exit-nosync")
+	}
 	if c.Config.OpenStdin {
 		args = append(args, "--stdin")
 	}
