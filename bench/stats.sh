@@ -23,7 +23,7 @@ while (($# > 0)); do
 	shift
 done
 
-BERTH_BIN="${BERTH_BIN:-bin}"          # berthd, berth, berth-monitor, berth-init (make build)
+BERTH_BIN="${BERTH_BIN:-bin}"          # berthd, berth, berth-monitor, berth-seccomp, berth-init (make build)
 BERTH_HOST="${BERTH_HOST:-}"           # empty: start a private berthd
 BERTH="${BERTH:-}"                     # berth CLI; default: the private copy, or bin/berth
 BERTH_BRIDGE="${BERTH_BRIDGE:-berthbs0}" # the private berthd's default bridge
@@ -115,7 +115,7 @@ source "$here/lib.sh"
 start_berthd() {
 	local d="$work/berth" f
 	mkdir -p "$d" "$work/bin"
-	for f in berthd berth berth-monitor berth-init; do
+	for f in berthd berth berth-monitor berth-seccomp berth-init; do
 		[[ -x "$BERTH_BIN/$f" ]] || { log "berth: $BERTH_BIN/$f missing (make build)"; return 1; }
 		cp "$BERTH_BIN/$f" "$work/bin/" # bin/ may be rebuilt under us
 	done

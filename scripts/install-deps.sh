@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what berth needs at run time from Debian's packages: an OCI
 # runtime (runc, the alternative to the native one), ps (procps), a C compiler,
-# static libc and libseccomp for berth-monitor, iptables for bridge networks
+# musl for berth-monitor, static libc and libseccomp for berth-seccomp, iptables for bridge networks
 # (iproute2's ip for the tests),
 # and, for test images, busybox-static. With --test also the registry peers
 # the integration tests talk to: Debian's docker-registry (Distribution
@@ -17,6 +17,8 @@ command -v ps >/dev/null 2>&1 || need+=(procps)
 command -v cc >/dev/null 2>&1 || need+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
 [ -f /usr/include/seccomp.h ] && { [ -f /usr/lib/x86_64-linux-gnu/libseccomp.a ] || [ -f /usr/lib/aarch64-linux-gnu/libseccomp.a ]; } || need+=(libseccomp-dev)
+command -v musl-gcc >/dev/null 2>&1 || need+=(musl-tools)
+[ -f /usr/include/linux/mount.h ] || need+=(linux-libc-dev)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /bin/busybox ] || need+=(busybox-static)

@@ -497,7 +497,6 @@ int main(int argc, char **argv) {
 	trace_open();
 	trace_mark(argc > 1 && !strcmp(argv[1], "exec") ? "exec: main" : "main");
 	if (argc > 1 && !strcmp(argv[1], "exec")) return exec_main(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "seccomp-compile")) return seccomp_compile_main(argc - 1, argv + 1);
 	static struct option opts[] = {
 		{ "id", 1, 0, 'i' }, { "bundle", 1, 0, 'b' }, { "runtime", 1, 0, 'r' }, { "runtime-root", 1, 0, 'R' },
 		{ "log", 1, 0, 'l' }, { "exit-file", 1, 0, 'e' }, { "socket", 1, 0, 's' }, { "cgroup", 1, 0, 'c' },

@@ -38,6 +38,15 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
+
+#ifndef MOUNT_ATTR_RDONLY /* a libc without mount_setattr's types (musl): the kernel's */
+#include <linux/types.h>
+#define MOUNT_ATTR_RDONLY 0x00000001
+struct mount_attr { __u64 attr_set, attr_clr, propagation, userns_fd; };
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC

@@ -15,8 +15,6 @@ void native_cleanup(struct plan *p);
 /* exec_main runs a process in a running container (berth-monitor exec …). */
 int exec_main(int argc, char **argv);
 
-/* seccomp_compile_main compiles a policy to BPF (berth-monitor seccomp-compile …). */
-int seccomp_compile_main(int argc, char **argv);
 
 /* PF_RRO in a mount's propagation flags: make it and every mount below it
  * read-only (runtime/native's pfRecursiveRO). */

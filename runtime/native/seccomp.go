@@ -14,7 +14,7 @@ import (
 )
 
 // seccompPolicy renders the spec's seccomp section in the text form
-// `berth-monitor seccomp-compile` reads (see cmd/berth-monitor/seccomp.c).
+// berth-seccomp reads (see cmd/berth-seccomp/main.c).
 func seccompPolicy(s *specs.LinuxSeccomp) (string, error) {
 	if s.ListenerPath != "" {
 		return "", errors.New("seccomp notify listeners are not supported by the native runtime")
@@ -46,7 +46,7 @@ func seccompPolicy(s *specs.LinuxSeccomp) (string, error) {
 }
 
 // seccompFilter returns the compiled filter for s from the cache in dir,
-// compiling it with the monitor on a miss. The cache is keyed by the
+// compiling it with berth-seccomp on a miss. The cache is keyed by the
 // policy's hash: each distinct profile+capabilities is compiled once.
 func seccompFilter(dir, monitor string, s *specs.LinuxSeccomp) (string, error) {
 	if s == nil {
@@ -69,7 +69,8 @@ func seccompFilter(dir, monitor string, s *specs.LinuxSeccomp) (string, error) {
 	if err := os.WriteFile(in, []byte(policy), 0o600); err != nil {
 		return "", err
 	}
-	if b, err := exec.Command(monitor, "seccomp-compile", in, out).CombinedOutput(); err != nil {
+	compiler := filepath.Join(filepath.Dir(monitor), "berth-seccomp") // beside the monitor (make build)
+	if b, err := exec.Command(compiler, in, out).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("compile seccomp profile: %s: %w", strings.TrimSpace(string(b)), err)
 	}
 	return out, nil

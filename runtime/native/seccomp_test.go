@@ -10,11 +10,12 @@ import (
 )
 
 // TestSeccompFilterCache compiles Docker's default profile with the built
-// berth-monitor (make build) and checks the cache serves the second call.
+// berth-seccomp beside berth-monitor (make build) and checks the cache
+// serves the second call.
 func TestSeccompFilterCache(t *testing.T) {
 	monitor, _ := filepath.Abs("../../bin/berth-monitor")
-	if _, err := os.Stat(monitor); err != nil {
-		t.Skip("bin/berth-monitor not built (make build)")
+	if _, err := os.Stat(filepath.Join(filepath.Dir(monitor), "berth-seccomp")); err != nil {
+		t.Skip("bin/berth-seccomp not built (make build)")
 	}
 	spec, err := oci.Spec(oci.Options{ID: "x", Rootfs: "/x", Config: &container.Config{Cmd: []string{"true"}}})
 	if err != nil {

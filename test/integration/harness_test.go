@@ -22,7 +22,7 @@ import (
 	"github.com/berth-project/berth/network/firewall"
 )
 
-// binDir holds berthd, berth, berth-monitor and berth-init (make build).
+// binDir holds berthd, berth, berth-monitor, berth-seccomp and berth-init (make build).
 var binDir = os.Getenv("BERTH_BIN")
 
 // daemon is one berthd on its own data root, exec root and socket.

@@ -1,10 +1,11 @@
 /*
- * seccomp-compile turns a policy (runtime/native's text form of the OCI
+ * berth-seccomp turns a policy (runtime/native's text form of the OCI
  * spec's linux.seccomp) into a classic BPF program with libseccomp, the
  * library runc uses, so the filter is the one runc would load. berthd runs
  * it once per distinct policy and caches the result by hash; starting a
  * container then only loads bytes (runc recompiles Docker's profile on
- * every start, ~40 ms here).
+ * every start, ~40 ms here). It is a program of its own so that the
+ * monitor, one per container, links neither libseccomp nor glibc.
  *
  * Policy lines:
  *   default <action> <errno>
@@ -43,14 +44,14 @@ static int op(const char *name, enum scmp_compare *out) {
 	return -1;
 }
 
-/* seccomp_compile_main: berth-monitor seccomp-compile POLICY OUT */
-int seccomp_compile_main(int argc, char **argv) {
+/* berth-seccomp POLICY OUT */
+int main(int argc, char **argv) {
 	if (argc != 3) {
-		fputs("usage: berth-monitor seccomp-compile POLICY OUT\n", stderr);
+		fputs("usage: berth-seccomp POLICY OUT\n", stderr);
 		return 2;
 	}
 	FILE *f = fopen(argv[1], "re");
-	if (!f) { fprintf(stderr, "berth-monitor: %s: %s\n", argv[1], strerror(errno)); return 1; }
+	if (!f) { fprintf(stderr, "berth-seccomp: %s: %s\n", argv[1], strerror(errno)); return 1; }
 	scmp_filter_ctx ctx = NULL;
 	char line[4096];
 	int lineno = 0;
@@ -100,7 +101,7 @@ int seccomp_compile_main(int argc, char **argv) {
 			}
 			/* an action equal to the default is refused by libseccomp; runc ignores it too */
 			if (r < 0 && r != -EACCES && r != -EEXIST) {
-				fprintf(stderr, "berth-monitor: seccomp rule for %s: %s\n", tok[1], strerror(-r));
+				fprintf(stderr, "berth-seccomp: seccomp rule for %s: %s\n", tok[1], strerror(-r));
 				return 1;
 			}
 		} else {
@@ -108,18 +109,18 @@ int seccomp_compile_main(int argc, char **argv) {
 		}
 		continue;
 	bad:
-		fprintf(stderr, "berth-monitor: %s:%d: bad policy line\n", argv[1], lineno);
+		fprintf(stderr, "berth-seccomp: %s:%d: bad policy line\n", argv[1], lineno);
 		return 1;
 	}
 	fclose(f);
-	if (!ctx) { fprintf(stderr, "berth-monitor: %s: no default action\n", argv[1]); return 1; }
+	if (!ctx) { fprintf(stderr, "berth-seccomp: %s: no default action\n", argv[1]); return 1; }
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.%d.tmp", argv[2], getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) { fprintf(stderr, "berth-monitor: %s: %s\n", tmp, strerror(errno)); return 1; }
+	if (fd < 0) { fprintf(stderr, "berth-seccomp: %s: %s\n", tmp, strerror(errno)); return 1; }
 	int r = seccomp_export_bpf(ctx, fd);
 	if (r < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, argv[2]) < 0) {
-		fprintf(stderr, "berth-monitor: export seccomp filter: %s\n", strerror(r < 0 ? -r : errno));
+		fprintf(stderr, "berth-seccomp: export seccomp filter: %s\n", strerror(r < 0 ? -r : errno));
 		unlink(tmp);
 		return 1;
 	}
