@@ -67,7 +67,8 @@ type Daemon struct {
 	restored   chan struct{} // closed when restore has run
 }
 
-// New builds the stores and services and restores containers.
+// New builds the stores and services; Serve restores the networks and
+// containers once it listens.
 func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	for _, d := range []string{cfg.DataRoot, cfg.ExecRoot} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
