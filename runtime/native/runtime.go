@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/berth-project/berth/core/runtime"
@@ -26,6 +27,16 @@ type Runtime struct {
 	monitor string
 	dir     string
 	cg      *Cgroups
+
+	// last is the filter of the profile seen last, by identity: a
+	// container's execs share the spec of its start (the profile is
+	// never changed once made), so they skip building and hashing the
+	// policy. Holding the profile keeps its address from being reused.
+	mu   sync.Mutex
+	last struct {
+		profile *specs.LinuxSeccomp
+		path    string
+	}
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -59,10 +70,27 @@ func (r *Runtime) Prepare(bundle string, spec *specs.Spec) error {
 }
 
 func (r *Runtime) filter(spec *specs.Spec) (string, error) {
-	if spec.Linux == nil {
+	if spec.Linux == nil || spec.Linux.Seccomp == nil {
 		return "", nil
 	}
-	return seccompFilter(filepath.Join(r.dir, "seccomp"), r.monitor, spec.Linux.Seccomp)
+	profile := spec.Linux.Seccomp
+	r.mu.Lock()
+	path := r.last.path
+	hit := r.last.profile == profile
+	r.mu.Unlock()
+	if hit {
+		if _, err := os.Stat(path); err == nil {
+			return path, nil
+		}
+	}
+	path, err := seccompFilter(filepath.Join(r.dir, "seccomp"), r.monitor, profile)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	r.last.profile, r.last.path = profile, path
+	r.mu.Unlock()
+	return path, nil
 }
 
 // Exec returns `berth-monitor exec` for req.
