@@ -48,6 +48,8 @@ cleanup() {
 		kill "$dockerd_pid" 2>/dev/null || true
 		for _ in $(seq 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
 	fi
+	# crun's cgroups and their parent (left behind, empty)
+	find /sys/fs/cgroup -maxdepth 3 -depth -type d -path "*/berth-floor*" -exec rmdir {} + 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT

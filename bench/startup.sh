@@ -43,6 +43,8 @@ cleanup() {
 		stop_daemon
 	fi
 	ip link del bst0 2>/dev/null || true
+	# the cgroup parent (a runtime leaves it behind, empty)
+	find /sys/fs/cgroup -maxdepth 2 -type d -name berth-startup -exec rmdir {} + 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT

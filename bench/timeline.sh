@@ -40,6 +40,8 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
 	fi
 	ip link del btl0 2>/dev/null || true
+	# the cgroup parent (a runtime leaves it behind, empty)
+	find /sys/fs/cgroup -maxdepth 2 -type d -name berth-timeline -exec rmdir {} + 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
