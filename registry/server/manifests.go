@@ -53,7 +53,7 @@ func (g *Registry) resolve(name, ref string) (digest.Digest, error) {
 		}
 		return d, nil
 	}
-	if !tagRE.MatchString(ref) {
+	if !validTag(ref) {
 		return "", errTagInvalid(ref)
 	}
 	d, ok := g.store.resolveTag(name, ref)
@@ -137,7 +137,7 @@ func (g *Registry) putManifest(w http.ResponseWriter, r *http.Request, rt route)
 		tags = []string{rt.ref}
 	}
 	for _, t := range tags {
-		if !tagRE.MatchString(t) {
+		if !validTag(t) {
 			return errTagInvalid(t)
 		}
 	}
@@ -224,7 +224,7 @@ func (g *Registry) addReferrer(name string, d digest.Digest, mt string, size int
 // it and its entry in its subject's referrers.
 func (g *Registry) deleteManifest(w http.ResponseWriter, rt route) error {
 	if !strings.Contains(rt.ref, ":") {
-		if !tagRE.MatchString(rt.ref) {
+		if !validTag(rt.ref) {
 			return errTagInvalid(rt.ref)
 		}
 		if _, ok := g.store.resolveTag(rt.name, rt.ref); !ok {

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -33,10 +34,31 @@ type storage struct {
 	root string
 }
 
-var (
-	nameRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
-	tagRE  = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
-)
+// nameRE is the Distribution spec's repository name grammar, compiled
+// on first use: the berth CLI links this package (registry serve), and
+// every CLI start paid for the compile.
+var nameRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
+})
+
+// validTag reports whether t is a tag by the spec's grammar,
+// [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127} (a regexp of it compiles to 128
+// copies of the class).
+func validTag(t string) bool {
+	if len(t) == 0 || len(t) > 128 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_':
+		case (c == '.' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func newStorage(root string) (*storage, error) {
 	for _, d := range []string{"blobs", "repositories", "uploads", "tmp"} {
@@ -54,7 +76,7 @@ func newStorage(root string) (*storage, error) {
 
 // validName reports whether name is a repository name the spec allows.
 func validName(name string) bool {
-	return len(name) <= 255 && nameRE.MatchString(name)
+	return len(name) <= 255 && nameRE().MatchString(name)
 }
 
 func (s *storage) blobPath(d digest.Digest) string {
