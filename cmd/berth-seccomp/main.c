@@ -67,6 +67,7 @@ int main(int argc, char **argv) {
 			if (!(ctx = seccomp_init(act))) goto bad;
 			/* the caller decides about no_new_privs, as with runc */
 			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 		} else if (!strcmp(tok[0], "arch") && nt == 2 && ctx) {
 			char *an = strncmp(tok[1], "SCMP_ARCH_", 10) ? tok[1] : tok[1] + 10;
 			for (char *c = an; *c; c++)

@@ -47,7 +47,8 @@ func seccompPolicy(s *specs.LinuxSeccomp) (string, error) {
 
 // seccompFilter returns the compiled filter for s from the cache in dir,
 // compiling it with berth-seccomp on a miss. The cache is keyed by the
-// policy's hash: each distinct profile+capabilities is compiled once.
+// policy's hash and the compiler binary's size and time: each distinct
+// profile+capabilities is compiled once by each build of the compiler.
 func seccompFilter(dir, monitor string, s *specs.LinuxSeccomp) (string, error) {
 	if s == nil {
 		return "", nil
@@ -56,7 +57,13 @@ func seccompFilter(dir, monitor string, s *specs.LinuxSeccomp) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256([]byte(policy))
+	compiler := filepath.Join(filepath.Dir(monitor), "berth-seccomp") // beside the monitor (make build)
+	fi, err := os.Stat(compiler)
+	if err != nil {
+		return "", fmt.Errorf("compile seccomp profile: %w", err)
+	}
+	// a new compiler (another libseccomp, other options) makes another filter
+	sum := sha256.Sum256(fmt.Appendf([]byte(policy), "\x00%d %d", fi.Size(), fi.ModTime().UnixNano()))
 	name := hex.EncodeToString(sum[:])
 	out := filepath.Join(dir, name+".bpf")
 	if _, err := os.Stat(out); err == nil {
@@ -69,7 +76,6 @@ func seccompFilter(dir, monitor string, s *specs.LinuxSeccomp) (string, error) {
 	if err := os.WriteFile(in, []byte(policy), 0o600); err != nil {
 		return "", err
 	}
-	compiler := filepath.Join(filepath.Dir(monitor), "berth-seccomp") // beside the monitor (make build)
 	if b, err := exec.Command(compiler, in, out).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("compile seccomp profile: %s: %w", strings.TrimSpace(string(b)), err)
 	}

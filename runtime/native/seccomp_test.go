@@ -4,18 +4,24 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/berth-project/berth/runtime/oci"
 	"github.com/moby/moby/api/types/container"
 )
 
 // TestSeccompFilterCache compiles Docker's default profile with the built
-// berth-seccomp beside berth-monitor (make build) and checks the cache
-// serves the second call.
+// berth-seccomp (make build, copied beside a monitor path of its own) and
+// checks the cache serves the second call, and not a changed compiler.
 func TestSeccompFilterCache(t *testing.T) {
-	monitor, _ := filepath.Abs("../../bin/berth-monitor")
-	if _, err := os.Stat(filepath.Join(filepath.Dir(monitor), "berth-seccomp")); err != nil {
+	built, err := os.ReadFile("../../bin/berth-seccomp")
+	if err != nil {
 		t.Skip("bin/berth-seccomp not built (make build)")
+	}
+	bin := t.TempDir()
+	monitor, compiler := filepath.Join(bin, "berth-monitor"), filepath.Join(bin, "berth-seccomp")
+	if err := os.WriteFile(compiler, built, 0o700); err != nil {
+		t.Fatal(err)
 	}
 	spec, err := oci.Spec(oci.Options{ID: "x", Rootfs: "/x", Config: &container.Config{Cmd: []string{"true"}}})
 	if err != nil {
@@ -46,6 +52,18 @@ func TestSeccompFilterCache(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "cached!!" {
 		t.Fatal("the profile was compiled again")
+	}
+	// another build of the compiler makes the filter again
+	later := st.ModTime().Add(time.Minute)
+	if err := os.Chtimes(compiler, later, later); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := seccompFilter(dir, monitor, spec.Linux.Seccomp)
+	if err != nil || rebuilt == path {
+		t.Fatalf("changed compiler: %s %v", rebuilt, err)
+	}
+	if b, _ := os.ReadFile(rebuilt); string(b) == "cached!!" {
+		t.Fatal("the filter of the old compiler was served")
 	}
 	// a different profile is a different filter
 	spec.Linux.Seccomp.Syscalls = spec.Linux.Seccomp.Syscalls[1:]
