@@ -19,7 +19,7 @@ import (
 )
 
 // newRegistryCommand is `berth registry`: the built-in registry server
-// (it runs here, in the client binary, needing no daemon).
+// (it runs here, needing no daemon).
 func newRegistryCommand(c *cli.Cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "registry",

@@ -15,6 +15,6 @@ func main() {
 	c := cli.NewCli(os.Stdin, os.Stdout, os.Stderr)
 	os.Exit(cli.Run(c, func(root *cobra.Command, c *cli.Cli) {
 		commands.Add(root, c)
-		root.AddCommand(newRegistryCommand(c))
+		root.AddCommand(pluginCommand("registry", "Run an OCI Distribution registry"))
 	}, os.Args[1:]))
 }
