@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/service/containers/runconfig"
 	"github.com/berth-project/berth/service/images"
-	"github.com/berth-project/berth/service/networks/sandbox"
+	"github.com/berth-project/berth/store/metadata"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -107,21 +108,26 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 		return "", err
 	}
 	trace.Mark("create: resolved (image, name, mounts, networks)")
-	if err := s.prepareDir(c); err != nil {
-		s.releaseName(c)
-		os.RemoveAll(c.dir)
-		return "", err
-	}
-	trace.Mark("create: directory prepared")
+	// The record first: its commit's fsync then carries only the record,
+	// not the directory's metadata too (a start makes a directory that a
+	// crash between the two left unmade; see ensureDir).
 	c.mu.Lock()
 	err = s.save(c)
 	c.mu.Unlock()
+	trace.Mark("create: record saved")
+	if err == nil {
+		if err = s.prepareDir(c); err != nil {
+			if derr := s.db.Delete(metadata.Containers, c.ID); derr != nil {
+				err = errors.Join(err, derr)
+			}
+		}
+	}
+	trace.Mark("create: directory prepared")
 	if err != nil {
 		s.releaseName(c)
 		os.RemoveAll(c.dir)
 		return "", err
 	}
-	trace.Mark("create: record saved")
 	s.publish(c, "create", nil)
 	return id, nil
 }
@@ -162,8 +168,9 @@ func (s *Service) releaseName(c *Container) {
 	delete(s.byID, c.ID)
 }
 
-// prepareDir writes the container's hostname, and hosts and resolv.conf
-// as they are without a network (a start rewrites them for its network).
+// prepareDir makes the container's directory: its hostname file and the
+// directories of its writable layer (hosts and resolv.conf are written by
+// each start, for its network).
 func (s *Service) prepareDir(c *Container) error {
 	if err := os.MkdirAll(c.dir, 0o710); err != nil {
 		return err
@@ -171,5 +178,5 @@ func (s *Service) prepareDir(c *Container) error {
 	if err := os.WriteFile(filepath.Join(c.dir, "hostname"), []byte(c.Hostname+"\n"), 0o644); err != nil {
 		return fmt.Errorf("container hostname: %w", err)
 	}
-	return sandbox.Files{Hostname: c.Hostname}.Write(c.dir)
+	return s.snaps.PrepareDirs(c.dir, c.rootfs())
 }

@@ -199,13 +199,23 @@ func (s *Snapshotter) MountVolatile(chain []digest.Digest, rwDir, target string)
 	return s.mount(chain, rwDir, target, true)
 }
 
-func (s *Snapshotter) mount(chain []digest.Digest, rwDir, target string, volatile bool) error {
-	upper, work := filepath.Join(rwDir, "upper"), filepath.Join(rwDir, "work")
-	for _, d := range []string{upper, work, target} {
+// PrepareDirs makes the directories a mount of rwDir at target needs, so
+// that a container's create, not its first start, pays for them. Mount
+// makes any that are missing.
+func (s *Snapshotter) PrepareDirs(rwDir, target string) error {
+	for _, d := range []string{filepath.Join(rwDir, "upper"), filepath.Join(rwDir, "work"), target} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+func (s *Snapshotter) mount(chain []digest.Digest, rwDir, target string, volatile bool) error {
+	if err := s.PrepareDirs(rwDir, target); err != nil {
+		return err
+	}
+	upper, work := filepath.Join(rwDir, "upper"), filepath.Join(rwDir, "work")
 	lowers := make([]string, 0, len(chain)+1)
 	for i := len(chain) - 1; i >= 0; i-- {
 		d := s.dir(chain[i])
