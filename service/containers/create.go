@@ -180,3 +180,12 @@ func (s *Service) prepareDir(c *Container) error {
 	}
 	return s.snaps.PrepareDirs(c.dir, c.rootfs())
 }
+
+// ensureDir makes c's directory again if a crash came between its
+// create's commit and its prepareDir.
+func (s *Service) ensureDir(c *Container) error {
+	if _, err := os.Stat(filepath.Join(c.dir, "hostname")); err == nil {
+		return nil
+	}
+	return s.prepareDir(c)
+}

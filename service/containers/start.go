@@ -60,6 +60,9 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		}
 	}()
 	trace.Mark("start: begin")
+	if err := s.ensureDir(c); err != nil {
+		return err
+	}
 	_ = os.Remove(c.exitPath())
 	if err := os.MkdirAll(c.bundle(), 0o700); err != nil {
 		return err

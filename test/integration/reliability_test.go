@@ -27,9 +27,18 @@ func TestKill9Daemon(t *testing.T) {
 	// output that never pauses: the monitor sees the daemon's socket hang
 	// up in the same wake-up as it has output to broadcast
 	flood := must(t, d.berth("run", "-d", "--name", "flood", "busybox", "sh", "-c", "while :; do echo flood; done"))
+	// a crash between a create's commit and its directory (made after the
+	// commit) leaves a record without one: its start makes it
+	undone := must(t, d.berth("create", "--name", "undone", "busybox", "cat", "/etc/hostname"))
 	d.stop(syscall.SIGKILL)
+	if err := os.RemoveAll(filepath.Join(d.dataRoot, "containers", undone)); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(1500 * time.Millisecond) // let "short" exit while no daemon runs
 	d.start()
+	if out := must(t, d.berth("start", "-a", "undone")); out != undone[:12] {
+		t.Fatalf("start of a container whose directory was lost: %q", out)
+	}
 	if out := must(t, d.berth("inspect", "-f", "{{.State.Status}}", long)); out != "running" {
 		t.Fatalf("long-running container after restart: %q", out)
 	}
