@@ -5,12 +5,14 @@
 # capabilities, masked paths, cgroups), on a plain directory rootfs. The
 # two are timed in one interleaved loop (berth, crun, berth, crun, …) so a
 # change of machine speed hits both alike; also 20 × `run -d` side by side
-# with dockerd when installed. A measurement, not a test.
+# with dockerd when installed (the median of RUND_REPS=7 loops; dockerd:
+# RUND_DOCKER_REPS=3). A measurement, not a test.
 #
 # Usage: BERTH_HOST=unix:///run/berth/berth.sock EXEC_ROOT=/run/berth bench/floor.sh [-n N]
 set -euo pipefail
 
 N="${N:-30}"
+RUND_REPS="${RUND_REPS:-7}" RUND_DOCKER_REPS="${RUND_DOCKER_REPS:-3}"
 while (($# > 0)); do
 	case "$1" in
 	-n) N="$2"; shift ;;
@@ -122,12 +124,19 @@ rund() { # rund CLI…: ms for 20 × run -d busybox sleep 1000, then removes the
 	"$@" rm -f "${ids[@]}" >/dev/null
 	echo $(((${e/./} - ${s/./}) / 1000))
 }
-rund_berth="$(rund "${B[@]}")"
+rundmed() { # rundmed REPS CLI…: the median of REPS rund, a second apart (the removals settle)
+	local reps=$1 all=()
+	shift
+	for _ in $(seq "$reps"); do all+=("$(rund "$@")"); sleep 1; done
+	printf '%s\n' "${all[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+log "20 x run -d, median of $RUND_REPS (dockerd: of $RUND_DOCKER_REPS)"
+rund_berth="$(rundmed "$RUND_REPS" "${B[@]}")"
 rund_docker=-
 if command -v "$DOCKERD" >/dev/null 2>&1 && start_dockerd; then
 	use_engine docker
 	ensure_busybox
-	rund_docker="$(rund "${CLI[@]}")"
+	rund_docker="$(rundmed "$RUND_DOCKER_REPS" "${CLI[@]}")"
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }

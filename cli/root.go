@@ -53,9 +53,12 @@ func NewRootCommand(c *Cli, add func(*cobra.Command, *Cli)) *cobra.Command {
 // Run executes the command line and returns the process exit status.
 func Run(c *Cli, add func(*cobra.Command, *Cli), args []string) int {
 	defer c.Close()
-	root := NewRootCommand(c, add)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
+	err := execute(c, add, args)
+	if c.RunsAgain(err) {
+		c.Close()
+		c.negotiate = true
+		err = execute(c, add, args)
+	}
 	if err == nil {
 		return 0
 	}
@@ -79,6 +82,12 @@ func Run(c *Cli, add func(*cobra.Command, *Cli), args []string) int {
 	}
 	fmt.Fprintln(c.Err(), msg)
 	return 1
+}
+
+func execute(c *Cli, add func(*cobra.Command, *Cli), args []string) error {
+	root := NewRootCommand(c, add)
+	root.SetArgs(args)
+	return root.ExecuteContext(context.Background())
 }
 
 func setupUsage(root *cobra.Command) {

@@ -9,14 +9,15 @@ import (
 
 	"github.com/berth-project/berth/api/httperr"
 	"github.com/berth-project/berth/api/httputil"
+	"github.com/berth-project/berth/internal/apiversion"
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/containerd/errdefs"
 )
 
 // APIVersion is the newest Engine API version berthd speaks; MinAPIVersion the oldest.
 const (
-	APIVersion    = "1.50"
-	MinAPIVersion = "1.24"
+	APIVersion    = apiversion.Max
+	MinAPIVersion = apiversion.Min
 )
 
 // HandlerFunc is an API handler that returns its error instead of writing it.

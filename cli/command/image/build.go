@@ -75,6 +75,7 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 	dockerfile := o.file
 	switch {
 	case src == "-":
+		c.NegotiateVersion()
 		data, err := io.ReadAll(c.In())
 		if err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 func importSource(c *cli.Cli, src string) (client.ImageImportSource, io.Closer, error) {
 	switch {
 	case src == "-":
+		c.NegotiateVersion()
 		return client.ImageImportSource{Source: c.In(), SourceName: "-"}, nil, nil
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
 		return client.ImageImportSource{SourceName: src}, nil, nil

@@ -22,6 +22,7 @@ func newLoadCommand(c *cli.Cli) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var in io.Reader = c.In()
 			if input == "" {
+				c.NegotiateVersion()
 				// a terminal cannot be the archive: say so instead of waiting
 				if _, isTerm := c.InFd(); isTerm {
 					return errors.New("requested load from stdin, but stdin is empty")

@@ -36,6 +36,7 @@ func newLoginCommand(c *cli.Cli) *cobra.Command {
 				if user == "" {
 					return errors.New("Must provide --username with --password-stdin")
 				}
+				c.NegotiateVersion()
 				b, err := io.ReadAll(c.In())
 				if err != nil {
 					return err

@@ -60,6 +60,9 @@ func newVersionCommand(c *cli.Cli) *cobra.Command {
 				Version: cli.Version, GoVersion: runtime.Version(), Os: runtime.GOOS, Arch: runtime.GOARCH,
 			}}
 			sv, serr := api.ServerVersion(cmd.Context(), client.ServerVersionOptions{})
+			if c.RunsAgain(serr) {
+				return serr // with the version negotiated: print nothing yet
+			}
 			if serr == nil {
 				info.Server = &sv
 			}
