@@ -1,8 +1,10 @@
 package oci
 
 import (
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -77,7 +79,7 @@ func seccompFor(s *specs.Spec, profile string, privileged bool) (*specs.LinuxSec
 	case privileged && (profile == "" || profile == seccompBuiltin):
 		return nil, nil
 	case profile == "" || profile == seccompBuiltin:
-		sc, err := seccomp.GetDefaultProfile(s)
+		sc, err := defaultProfiles.get(s)
 		if err != nil {
 			return nil, invalid(err)
 		}
@@ -89,4 +91,45 @@ func seccompFor(s *specs.Spec, profile string, privileged bool) (*specs.LinuxSec
 		}
 		return sc, nil
 	}
+}
+
+// defaultProfiles memoizes Docker's default seccomp profile, which depends
+// only on the bounding capabilities (and on the host's arch and kernel,
+// fixed for the process): containers with the same capabilities share one
+// *LinuxSeccomp, which the spec's users only read. Building it takes a
+// tenth of a millisecond, and the one pointer lets the native runtime find
+// the compiled filter without building the policy text again. A few
+// capability sets are kept; others are built each time.
+var defaultProfiles = profileCache{byCaps: map[string]*specs.LinuxSeccomp{}}
+
+const maxCachedProfiles = 16
+
+type profileCache struct {
+	mu     sync.Mutex
+	byCaps map[string]*specs.LinuxSeccomp
+}
+
+func (pc *profileCache) get(s *specs.Spec) (*specs.LinuxSeccomp, error) {
+	if s.Process == nil || s.Process.Capabilities == nil {
+		return seccomp.GetDefaultProfile(s)
+	}
+	caps := slices.Clone(s.Process.Capabilities.Bounding)
+	slices.Sort(caps)
+	key := strings.Join(caps, ",")
+	pc.mu.Lock()
+	sc, ok := pc.byCaps[key]
+	pc.mu.Unlock()
+	if ok {
+		return sc, nil
+	}
+	sc, err := seccomp.GetDefaultProfile(s)
+	if err != nil {
+		return nil, err
+	}
+	pc.mu.Lock()
+	if len(pc.byCaps) < maxCachedProfiles {
+		pc.byCaps[key] = sc
+	}
+	pc.mu.Unlock()
+	return sc, nil
 }

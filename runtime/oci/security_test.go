@@ -51,12 +51,20 @@ func TestSeccompFollowsCapabilities(t *testing.T) {
 		return false
 	}
 	o := testOptions(t)
-	if allows(mustSpec(t, o).Linux.Seccomp, "mount") {
+	plain := mustSpec(t, o).Linux.Seccomp
+	if allows(plain, "mount") {
 		t.Error("mount allowed without CAP_SYS_ADMIN")
+	}
+	// the same capabilities share one profile (memoized)
+	if again := mustSpec(t, o).Linux.Seccomp; again != plain {
+		t.Error("the default profile was built again for the same capabilities")
 	}
 	o.HostConfig.CapAdd = []string{"SYS_ADMIN"}
 	if !allows(mustSpec(t, o).Linux.Seccomp, "mount") {
 		t.Error("mount not allowed with CAP_SYS_ADMIN")
+	}
+	if allows(mustSpec(t, testOptions(t)).Linux.Seccomp, "mount") {
+		t.Error("mount allowed without CAP_SYS_ADMIN after a container with it")
 	}
 }
 
