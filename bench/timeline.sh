@@ -36,6 +36,10 @@ log() { printf '==> %s\n' "$*" >&2; }
 daemon_pid=""
 cleanup() {
 	if [[ -n "$daemon_pid" ]]; then
+		# containers still running (-d) go first: a daemon's stop leaves them, and their mounts
+		local left
+		left="$("$BIN/berth" -H "$sock" ps -aq 2>/dev/null || true)"
+		[[ -z "$left" ]] || "$BIN/berth" -H "$sock" rm -f $left >/dev/null 2>&1 || true
 		kill "$daemon_pid" 2>/dev/null || true
 		for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
 	fi
