@@ -36,6 +36,8 @@ import (
 	"github.com/berth-project/berth/runtime/runc"
 	buildsvc "github.com/berth-project/berth/service/build"
 	containersvc "github.com/berth-project/berth/service/containers"
+	containerarchive "github.com/berth-project/berth/service/containers/archive"
+	"github.com/berth-project/berth/service/containers/procs"
 	"github.com/berth-project/berth/service/events"
 	imagesvc "github.com/berth-project/berth/service/images"
 	"github.com/berth-project/berth/service/images/archive"
@@ -206,7 +208,7 @@ func (d *Daemon) Handler() http.Handler {
 	rt.WaitFor(d.restored)
 	system.Register(rt, systemBackend{d})
 	registryapi.Register(rt, d.registry)
-	containers.Register(rt, d.containers)
+	containers.Register(rt, containerBackend{d.containers, procs.New(d.containers), containerarchive.New(d.containers, d.images)})
 	images.Register(rt, d.images, archiveBackend{d.images})
 	volumes.Register(rt, d.volumes)
 	networks.Register(rt, d.networks, d.containers)
@@ -264,6 +266,20 @@ func (d *Daemon) Shutdown(ctx context.Context) {
 	d.networks.Close()
 	_ = d.db.Close()
 }
+
+// containerBackend is the containers handlers' backend: the containers
+// service and the services beside it that work on its containers.
+type containerBackend struct {
+	*containerService
+	*procsService
+	*archiveService
+}
+
+type (
+	containerService = containersvc.Service
+	procsService     = procs.Service
+	archiveService   = containerarchive.Service
+)
 
 type systemBackend struct{ d *Daemon }
 

@@ -234,6 +234,29 @@ func (s *Service) startFailed(c *Container, msg string, cause error) error {
 	return fmt.Errorf("failed to create task for container: OCI runtime create failed: %s: %w", msg, errdefs.ErrUnknown)
 }
 
+// Process is what can be seen of a container's processes from the host.
+type Process struct {
+	ID, Name string
+	Running  bool
+	Pid      int    // the init's, while running
+	Cgroup   string // the cgroup's path below each hierarchy's root
+}
+
+// Process describes ref's processes as they are now.
+func (s *Service) Process(ref string) (Process, error) {
+	c, err := s.Get(ref)
+	if err != nil {
+		return Process{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := Process{ID: c.ID, Name: c.Name, Running: c.running(), Cgroup: s.cgroupPath(c)}
+	if p.Running {
+		p.Pid = c.State.Pid
+	}
+	return p, nil
+}
+
 func (s *Service) cgroupPath(c *Container) string {
 	parent := s.cfg.CgroupParent
 	if c.HostConfig.CgroupParent != "" {

@@ -8,16 +8,19 @@ import (
 
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
-	svc "github.com/berth-project/berth/service/containers"
+	"github.com/berth-project/berth/service/containers/archive"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 )
 
-// archiveBackend is what docker cp needs.
+// archiveBackend is what docker cp, export and diff need
+// (service/containers/archive).
 type archiveBackend interface {
 	StatPath(ref, path string) (*container.PathStat, error)
 	ArchivePath(ref, path string) (io.ReadCloser, *container.PathStat, error)
-	ExtractToDir(ref, path string, o svc.ExtractOptions, content io.Reader) error
+	ExtractToDir(ref, path string, o archive.ExtractOptions, content io.Reader) error
+	Changes(ref string) ([]container.FilesystemChange, error)
+	Export(ref string) (io.ReadCloser, error)
 }
 
 func registerArchive(rt *server.Router, h handlers) {
@@ -87,7 +90,7 @@ func (h handlers) extractToDir(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Overwriting a directory with a file is allowed unless the client
 	// says noOverwriteDirNonDir (the docker CLI always does).
-	o := svc.ExtractOptions{
+	o := archive.ExtractOptions{
 		AllowOverwriteDirWithFile: !r.URL.Query().Has("noOverwriteDirNonDir") || !httputil.Bool(r, "noOverwriteDirNonDir"),
 		CopyUIDGID:                httputil.Bool(r, "copyUIDGID"),
 	}

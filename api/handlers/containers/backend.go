@@ -10,18 +10,17 @@ import (
 	"github.com/moby/moby/api/types/container"
 )
 
-// Backend is what the handlers need from the containers service.
+// Backend is what the handlers need from the containers service and
+// those beside it.
 type Backend interface {
 	archiveBackend
+	procsBackend
 	Create(req svc.CreateRequest) (string, error)
 	Start(ref string) error
 	Stop(ref string, timeout *int, signal string) error
 	Kill(ref, signal string) error
 	Pause(ref string) error
 	Commit(ref string, o svc.CommitOptions) (*images.Image, error)
-	Changes(ref string) ([]container.FilesystemChange, error)
-	Export(ref string) (io.ReadCloser, error)
-	Stats(ctx context.Context, ref string, stream bool, fn func(container.StatsResponse) error) error
 	Unpause(ref string) error
 	Restart(ref string, timeout *int, signal string) error
 	Remove(ref string, o svc.RemoveOptions) error
@@ -35,9 +34,14 @@ type Backend interface {
 	List(o svc.ListOptions) ([]container.Summary, error)
 	Inspect(ref string, size bool) (*container.InspectResponse, error)
 	Prune(labels map[string]string) (container.PruneReport, error)
-	Top(ref, psArgs string) (*container.TopResponse, error)
 	ExecCreate(ref string, req container.ExecCreateRequest) (string, error)
 	ExecStart(ctx context.Context, id string, o svc.ExecStartOptions) error
 	ExecInspect(id string) (*container.ExecInspectResponse, error)
 	ExecResize(id string, h, w uint16) error
+}
+
+// procsBackend is top and stats (service/containers/procs).
+type procsBackend interface {
+	Stats(ctx context.Context, ref string, stream bool, fn func(container.StatsResponse) error) error
+	Top(ref, psArgs string) (*container.TopResponse, error)
 }

@@ -1,4 +1,4 @@
-package containers
+package procs
 
 import (
 	"fmt"
@@ -15,17 +15,14 @@ import (
 // Top runs ps on the host and keeps the rows of the container's processes,
 // as dockerd does.
 func (s *Service) Top(ref, psArgs string) (*container.TopResponse, error) {
-	c, err := s.Get(ref)
+	p, err := s.containers.Process(ref)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	running := c.running()
-	cg := s.cgroupPath(c)
-	c.mu.Unlock()
-	if !running {
-		return nil, fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
+	if !p.Running {
+		return nil, fmt.Errorf("container %s is not running: %w", p.ID, errdefs.ErrConflict)
 	}
+	cg := p.Cgroup
 	pids := map[int]bool{}
 	for _, f := range []string{
 		filepath.Join("/sys/fs/cgroup/pids", cg, "cgroup.procs"),

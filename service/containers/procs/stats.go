@@ -1,4 +1,4 @@
-package containers
+package procs
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-project/berth/service/containers"
 	"github.com/moby/moby/api/types/container"
 )
 
@@ -17,7 +18,7 @@ import (
 // precpu_stats from a sample taken half a second before) or every second
 // until ctx ends or the container stops.
 func (s *Service) Stats(ctx context.Context, ref string, stream bool, fn func(container.StatsResponse) error) error {
-	c, err := s.Get(ref)
+	p, err := s.containers.Process(ref)
 	if err != nil {
 		return err
 	}
@@ -25,22 +26,22 @@ func (s *Service) Stats(ctx context.Context, ref string, stream bool, fn func(co
 	if !stream {
 		interval = 500 * time.Millisecond
 	}
-	prev := s.sample(c)
+	prev := sample(p)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(interval):
 		}
-		cur := s.sample(c)
+		if p, err = s.containers.Process(p.ID); err != nil {
+			return nil // removed meanwhile
+		}
+		cur := sample(p)
 		cur.PreCPUStats = prev.CPUStats
 		if err := fn(cur); err != nil || !stream {
 			return err
 		}
-		c.mu.Lock()
-		running := c.running()
-		c.mu.Unlock()
-		if !running {
+		if !p.Running {
 			return nil
 		}
 		prev = cur
@@ -48,12 +49,10 @@ func (s *Service) Stats(ctx context.Context, ref string, stream bool, fn func(co
 }
 
 // sample reads the container's cgroup (v1 or v2) and network counters.
-func (s *Service) sample(c *Container) container.StatsResponse {
-	c.mu.Lock()
-	cg, pid, running, name, id := s.cgroupPath(c), c.State.Pid, c.running(), c.Name, c.ID
-	c.mu.Unlock()
-	st := container.StatsResponse{ID: id, Name: name, OSType: "linux", Read: time.Now().UTC()}
-	if !running {
+func sample(p containers.Process) container.StatsResponse {
+	cg, pid := p.Cgroup, p.Pid
+	st := container.StatsResponse{ID: p.ID, Name: p.Name, OSType: "linux", Read: time.Now().UTC()}
+	if !p.Running {
 		return st
 	}
 	num := func(p string) uint64 {

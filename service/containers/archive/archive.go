@@ -1,4 +1,4 @@
-package containers
+package archive
 
 import (
 	"fmt"
@@ -8,13 +8,17 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/internal/containerfs"
+	"github.com/berth-project/berth/service/containers"
 	"github.com/containerd/errdefs"
+	"github.com/moby/go-archive"
 	"github.com/moby/go-archive/compression"
 	"github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
-	"github.com/moby/moby/api/types/mount"
 )
 
+// Package archive is what docker cp, export and diff do with a
+// container's filesystem from the host.
+//
 // docker cp's three calls. Each works on a running or stopped container
 // through a containerfs.View: the rootfs (mounted only inside the view when
 // the container is stopped) with the container's volumes and bind mounts
@@ -24,18 +28,12 @@ import (
 
 // StatPath is HEAD /containers/{id}/archive: path's stat in the container.
 func (s *Service) StatPath(ref, path string) (*container.PathStat, error) {
-	c, err := s.Get(ref)
+	fs, err := s.containers.OpenFilesystem(ref)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, done, err := s.openFS(c, ref)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	st, err := v.Stat(path)
+	defer fs.Close()
+	st, err := fs.View.Stat(path)
 	if err != nil {
 		return nil, pathError(err, path, ref)
 	}
@@ -46,23 +44,18 @@ func (s *Service) StatPath(ref, path string) (*container.PathStat, error) {
 // The container is locked while the view is set up, not while the tar is
 // read (a slow reader would stall ps and inspect).
 func (s *Service) ArchivePath(ref, path string) (io.ReadCloser, *container.PathStat, error) {
-	c, err := s.Get(ref)
+	fs, err := s.containers.OpenFilesystem(ref)
 	if err != nil {
 		return nil, nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, done, err := s.openFS(c, ref)
+	rc, st, err := fs.View.Archive(path)
 	if err != nil {
-		return nil, nil, err
-	}
-	rc, st, err := v.Archive(path)
-	if err != nil {
-		done()
+		fs.Close()
 		return nil, nil, pathError(err, path, ref)
 	}
-	s.publish(c, eventtypes.ActionArchivePath, nil)
-	return &closeView{ReadCloser: rc, done: done}, st, nil
+	fs.Publish(eventtypes.ActionArchivePath)
+	fs.Unlock()
+	return &closeView{ReadCloser: rc, done: fs.Close}, st, nil
 }
 
 // ExtractOptions are the query of PUT /containers/{id}/archive.
@@ -79,9 +72,8 @@ type ExtractOptions struct {
 // meanwhile, as dockerd's does, so it cannot start on a rootfs mounted
 // here.
 func (s *Service) ExtractToDir(ref, path string, o ExtractOptions, content io.Reader) error {
-	c, err := s.Get(ref)
-	if err != nil {
-		return err
+	if _, err := s.containers.Get(ref); err != nil {
+		return err // before the body is read
 	}
 	// Decompress out here: xz and unpigz must be the host's, never
 	// binaries from the container's filesystem.
@@ -90,94 +82,32 @@ func (s *Service) ExtractToDir(ref, path string, o ExtractOptions, content io.Re
 		return err
 	}
 	defer r.Close()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, done, err := s.openFS(c, ref)
+	fs, err := s.containers.OpenFilesystem(ref)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer fs.Close()
 	eo := containerfs.ExtractOptions{
 		AllowOverwriteDirWithFile: o.AllowOverwriteDirWithFile,
-		Writable:                  writable(c.Mounts, c.HostConfig.ReadonlyRootfs),
+		Writable:                  writable(fs.Mounts, fs.ReadonlyRootfs),
 	}
-	if o.CopyUIDGID && c.Config != nil {
-		eo.ChownUser = c.Config.User
+	if o.CopyUIDGID {
+		eo.ChownUser = fs.User
 	}
-	if err := v.Extract(path, r, eo); err != nil {
+	if err := fs.View.Extract(path, r, eo); err != nil {
 		return pathError(err, path, ref)
 	}
-	s.publish(c, eventtypes.ActionExtractToDir, nil)
+	fs.Publish(eventtypes.ActionExtractToDir)
 	return nil
-}
-
-// openFS opens a view of c's filesystem; done closes it and releases the
-// volumes it mounted. Callers hold c.mu.
-func (s *Service) openFS(c *Container, ref string) (_ *containerfs.View, done func(), retErr error) {
-	if c.removed || c.removing {
-		return nil, nil, NotFound(ref)
-	}
-	o := containerfs.Options{Root: c.rootfs()}
-	if !c.running() {
-		chain, dir, rootfs := c.Chain, c.dir, c.rootfs()
-		o.MountRoot = func() error { return s.snaps.Mount(chain, dir, rootfs) }
-	}
-	// The network files first: a user's mount at the same place goes on top.
-	for _, f := range []string{"resolv.conf", "hostname", "hosts"} {
-		if p := filepath.Join(c.dir, f); fileExists(p) {
-			o.Binds = append(o.Binds, containerfs.Bind{Source: p, Destination: "/etc/" + f, ReadOnly: c.HostConfig.ReadonlyRootfs})
-		}
-	}
-	var volumes []string
-	release := func() {
-		for _, n := range volumes {
-			s.volumes.Unmount(n)
-		}
-	}
-	defer func() {
-		if retErr != nil {
-			release()
-		}
-	}()
-	for _, m := range c.Mounts {
-		b := containerfs.Bind{Destination: m.Destination, ReadOnly: !m.RW}
-		switch m.Type {
-		case mount.TypeVolume:
-			src, err := s.volumes.Mount(m.Name)
-			if err != nil {
-				return nil, nil, err
-			}
-			volumes = append(volumes, m.Name)
-			b.Source = src
-		case mount.TypeBind:
-			if err := m.PrepareBindSource(); err != nil { // as a start would (-v)
-				return nil, nil, err
-			}
-			b.Source = m.Source
-		default:
-			continue
-		}
-		o.Binds = append(o.Binds, b)
-	}
-	v, err := containerfs.Open(o)
-	if err != nil {
-		return nil, nil, fmt.Errorf("container %s: open its filesystem: %w", c.ID, err)
-	}
-	return v, func() { v.Close(); release() }, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // writable is dockerd's checkWritablePath: the extraction directory's
 // mount (the deepest one holding it) must be read-write, or the rootfs
 // when no mount holds it.
-func writable(mounts []Mount, readonlyRootfs bool) func(dir string) error {
+func writable(mounts []containers.Mount, readonlyRootfs bool) func(dir string) error {
 	return func(dir string) error {
 		dir = filepath.Clean(dir)
-		var holder *Mount
+		var holder *containers.Mount
 		for i := range mounts {
 			m := &mounts[i]
 			if dir == m.Destination || strings.HasPrefix(dir, m.Destination+"/") {
@@ -214,4 +144,20 @@ func (c *closeView) Close() error {
 	err := c.ReadCloser.Close()
 	c.done()
 	return err
+}
+
+// Export streams the container's whole filesystem as a tar (volumes and
+// the runtime's mounts are not part of it). A stopped container's rootfs
+// is mounted for the time of the export.
+func (s *Service) Export(ref string) (io.ReadCloser, error) {
+	rootfs, release, err := s.containers.ReadRootfs(ref)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := archive.TarWithOptions(rootfs, &archive.TarOptions{})
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return &closeView{ReadCloser: rc, done: release}, nil
 }

@@ -1,4 +1,4 @@
-package containers
+package archive
 
 import (
 	"errors"
@@ -6,12 +6,13 @@ import (
 	"os"
 	"testing"
 
+	"github.com/berth-project/berth/service/containers"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/mount"
 )
 
 func TestWritable(t *testing.T) {
-	mounts := []Mount{
+	mounts := []containers.Mount{
 		{Type: mount.TypeVolume, Destination: "/data", RW: true},
 		{Type: mount.TypeVolume, Destination: "/data/ro", RW: false},
 		{Type: mount.TypeBind, Destination: "/cfg", RW: false},

@@ -1,0 +1,19 @@
+// Package procs observes a container's processes from the host: top (ps
+// filtered by the container's cgroup) and stats (its cgroup's and network
+// namespace's counters).
+package procs
+
+import "github.com/berth-project/berth/service/containers"
+
+// Containers is what procs needs of the containers service.
+type Containers interface {
+	Process(ref string) (containers.Process, error)
+}
+
+// Service answers top and stats.
+type Service struct {
+	containers Containers
+}
+
+// New returns the service over cs.
+func New(cs Containers) *Service { return &Service{containers: cs} }
