@@ -37,6 +37,8 @@ import (
 	buildsvc "github.com/berth-project/berth/service/build"
 	containersvc "github.com/berth-project/berth/service/containers"
 	containerarchive "github.com/berth-project/berth/service/containers/archive"
+	"github.com/berth-project/berth/service/containers/execs"
+	"github.com/berth-project/berth/service/containers/logs"
 	"github.com/berth-project/berth/service/containers/procs"
 	"github.com/berth-project/berth/service/events"
 	imagesvc "github.com/berth-project/berth/service/images"
@@ -59,6 +61,7 @@ type Daemon struct {
 	images     *imagesvc.Service
 	registry   *regclient.Client
 	containers *containersvc.Service
+	execs      *execs.Service
 	events     *events.Bus
 	runtime    runtime.Runtime
 	volumes    *volumesvc.Service
@@ -142,6 +145,8 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return fail(err)
 	}
+	d.execs = execs.New(d.containers)
+	d.containers.SetExecer(d.execs) // healthchecks' probes
 	if d.builder, err = buildsvc.New(d.images, d.containers, filepath.Join(cfg.DataRoot, "tmp", "build")); err != nil {
 		return fail(err)
 	}
@@ -208,7 +213,7 @@ func (d *Daemon) Handler() http.Handler {
 	rt.WaitFor(d.restored)
 	system.Register(rt, systemBackend{d})
 	registryapi.Register(rt, d.registry)
-	containers.Register(rt, containerBackend{d.containers, procs.New(d.containers), containerarchive.New(d.containers, d.images)})
+	containers.Register(rt, containerBackend{d.containers, procs.New(d.containers), containerarchive.New(d.containers, d.images), d.execs, logs.New(d.containers)})
 	images.Register(rt, d.images, archiveBackend{d.images})
 	volumes.Register(rt, d.volumes)
 	networks.Register(rt, d.networks, d.containers)
@@ -273,12 +278,16 @@ type containerBackend struct {
 	*containerService
 	*procsService
 	*archiveService
+	*execsService
+	*logsService
 }
 
 type (
 	containerService = containersvc.Service
 	procsService     = procs.Service
 	archiveService   = containerarchive.Service
+	execsService     = execs.Service
+	logsService      = logs.Service
 )
 
 type systemBackend struct{ d *Daemon }

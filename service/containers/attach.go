@@ -42,7 +42,10 @@ func (a *attacher) finish() { a.once.Do(func() { close(a.done) }) }
 type AttachOptions struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	Logs, Stream   bool
+	Stream         bool
+	// Logs, if set, writes the container's log so far before the stream
+	// (attach's logs=1; the logs service's Replay).
+	Logs func(stdout, stderr io.Writer) error
 	// DetachKeys end the attach, leaving the container running, when the
 	// client types them on a terminal; nil means ctrl-p ctrl-q.
 	DetachKeys []byte
@@ -85,8 +88,8 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error
 	if o.Ready != nil {
 		err = o.Ready()
 	}
-	if err == nil && o.Logs {
-		err = s.copyLogs(c, o.Stdout, o.Stderr)
+	if err == nil && o.Logs != nil {
+		err = o.Logs(o.Stdout, o.Stderr)
 	}
 	a.mu.Unlock()
 	if err != nil || !o.Stream {

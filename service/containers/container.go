@@ -78,7 +78,6 @@ type Container struct {
 	removing bool
 	exits    int        // number of exits seen, for wait?condition=next-exit
 	lastExit WaitResult // the latest of them, which a start right after it must not hide from waiters
-	execs    map[string]*execProcess
 	// releaseMounts undoes the volume mounts of the current run.
 	releaseMounts func()
 	dns           *dns.Server // the embedded resolver on user-defined networks
@@ -103,7 +102,6 @@ func newContainer(r Record, dataRoot, execRoot string) *Container {
 		changed:  make(chan struct{}),
 		started:  make(chan struct{}),
 		attached: map[*attacher]struct{}{},
-		execs:    map[string]*execProcess{},
 	}
 }
 

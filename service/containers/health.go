@@ -10,7 +10,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/berth-project/berth/internal/ids"
 	"github.com/berth-project/berth/service/containers/health"
 	"github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
@@ -71,12 +70,17 @@ func (t healthTarget) Status() (container.ContainerState, container.HealthStatus
 func (t healthTarget) Exec(cmd []string, out io.Writer, kill <-chan struct{}) (int, error) {
 	c := t.c
 	c.mu.Lock()
-	bundle, rootfs, pid, user := c.bundle(), c.rootfs(), c.State.Pid, c.Config.User
+	target, user := t.s.execTargetOf(c), c.Config.User
 	c.mu.Unlock()
-	e := &execProcess{id: ids.New(), containerID: c.ID, cfg: container.ExecCreateRequest{
-		Cmd: cmd, AttachStdout: true, AttachStderr: true, User: user,
-	}}
-	code, err := t.s.runExec(c, e, bundle, rootfs, pid, nil, ExecStartOptions{Stdout: out, Stderr: out, Kill: kill})
+	if t.s.execer == nil {
+		return 126, fmt.Errorf("container %s: no exec service for its healthcheck", c.ID)
+	}
+	spec, err := t.s.startSpec(c, target.Bundle)
+	if err != nil {
+		return 126, err
+	}
+	target.Spec = spec
+	code, err := t.s.execer.Probe(target, cmd, user, out, kill)
 	if code == 126 || code == 127 {
 		fmt.Fprintf(os.Stderr, "berthd: healthcheck of %s: exit %d: %v\n", c.ID, code, out)
 	}

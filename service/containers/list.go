@@ -205,7 +205,7 @@ func (s *Service) Inspect(ref string, size bool) (*container.InspectResponse, er
 		RestartCount:   c.RestartCount,
 		Driver:         "overlay2",
 		Platform:       "linux",
-		ExecIDs:        c.execIDs(),
+		ExecIDs:        s.execIDs(c),
 		HostConfig:     s.inspectHostConfig(c), // links as dockerd lists them (links.go)
 		GraphDriver: &storage.DriverData{Name: "overlay2", Data: map[string]string{
 			"MergedDir": c.rootfs(), "UpperDir": filepath.Join(c.dir, "upper"), "WorkDir": filepath.Join(c.dir, "work"),

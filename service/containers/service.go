@@ -51,8 +51,7 @@ type Service struct {
 	byID   map[string]*Container
 	byName map[string]string // "/name" → ID
 
-	execMu sync.Mutex
-	execs  map[string]*execProcess
+	execer Execer // set by SetExecer
 }
 
 // New loads container records and reconciles them with what is running.
@@ -64,7 +63,7 @@ func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Servic
 			return nil, err
 		}
 	}
-	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, networks: nets, wiring: sandbox.NewWiring(nets), snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProcess{}}
+	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, networks: nets, wiring: sandbox.NewWiring(nets), snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}}
 	imgs.SetUsers(s.imageUsers)
 	vols.SetUsers(s.volumeUsers)
 	nets.SetUsers(s.networkUsers)

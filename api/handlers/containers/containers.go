@@ -11,6 +11,7 @@ import (
 	"github.com/berth-project/berth/api/server"
 	"github.com/berth-project/berth/internal/labels"
 	svc "github.com/berth-project/berth/service/containers"
+	"github.com/berth-project/berth/service/containers/logs"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/moby/moby/api/types/container"
@@ -306,7 +307,10 @@ func (h handlers) attach(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		stdout, stderr = httputil.NewStdWriter(conn, httputil.Stdout), httputil.NewStdWriter(conn, httputil.Stderr)
 	}
-	o := svc.AttachOptions{Logs: httputil.Bool(r, "logs"), Stream: httputil.Bool(r, "stream"), Ready: head, DetachKeys: keys}
+	o := svc.AttachOptions{Stream: httputil.Bool(r, "stream"), Ready: head, DetachKeys: keys}
+	if httputil.Bool(r, "logs") {
+		o.Logs = func(stdout, stderr io.Writer) error { return h.b.Replay(id, stdout, stderr) }
+	}
 	if httputil.Bool(r, "stdout") {
 		o.Stdout = stdout
 	}
@@ -339,7 +343,7 @@ func (h handlers) logs(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	o := svc.LogsOptions{Stdout: httputil.Bool(r, "stdout"), Stderr: httputil.Bool(r, "stderr"), Follow: httputil.Bool(r, "follow"),
+	o := logs.Options{Stdout: httputil.Bool(r, "stdout"), Stderr: httputil.Bool(r, "stderr"), Follow: httputil.Bool(r, "follow"),
 		Timestamps: httputil.Bool(r, "timestamps"), Tail: -1}
 	if !o.Stdout && !o.Stderr {
 		return errdefs.ErrInvalidArgument.WithMessage("Bad parameters: you must choose at least one stream")

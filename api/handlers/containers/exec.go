@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/berth-project/berth/api/httputil"
-	svc "github.com/berth-project/berth/service/containers"
+	"github.com/berth-project/berth/service/containers/execs"
 	"github.com/moby/moby/api/types/container"
 )
 
@@ -32,7 +32,7 @@ func (h handlers) execStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	if req.Detach {
 		// Docker answers a detached start with 200 and no body.
-		return h.b.ExecStart(r.Context(), id, svc.ExecStartOptions{Detach: true, ConsoleSize: req.ConsoleSize})
+		return h.b.ExecStart(r.Context(), id, execs.StartOptions{Detach: true, ConsoleSize: req.ConsoleSize})
 	}
 	// The framing follows the start request's Tty, as in dockerd; the
 	// process has a terminal if the exec was created with one.
@@ -48,7 +48,7 @@ func (h handlers) execStart(w http.ResponseWriter, r *http.Request) error {
 	if err := head(); err != nil {
 		return nil
 	}
-	o := svc.ExecStartOptions{ConsoleSize: req.ConsoleSize, Stdin: rw}
+	o := execs.StartOptions{ConsoleSize: req.ConsoleSize, Stdin: rw}
 	if req.Tty {
 		o.Stdout, o.Stderr = conn, conn
 	} else {

@@ -1,8 +1,7 @@
-package containers
+package execs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,16 +16,19 @@ import (
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/runtime/oci"
 	"github.com/berth-project/berth/runtime/runc"
+	"github.com/berth-project/berth/service/containers"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/term"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 // errDetached tells ExecStart that a detached exec is still running.
 var errDetached = errors.New("exec detached")
+
+// defaultDetachKeys is ctrl-p ctrl-q.
+var defaultDetachKeys = []byte{16, 17}
 
 // execProcess is one `exec` in a container.
 type execProcess struct {
@@ -41,21 +43,9 @@ type execProcess struct {
 	console     *os.File
 }
 
-func (c *Container) execIDs() []string {
-	if len(c.execs) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(c.execs))
-	for id := range c.execs {
-		out = append(out, id)
-	}
-	return out
-}
-
 // ExecCreate registers a command to run in a running container.
 func (s *Service) ExecCreate(ref string, req container.ExecCreateRequest) (string, error) {
-	c, err := s.Get(ref)
-	if err != nil {
+	if _, err := s.containers.Get(ref); err != nil {
 		return "", err
 	}
 	if len(req.Cmd) == 0 {
@@ -66,35 +56,45 @@ func (s *Service) ExecCreate(ref string, req container.ExecCreateRequest) (strin
 			return "", fmt.Errorf("Invalid escape keys (%s) provided: %w", req.DetachKeys, errdefs.ErrInvalidArgument)
 		}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.State.Status == container.StateRestarting {
-		return "", errRestarting(c.ID)
-	}
-	if !c.running() {
-		return "", fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
-	}
-	if c.State.Status == container.StatePaused {
-		return "", fmt.Errorf("Container %s is paused, unpause the container before exec: %w", c.ID, errdefs.ErrConflict)
+	t, err := s.containers.ExecTarget(ref, true)
+	if err != nil {
+		return "", err
 	}
 	// the user is looked up before the exec exists (dockerd's early exit)
 	if req.User != "" {
-		if err := oci.CheckUser(c.rootfs(), req.User); err != nil {
+		if err := oci.CheckUser(t.Rootfs, req.User); err != nil {
 			return "", err
 		}
 	}
-	e := &execProcess{id: ids.New(), containerID: c.ID, cfg: req}
-	c.execs[e.id] = e
-	s.execMu.Lock()
+	e := &execProcess{id: ids.New(), containerID: t.ID, cfg: req}
+	s.mu.Lock()
 	s.execs[e.id] = e
-	s.execMu.Unlock()
-	s.publish(c, eventtypes.Action("exec_create: "+strings.Join(req.Cmd, " ")), map[string]string{"execID": e.id})
+	if s.byContainer[t.ID] == nil {
+		s.byContainer[t.ID] = map[string]bool{}
+	}
+	s.byContainer[t.ID][e.id] = true
+	s.mu.Unlock()
+	t.Publish(eventtypes.Action("exec_create: "+strings.Join(req.Cmd, " ")), map[string]string{"execID": e.id})
 	return e.id, nil
 }
 
+// ExecIDs lists the execs created in a container.
+func (s *Service) ExecIDs(containerID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.byContainer[containerID]) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(s.byContainer[containerID]))
+	for id := range s.byContainer[containerID] {
+		out = append(out, id)
+	}
+	return out
+}
+
 func (s *Service) getExec(id string) (*execProcess, error) {
-	s.execMu.Lock()
-	defer s.execMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	e, ok := s.execs[id]
 	if !ok {
 		return nil, fmt.Errorf("No such exec instance: %s: %w", id, errdefs.ErrNotFound)
@@ -102,8 +102,8 @@ func (s *Service) getExec(id string) (*execProcess, error) {
 	return e, nil
 }
 
-// ExecStartOptions are the streams of an exec.
-type ExecStartOptions struct {
+// StartOptions are the streams of an exec.
+type StartOptions struct {
 	Detach         bool
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -140,7 +140,7 @@ func (d *detachableWriter) detach() {
 }
 
 // ExecStart runs the exec and, unless detached, waits for it.
-func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptions) error {
+func (s *Service) ExecStart(ctx context.Context, execID string, o StartOptions) error {
 	e, err := s.getExec(execID)
 	if err != nil {
 		return err
@@ -152,15 +152,9 @@ func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptio
 	}
 	e.started, e.running = true, true
 	e.mu.Unlock()
-	c, err := s.Get(e.containerID)
+	t, err := s.containers.ExecTarget(e.containerID, false)
 	if err != nil {
 		return err
-	}
-	c.mu.Lock()
-	running, bundle, rootfs, initPid := c.running(), c.bundle(), c.rootfs(), c.State.Pid
-	c.mu.Unlock()
-	if !running {
-		return fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
 	}
 	size := o.ConsoleSize
 	if size == nil {
@@ -172,48 +166,32 @@ func (s *Service) ExecStart(ctx context.Context, execID string, o ExecStartOptio
 			o.DetachKeys, _ = term.ToBytes(e.cfg.DetachKeys) // checked at create
 		}
 	}
-	code, err := s.runExec(c, e, bundle, rootfs, initPid, size, o)
+	code, err := s.run(t, e, size, o)
 	if errors.Is(err, errDetached) {
 		return nil
 	}
 	e.mu.Lock()
 	e.running, e.exitCode, e.console = false, &code, nil
 	e.mu.Unlock()
-	s.publish(c, "exec_die", map[string]string{"execID": e.id, "exitCode": fmt.Sprint(code)})
+	t.Publish("exec_die", map[string]string{"execID": e.id, "exitCode": fmt.Sprint(code)})
 	return err
 }
 
-// startSpec is the spec c's last start wrote to bundle (kept in memory
-// by that start; read back from the file after a daemon restart).
-func (s *Service) startSpec(c *Container, bundle string) (*specs.Spec, error) {
-	c.mu.Lock()
-	spec := c.spec
-	c.mu.Unlock()
-	if spec != nil {
-		return spec, nil
-	}
-	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
-	if err != nil {
-		return nil, fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrConflict)
-	}
-	spec = &specs.Spec{}
-	if err := json.Unmarshal(b, spec); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.spec = spec
-	c.mu.Unlock()
-	return spec, nil
+// Probe runs a healthcheck's command as an exec of user (one that is not
+// registered: inspect does not list it).
+func (s *Service) Probe(t *containers.ExecTarget, cmd []string, user string, out io.Writer, kill <-chan struct{}) (int, error) {
+	e := &execProcess{id: ids.New(), containerID: t.ID, cfg: container.ExecCreateRequest{
+		Cmd: cmd, AttachStdout: true, AttachStderr: true, User: user,
+	}}
+	return s.run(t, e, nil, StartOptions{Stdout: out, Stderr: out, Kill: kill})
 }
 
-func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, initPid int, size *[2]uint, o ExecStartOptions) (int, error) {
+// run runs e in t with the runtime's exec and returns its exit code.
+func (s *Service) run(t *containers.ExecTarget, e *execProcess, size *[2]uint, o StartOptions) (int, error) {
 	trace.Mark("exec: begin")
-	base, err := s.startSpec(c, bundle)
-	if err != nil {
-		return 126, err
-	}
-	proc, err := oci.ExecProcess(base, rootfs, oci.ExecConfig{
-		Cmd: e.cfg.Cmd, Env: e.cfg.Env, User: e.cfg.User, GroupAdd: c.HostConfig.GroupAdd,
+	base, bundle := t.Spec, t.Bundle
+	proc, err := oci.ExecProcess(base, t.Rootfs, oci.ExecConfig{
+		Cmd: e.cfg.Cmd, Env: e.cfg.Env, User: e.cfg.User, GroupAdd: t.GroupAdd,
 		WorkingDir: e.cfg.WorkingDir, Tty: e.cfg.Tty, Privileged: e.cfg.Privileged, ConsoleSize: size,
 	})
 	if err != nil {
@@ -226,7 +204,7 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 	defer os.Remove(logFile)
 	defer os.Remove(pidFile)
 	req := runtime.ExecRequest{
-		ID: c.ID, Pid: initPid, Spec: base, Process: proc,
+		ID: t.ID, Pid: t.Pid, Spec: base, Process: proc,
 		ProcessFile: procFile, PidFile: pidFile, LogFile: logFile,
 		// a terminal's master is handed over only by a detached exec
 		// (runc's rule); berthd is a child subreaper, so the detached
@@ -242,7 +220,7 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 		req.ConsoleSocket = cs.Path
 	}
 	trace.Mark("exec: process spec made")
-	cmd, err := s.runtimeOf(c).Exec(req)
+	cmd, err := t.Runtime.Exec(req)
 	if err != nil {
 		return 126, err
 	}
@@ -356,7 +334,7 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 				e.mu.Lock()
 				e.running, e.exitCode = false, &code
 				e.mu.Unlock()
-				s.publish(c, "exec_die", map[string]string{"execID": e.id, "exitCode": fmt.Sprint(code)})
+				t.Publish("exec_die", map[string]string{"execID": e.id, "exitCode": fmt.Sprint(code)})
 			}(e.pid)
 			return 0, errDetached
 		}
@@ -376,9 +354,9 @@ func (s *Service) runExec(c *Container, e *execProcess, bundle, rootfs string, i
 				e.mu.Lock()
 				e.running, e.exitCode = false, &code
 				e.mu.Unlock()
-				s.publish(c, "exec_die", map[string]string{"execID": e.id, "exitCode": fmt.Sprint(code)})
+				t.Publish("exec_die", map[string]string{"execID": e.id, "exitCode": fmt.Sprint(code)})
 			}()
-			s.publish(c, "exec_detach", map[string]string{"execID": e.id})
+			t.Publish("exec_detach", map[string]string{"execID": e.id})
 			return 0, errDetached
 		}
 	}

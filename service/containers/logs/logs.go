@@ -1,4 +1,6 @@
-package containers
+// Package logs reads a container's log for docker logs and attach's
+// logs=1, following it while the container runs.
+package logs
 
 import (
 	"context"
@@ -7,12 +9,26 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/internal/logfile"
+	"github.com/berth-project/berth/service/containers"
 	"github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/container"
 )
 
-// LogsOptions are the parameters of GET /containers/{id}/logs.
-type LogsOptions struct {
+// Containers is what logs needs of the containers service.
+type Containers interface {
+	LogSource(ref string) (containers.LogSource, error)
+	LogEnded(id string) bool
+}
+
+// Service reads containers' logs.
+type Service struct {
+	containers Containers
+}
+
+// New returns the service over cs.
+func New(cs Containers) *Service { return &Service{containers: cs} }
+
+// Options are the parameters of GET /containers/{id}/logs.
+type Options struct {
 	Stdout, Stderr bool
 	Since, Until   time.Time
 	Tail           int // < 0: all
@@ -21,14 +37,12 @@ type LogsOptions struct {
 }
 
 // Logs writes the container's log to stdout and stderr.
-func (s *Service) Logs(ctx context.Context, ref string, o LogsOptions, stdout, stderr io.Writer) error {
-	c, err := s.Get(ref)
+func (s *Service) Logs(ctx context.Context, ref string, o Options, stdout, stderr io.Writer) error {
+	src, err := s.containers.LogSource(ref)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	driver, path := c.HostConfig.LogConfig.Type, c.logPath()
-	c.mu.Unlock()
+	driver, path := src.Driver, src.Path
 	if driver == "none" {
 		return fmt.Errorf("configured logging driver does not support reading: %w", errdefs.ErrInvalidArgument)
 	}
@@ -87,17 +101,15 @@ func (s *Service) Logs(ctx context.Context, ref string, o LogsOptions, stdout, s
 	if err != nil || !o.Follow {
 		return err
 	}
-	return s.followLog(ctx, c, r, emit, o.Until)
+	return s.follow(ctx, src.ID, r, emit, o.Until)
 }
 
-// followLog streams new log lines while the container runs, including
+// follow streams new log lines while the container runs, including
 // across restarts (a policy's back-off or `restart`), until it stops for
 // good (its monitor has flushed the log by then) or the client goes away.
-func (s *Service) followLog(ctx context.Context, c *Container, r *logfile.Reader, emit func(logfile.Entry) error, until time.Time) error {
+func (s *Service) follow(ctx context.Context, id string, r *logfile.Reader, emit func(logfile.Entry) error, until time.Time) error {
 	for {
-		c.mu.Lock()
-		stopped := (!c.running() && c.State.Status != container.StateRestarting && !c.restartingByUser) || c.removed
-		c.mu.Unlock()
+		stopped := s.containers.LogEnded(id)
 		if err := r.Poll(emit); err != nil {
 			return nil // the client went away, or the log is unreadable
 		}
@@ -115,13 +127,13 @@ func (s *Service) followLog(ctx context.Context, c *Container, r *logfile.Reader
 	}
 }
 
-// copyLogs writes the whole log, for attach?logs=1.
-func (s *Service) copyLogs(c *Container, stdout, stderr io.Writer) error {
+// Replay writes ref's whole log, for attach?logs=1.
+func (s *Service) Replay(ref string, stdout, stderr io.Writer) error {
 	if stdout == nil {
 		stdout = io.Discard
 	}
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	return s.Logs(context.Background(), c.ID, LogsOptions{Stdout: true, Stderr: true, Tail: -1}, stdout, stderr)
+	return s.Logs(context.Background(), ref, Options{Stdout: true, Stderr: true, Tail: -1}, stdout, stderr)
 }
