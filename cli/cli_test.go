@@ -41,3 +41,26 @@ func TestRunsAgain(t *testing.T) {
 		})
 	}
 }
+
+func TestCommandName(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ps", "-a"}, "ps"},
+		{[]string{"-H", "unix:///x.sock", "exec", "web", "true"}, "exec"},
+		{[]string{"--host=unix:///x.sock", "run", "busybox"}, "run"},
+		{[]string{"-D", "--log-level", "debug", "container", "ls"}, "container"},
+		{[]string{"--log-level", "ps"}, ""}, // "ps" is the flag's value
+		{[]string{"run", "--help"}, "run"},
+		{[]string{"--help"}, ""},
+		{[]string{"help", "run"}, ""},
+		{[]string{"-v"}, ""},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		if got := CommandName(tt.args); got != tt.want {
+			t.Errorf("CommandName(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}

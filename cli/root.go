@@ -13,8 +13,16 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// NewRootCommand builds the root command; add registers the subcommands.
-func NewRootCommand(c *Cli, add func(*cobra.Command, *Cli)) *cobra.Command {
+// Constructor builds one command (with its subcommands).
+type Constructor func(*Cli) *cobra.Command
+
+// AddFunc registers the subcommands on root: the one called name, or all
+// of them when name is "" (see CommandName).
+type AddFunc func(root *cobra.Command, c *Cli, name string)
+
+// NewRootCommand builds the root command; add registers the subcommands
+// args can reach.
+func NewRootCommand(c *Cli, add AddFunc, args []string) *cobra.Command {
 	var showVersion bool
 	name := ProgramName()
 	root := &cobra.Command{
@@ -45,13 +53,13 @@ func NewRootCommand(c *Cli, add func(*cobra.Command, *Cli)) *cobra.Command {
 	_ = fl.MarkHidden("config")
 	_ = fl.MarkHidden("context")
 	fl.BoolVarP(&showVersion, "version", "v", false, "Print version information and quit")
-	add(root, c)
+	add(root, c, CommandName(args))
 	setupUsage(root)
 	return root
 }
 
 // Run executes the command line and returns the process exit status.
-func Run(c *Cli, add func(*cobra.Command, *Cli), args []string) int {
+func Run(c *Cli, add AddFunc, args []string) int {
 	defer c.Close()
 	err := execute(c, add, args)
 	if c.RunsAgain(err) {
@@ -84,10 +92,28 @@ func Run(c *Cli, add func(*cobra.Command, *Cli), args []string) int {
 	return 1
 }
 
-func execute(c *Cli, add func(*cobra.Command, *Cli), args []string) error {
-	root := NewRootCommand(c, add)
+func execute(c *Cli, add AddFunc, args []string) error {
+	root := NewRootCommand(c, add, args)
 	root.SetArgs(args)
 	return root.ExecuteContext(context.Background())
+}
+
+// CommandName is the top-level command args name after the global flags,
+// or "" when they name none or ask for help or the version (every command
+// is then registered: help lists them, an unknown one gets suggestions).
+func CommandName(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-H" || a == "--host" || a == "-l" || a == "--log-level" || a == "--config" || a == "-c" || a == "--context":
+			i++ // the flag's value
+		case a == "-h" || a == "--help" || a == "-v" || a == "--version" || a == "help" || a == "--":
+			return ""
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a
+		}
+	}
+	return ""
 }
 
 func setupUsage(root *cobra.Command) {

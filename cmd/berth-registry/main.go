@@ -14,7 +14,7 @@ import (
 
 func main() {
 	c := cli.NewCli(os.Stdin, os.Stdout, os.Stderr)
-	os.Exit(cli.Run(c, func(root *cobra.Command, c *cli.Cli) {
+	os.Exit(cli.Run(c, func(root *cobra.Command, c *cli.Cli, _ string) {
 		root.AddCommand(newRegistryCommand(c))
 	}, os.Args[1:]))
 }

@@ -13,8 +13,8 @@ import (
 func main() {
 	trace.Mark("main")
 	c := cli.NewCli(os.Stdin, os.Stdout, os.Stderr)
-	os.Exit(cli.Run(c, func(root *cobra.Command, c *cli.Cli) {
-		commands.Add(root, c)
+	os.Exit(cli.Run(c, func(root *cobra.Command, c *cli.Cli, name string) {
+		commands.Add(root, c, name)
 		root.AddCommand(pluginCommand("registry", "Run an OCI Distribution registry"))
 	}, os.Args[1:]))
 }

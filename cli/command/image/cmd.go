@@ -24,9 +24,12 @@ func NewImageCommand(c *cli.Cli) *cobra.Command {
 	return cmd
 }
 
-// TopLevelCommands returns the shortcuts docker keeps at the top level.
-func TopLevelCommands(c *cli.Cli) []*cobra.Command {
-	return []*cobra.Command{newListCommand(c), newRemoveCommand(c), newHistoryCommand(c),
-		newTagCommand(c), newImportCommand(c), newPullCommand(c), newPushCommand(c), newBuildCommand(c),
-		newSaveCommand(c), newLoadCommand(c)}
+// TopLevel maps the shortcuts docker keeps at the top level to their
+// constructors, by command name.
+func TopLevel() map[string]cli.Constructor {
+	return map[string]cli.Constructor{
+		"images": newListCommand, "rmi": newRemoveCommand, "history": newHistoryCommand,
+		"tag": newTagCommand, "import": newImportCommand, "pull": newPullCommand, "push": newPushCommand,
+		"build": newBuildCommand, "save": newSaveCommand, "load": newLoadCommand,
+	}
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// TopLevelCommands are login, logout and search.
-func TopLevelCommands(c *cli.Cli) []*cobra.Command {
-	return []*cobra.Command{newLoginCommand(c), newLogoutCommand(c), newSearchCommand(c)}
+// TopLevel maps login, logout and search to their constructors.
+func TopLevel() map[string]cli.Constructor {
+	return map[string]cli.Constructor{"login": newLoginCommand, "logout": newLogoutCommand, "search": newSearchCommand}
 }
 
 func newLoginCommand(c *cli.Cli) *cobra.Command {

@@ -56,9 +56,9 @@ func newInspectCommand(c *cli.Cli) *cobra.Command {
 	return cmd
 }
 
-// TopLevelCommands returns version, info, events and inspect.
-func TopLevelCommands(c *cli.Cli) []*cobra.Command {
-	return []*cobra.Command{newVersionCommand(c), newInfoCommand(c), newEventsCommand(c), newInspectCommand(c)}
+// TopLevel maps version, info, events and inspect to their constructors.
+func TopLevel() map[string]cli.Constructor {
+	return map[string]cli.Constructor{"version": newVersionCommand, "info": newInfoCommand, "events": newEventsCommand, "inspect": newInspectCommand}
 }
 
 // NewSystemCommand returns the "system" management command.
