@@ -31,6 +31,7 @@ import (
 	"github.com/berth-project/berth/api/server"
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/internal/trace"
+	"github.com/berth-project/berth/network/netns"
 	regclient "github.com/berth-project/berth/registry/client"
 	"github.com/berth-project/berth/runtime/native"
 	"github.com/berth-project/berth/runtime/runc"
@@ -62,6 +63,7 @@ type Daemon struct {
 	registry   *regclient.Client
 	containers *containersvc.Service
 	execs      *execs.Service
+	netns      *netns.Pool
 	events     *events.Bus
 	runtime    runtime.Runtime
 	volumes    *volumesvc.Service
@@ -92,6 +94,9 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	trace.Mark("daemon: metadata open")
 	d := &Daemon{cfg: cfg, log: log, db: db, events: events.New(), restored: make(chan struct{})}
 	fail := func(err error) (*Daemon, error) {
+		if d.netns != nil {
+			_ = d.netns.Close()
+		}
 		db.Close()
 		return nil, err
 	}
@@ -137,10 +142,14 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	} else if rt, err := native.New(filepath.Join(cfg.BinDir, "berth-monitor"), filepath.Join(cfg.ExecRoot, "native")); err == nil && !rt.CgroupV2() {
 		runtimes[native.Name] = rt
 	}
+	// two namespaces made ahead: a start takes one instead of making it
+	if d.netns, err = netns.NewPool(filepath.Join(cfg.ExecRoot, "netns-pool"), 2); err != nil {
+		return fail(err)
+	}
 	d.containers, err = containersvc.New(containersvc.Config{
 		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Runtime: d.runtime, Runtimes: runtimes,
 		RuntimeRoot: filepath.Join(cfg.ExecRoot, "runc"), MonitorPath: filepath.Join(cfg.BinDir, "berth-monitor"),
-		InitPath: filepath.Join(cfg.BinDir, "berth-init"), CgroupParent: cfg.CgroupParent,
+		InitPath: filepath.Join(cfg.BinDir, "berth-init"), CgroupParent: cfg.CgroupParent, Netns: d.netns,
 	}, db, d.images, d.volumes, d.networks, snaps, d.events)
 	if err != nil {
 		return fail(err)
@@ -269,6 +278,7 @@ func (d *Daemon) Shutdown(ctx context.Context) {
 		_ = os.Remove(d.cfg.Pidfile)
 	}
 	d.networks.Close()
+	_ = d.netns.Close()
 	_ = d.db.Close()
 }
 

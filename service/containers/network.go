@@ -77,7 +77,16 @@ func (s *Service) setupNetwork(c *Container) (nsPath string, retErr error) {
 	case mode.IsHost():
 		return "", s.writeNetFiles(c, nil, true)
 	case mode.IsNone():
-		return "", s.writeNetFiles(c, nil, false)
+		// a namespace of its own with lo up, as dockerd's none network
+		nsPath = c.netnsPath()
+		if err := s.makeNetns(nsPath); err != nil {
+			return "", err
+		}
+		if err := s.writeNetFiles(c, nil, false); err != nil {
+			_ = netns.Remove(nsPath)
+			return "", err
+		}
+		return nsPath, nil
 	case mode.IsContainer():
 		other, err := s.Get(mode.ConnectedContainer())
 		if err != nil {
@@ -97,7 +106,7 @@ func (s *Service) setupNetwork(c *Container) (nsPath string, retErr error) {
 		return fmt.Sprintf("/proc/%d/ns/net", pid), nil
 	}
 	nsPath = c.netnsPath()
-	if err := netns.Create(nsPath); err != nil {
+	if err := s.makeNetns(nsPath); err != nil {
 		return "", err
 	}
 	defer func() {
@@ -123,6 +132,15 @@ func (s *Service) setupNetwork(c *Container) (nsPath string, retErr error) {
 	return nsPath, nil
 }
 
+// makeNetns pins a new network namespace with lo up at path: from the
+// pool (Config.Netns) when there is one.
+func (s *Service) makeNetns(path string) error {
+	if s.cfg.Netns != nil {
+		return s.cfg.Netns.Create(path)
+	}
+	return netns.Create(path)
+}
+
 // startDNS starts c's embedded resolver if c is on a user-defined
 // network and none runs yet. Callers hold c.mu.
 func (s *Service) startDNS(c *Container) error {
@@ -143,7 +161,7 @@ func (s *Service) teardownNetwork(c *Container) {
 		c.dns.Stop()
 		c.dns = nil
 	}
-	if c.HostConfig == nil || sandbox.UsesEndpoints(c.HostConfig) {
+	if c.HostConfig == nil || sandbox.UsesEndpoints(c.HostConfig) || sandbox.Mode(c.HostConfig).IsNone() {
 		_ = netns.Remove(c.netnsPath()) // a missing one is fine
 	}
 	s.wiring.Detach(sandbox.Order(c.HostConfig, c.Networks), c.Networks, c.Ports)
@@ -232,7 +250,7 @@ func (s *Service) linkLine(link string) string {
 // networkSettings is inspect's NetworkSettings.
 func (s *Service) networkSettings(c *Container) *container.NetworkSettings {
 	ns := &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{}, Ports: sandbox.PortMap(c.Ports, c.Config.ExposedPorts)}
-	if c.running() && sandbox.UsesEndpoints(c.HostConfig) {
+	if c.running() && (sandbox.UsesEndpoints(c.HostConfig) || sandbox.Mode(c.HostConfig).IsNone()) {
 		ns.SandboxKey, ns.SandboxID = c.netnsPath(), c.ID
 	}
 	for name, m := range c.Networks {

@@ -34,6 +34,13 @@ type Config struct {
 	MonitorPath  string                     // berth-monitor binary
 	InitPath     string                     // berth-init binary for --init
 	CgroupParent string                     // e.g. "/berth"
+	Netns        NetnsMaker                 // makes containers' network namespaces; nil: netns.Create
+}
+
+// NetnsMaker pins a new network namespace with lo up at a path
+// (netns.Pool, which makes them ahead).
+type NetnsMaker interface {
+	Create(path string) error
 }
 
 // Service owns all containers.

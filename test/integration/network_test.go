@@ -425,6 +425,12 @@ func TestNetworkModesAndResolverOptions(t *testing.T) {
 	if len(strings.Fields(out)) != len(hostIfs) {
 		t.Fatalf("--network host sees %q, the host has %d interfaces", out, len(hostIfs))
 	}
+	// --network none: only lo, and up, as dockerd's none network (a server
+	// on 127.0.0.1 answers its own container)
+	none := "httpd -p 127.0.0.1:80 -h /etc; for i in 1 2 3 4 5; do wget -qO- http://127.0.0.1/hostname && exit 0; sleep 0.1; done; exit 1"
+	if out := must(t, d.berth("run", "--rm", "--network", "none", "--hostname", "alone", "busybox", "sh", "-c", none)); out != "alone" {
+		t.Fatalf("--network none: localhost answered %q", out)
+	}
 	web := must(t, d.berth("run", "-d", "--name", "web", "busybox", "sh", "-c", "echo page > /i; httpd -f -h / -p 80"))
 	webIP := must(t, d.berth("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", web))
 	// container:<name> shares web's namespace: its localhost is web's
