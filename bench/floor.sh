@@ -77,6 +77,9 @@ s["root"] = {"path": rootfs}
 s["ociVersion"] = "1.0.2"  # what crun 1.8 accepts; the fields are the same
 s["process"]["args"] = ["true"] if name == "run" else ["sleep", "1000"]
 s["linux"]["cgroupsPath"] = "/berth-floor/" + name
+for ns in s["linux"]["namespaces"]:  # berthd's pinned one goes with its container: crun makes its own
+    if ns["type"] == "network":
+        ns.pop("path", None)
 for m in s["mounts"]:  # the container's own hosts, hostname and resolv.conf files
     if m.get("type") == "bind" and os.path.isfile(m["source"]):
         dst = os.path.join(bundle, os.path.basename(m["source"]))
