@@ -11,17 +11,19 @@ import (
 )
 
 // Pool makes network namespaces ahead of need: a container's start takes
-// a ready one (two mounts) instead of making one, which is a quarter of a
-// millisecond of unshare here, on every start's critical path. A filler
-// goroutine keeps up to size of them pinned in dir, making the next one
-// after each take.
+// a ready one (one bind mount) instead of making one, which is a quarter
+// of a millisecond of unshare here, on every start's critical path. A
+// filler goroutine keeps up to size of them pinned in dir, making the
+// next one after each take and removing the taken one's pool pin (an
+// unmount waits for an RCU grace period).
 type Pool struct {
 	dir  string
 	size int
 
-	mu   sync.Mutex
-	free []string
-	seq  int
+	mu    sync.Mutex
+	free  []string
+	stale []string // taken ones' pool pins, for the filler to remove
+	seq   int
 
 	wake chan struct{}
 	done chan struct{}
@@ -62,6 +64,14 @@ func (p *Pool) fill() {
 			return
 		case <-p.wake:
 		}
+		// unpinning waits for an RCU grace period: here, not in a take
+		p.mu.Lock()
+		stale := p.stale
+		p.stale = nil
+		p.mu.Unlock()
+		for _, path := range stale {
+			_ = Remove(path)
+		}
 		for {
 			p.mu.Lock()
 			full := len(p.free) >= p.size
@@ -95,14 +105,15 @@ func (p *Pool) Create(path string) error {
 		ready, p.free = p.free[n-1], p.free[:n-1]
 	}
 	p.mu.Unlock()
-	p.kick()
 	if ready == "" {
+		p.kick()
 		return Create(path)
 	}
 	err := repin(ready, path)
-	if rerr := Remove(ready); err == nil && rerr != nil {
-		err = rerr
-	}
+	p.mu.Lock()
+	p.stale = append(p.stale, ready)
+	p.mu.Unlock()
+	p.kick()
 	if err != nil {
 		_ = Remove(path)
 		return Create(path)
@@ -133,11 +144,11 @@ func (p *Pool) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var first error
-	for _, path := range p.free {
+	for _, path := range append(p.free, p.stale...) {
 		if err := Remove(path); err != nil && first == nil {
 			first = err
 		}
 	}
-	p.free = nil
+	p.free, p.stale = nil, nil
 	return first
 }
