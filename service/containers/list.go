@@ -17,6 +17,7 @@ import (
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/storage"
 )
 
@@ -37,12 +38,16 @@ func (s *Service) List(o ListOptions) ([]container.Summary, error) {
 			return nil, fmt.Errorf("invalid filter '%s': %w", k, errdefs.ErrInvalidArgument)
 		}
 	}
+	f, err := s.parseFilters(o.Filters)
+	if err != nil {
+		return nil, err
+	}
 	cs := s.all()
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Created.After(cs[j].Created) })
 	out := []container.Summary{}
 	for _, c := range cs {
 		c.mu.Lock()
-		sum, ok := s.summary(c, o)
+		sum, ok := s.summary(c, o, f)
 		c.mu.Unlock()
 		if !ok {
 			continue
@@ -55,7 +60,7 @@ func (s *Service) List(o ListOptions) ([]container.Summary, error) {
 	return out, nil
 }
 
-func (s *Service) summary(c *Container, o ListOptions) (container.Summary, bool) {
+func (s *Service) summary(c *Container, o ListOptions, f *listFilters) (container.Summary, bool) {
 	if c.removed {
 		return container.Summary{}, false
 	}
@@ -63,7 +68,7 @@ func (s *Service) summary(c *Container, o ListOptions) (container.Summary, bool)
 	if !o.All && o.Limit <= 0 && !explicitStatus && !c.running() && c.State.Status != container.StateRestarting {
 		return container.Summary{}, false
 	}
-	if !s.matches(c, o.Filters) {
+	if !s.matches(c, o.Filters) || !f.match(s, c) {
 		return container.Summary{}, false
 	}
 	sum := container.Summary{
@@ -144,6 +149,96 @@ func (s *Service) matches(c *Container, f map[string][]string) bool {
 			return c.running() && string(c.State.Health.Status) == v
 		}) &&
 		labels.Match(c.Config.Labels, labels.Parse(f["label"]))
+}
+
+// listFilters are the filters of a list that are resolved once, before
+// the containers are walked (as dockerd's foldFilter): before and since
+// name containers, publish and expose are port ranges, is-task a boolean.
+type listFilters struct {
+	before, since    time.Time // created strictly before / after; zero: no filter
+	publish, expose  []network.PortRange
+	network          []string
+	taskOnly, noTask bool
+}
+
+func (s *Service) parseFilters(f map[string][]string) (*listFilters, error) {
+	lf := &listFilters{network: f["network"]}
+	for key, dst := range map[string]*time.Time{"before": &lf.before, "since": &lf.since} {
+		for _, v := range f[key] { // the last one counts, as dockerd's
+			c, err := s.Get(v)
+			if err != nil {
+				return nil, err
+			}
+			*dst = c.Created
+		}
+	}
+	for key, dst := range map[string]*[]network.PortRange{"publish": &lf.publish, "expose": &lf.expose} {
+		for _, v := range f[key] {
+			pr, err := network.ParsePortRange(v)
+			if err != nil {
+				return nil, fmt.Errorf("invalid %s filter %q: %v: %w", key, v, err, errdefs.ErrInvalidArgument)
+			}
+			*dst = append(*dst, pr)
+		}
+	}
+	switch v := f["is-task"]; {
+	case len(v) == 0:
+	case len(v) == 1 && v[0] == "true":
+		lf.taskOnly = true
+	case len(v) == 1 && v[0] == "false":
+		lf.noTask = true
+	default:
+		return nil, fmt.Errorf("Invalid filter 'is-task=%s': %w", strings.Join(v, ","), errdefs.ErrInvalidArgument)
+	}
+	return lf, nil
+}
+
+// match applies the resolved filters to c; callers hold c.mu.
+func (f *listFilters) match(s *Service, c *Container) bool {
+	if !f.before.IsZero() && !c.Created.Before(f.before) {
+		return false
+	}
+	if !f.since.IsZero() && !c.Created.After(f.since) {
+		return false
+	}
+	if f.taskOnly { // swarm tasks: berth runs none
+		return false
+	}
+	anyPort := func(ranges []network.PortRange, has func(network.Port) bool) bool {
+		if len(ranges) == 0 {
+			return true
+		}
+		for _, pr := range ranges {
+			for p := range pr.All() {
+				if has(p) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !anyPort(f.publish, func(p network.Port) bool { _, ok := c.HostConfig.PortBindings[p]; return ok }) ||
+		!anyPort(f.expose, func(p network.Port) bool { _, ok := c.Config.ExposedPorts[p]; return ok }) {
+		return false
+	}
+	if len(f.network) > 0 {
+		nets := s.networkSettings(c).Networks
+		on := false
+		for _, v := range f.network { // a network's name, or its ID or a prefix of it
+			if _, ok := nets[v]; ok {
+				on = true
+			}
+			for _, es := range nets {
+				if es != nil && es.NetworkID != "" && strings.HasPrefix(es.NetworkID, v) {
+					on = true
+				}
+			}
+		}
+		if !on {
+			return false
+		}
+	}
+	return true
 }
 
 // statusString is Docker's human status ("Up 3 seconds", "Exited (0) 2 minutes ago").

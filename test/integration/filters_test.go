@@ -42,6 +42,44 @@ func TestPsFiltersAndFormats(t *testing.T) {
 			t.Errorf("%v: got %q, want %q", tc.args, out, tc.want)
 		}
 	}
+	// before/since name containers (created strictly before/after), network
+	// a network by name or ID prefix, publish the published ports, expose
+	// the exposed ones, is-task swarm tasks (none here)
+	must(t, d.berth("network", "create", "fnet"))
+	netID := must(t, d.berth("network", "inspect", "-f", "{{.Id}}", "fnet"))
+	must(t, d.berth("create", "--name", "pub", "--network", "fnet", "-p", "8081:80", "--expose", "9000/udp", "busybox", "true"))
+	for _, tc := range []struct {
+		filter string
+		want   string
+	}{
+		{"before=done3", "up1"},
+		{"since=done3", "pub\nfresh"},
+		{"network=fnet", "pub"},
+		{"network=" + netID[:8], "pub"},
+		{"network=bridge", "fresh\ndone3\nup1"},
+		{"publish=80", "pub"},
+		{"publish=79-81/tcp", "pub"},
+		{"publish=80/udp", ""},
+		{"expose=9000/udp", "pub"},
+		{"expose=9000", ""},
+		{"is-task=true", ""},
+		{"is-task=false", "pub\nfresh\ndone3\nup1"},
+	} {
+		if out := must(t, d.berth("ps", "-a", "--filter", tc.filter, "--format", "{{.Names}}")); out != tc.want {
+			t.Errorf("ps --filter %s: got %q, want %q", tc.filter, out, tc.want)
+		}
+	}
+	for _, bad := range []struct{ filter, msg string }{
+		{"before=nosuch", "No such container: nosuch"},
+		{"publish=x", "invalid publish filter"},
+		{"is-task=maybe", "Invalid filter 'is-task=maybe'"},
+	} {
+		if r := d.berth("ps", "-a", "--filter", bad.filter); r.code == 0 || !strings.Contains(r.stderr, bad.msg) {
+			t.Errorf("ps --filter %s: %s", bad.filter, r)
+		}
+	}
+	must(t, d.berth("rm", "pub"))
+	must(t, d.berth("network", "rm", "fnet"))
 	head := strings.SplitN(must(t, d.berth("ps")), "\n", 2)[0]
 	if !matchRE(`^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$`, head) {
 		t.Errorf("ps header: %q", head)

@@ -25,6 +25,7 @@ type containerOptions struct {
 	tmpfs       listOpt
 	volumesFrom listOpt
 	publish     listOpt
+	expose      listOpt
 	capAdd      listOpt
 	capDrop     listOpt
 	securityOpt listOpt
@@ -94,6 +95,7 @@ func addFlags(fl *pflag.FlagSet, o *containerOptions) {
 	fl.VarP(&o.volumes, "volume", "v", "Bind mount a volume")
 	fl.VarP(&o.publish, "publish", "p", "Publish a container's port(s) to the host")
 	fl.BoolVarP(&o.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports")
+	fl.Var(&o.expose, "expose", "Expose a port or a range of ports")
 	fl.Var(&o.tmpfs, "tmpfs", "Mount a tmpfs directory")
 	fl.Var(&o.volumesFrom, "volumes-from", "Mount volumes from the specified container(s)")
 	fl.Var(&o.mounts, "mount", "Attach a filesystem mount to the container")
@@ -219,6 +221,9 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 	}
 	exposed, bindings, err := parsePublish(o.publish.values)
 	if err != nil {
+		return nil, err
+	}
+	if exposed, err = parseExpose(o.expose.values, exposed); err != nil {
 		return nil, err
 	}
 	binds, volumes := parseVolumes(o.volumes.values)

@@ -188,3 +188,24 @@ func TestParsePublishAndVolumes(t *testing.T) {
 		t.Errorf("mounts: %+v", m)
 	}
 }
+
+func TestParseExpose(t *testing.T) {
+	cfg, err := parseArgs(t, "--expose", "9000/udp", "--expose", "7000-7002", "-p", "80", "img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"9000/udp", "7000/tcp", "7001/tcp", "7002/tcp", "80/tcp"} {
+		if _, ok := cfg.Config.ExposedPorts[network.MustParsePort(p)]; !ok {
+			t.Errorf("%s not exposed: %v", p, cfg.Config.ExposedPorts)
+		}
+	}
+	if len(cfg.Config.ExposedPorts) != 5 {
+		t.Errorf("exposed: %v", cfg.Config.ExposedPorts)
+	}
+	if len(cfg.HostConfig.PortBindings) != 1 {
+		t.Errorf("--expose published a port: %v", cfg.HostConfig.PortBindings)
+	}
+	if _, err := parseArgs(t, "--expose", "x", "img"); err == nil {
+		t.Error("--expose x accepted")
+	}
+}

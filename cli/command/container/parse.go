@@ -121,6 +121,25 @@ func parseTmpfs(specs []string) map[string]string {
 
 // parsePublish turns -p values into exposed ports and bindings:
 // [ip:][hostPort:]containerPort[/proto], with equal-length ranges.
+// parseExpose adds --expose's ports and port ranges to exposed, in the
+// docker CLI's words for a bad one.
+func parseExpose(specs []string, exposed network.PortSet) (network.PortSet, error) {
+	for _, e := range specs {
+		pr, err := network.ParsePortRange(e)
+		if err != nil {
+			port, _, _ := strings.Cut(e, "/")
+			return nil, fmt.Errorf("invalid range format for --expose: %s, error: %v", port, err)
+		}
+		if exposed == nil {
+			exposed = network.PortSet{}
+		}
+		for p := range pr.All() {
+			exposed[p] = struct{}{}
+		}
+	}
+	return exposed, nil
+}
+
 func parsePublish(specs []string) (network.PortSet, network.PortMap, error) {
 	if len(specs) == 0 {
 		return nil, nil, nil
