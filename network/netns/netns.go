@@ -54,6 +54,12 @@ func Create(path string) (retErr error) {
 
 // loUp brings up lo in the calling thread's namespace.
 func loUp() error {
+	return loFlags(func(flags uint16) uint16 { return flags | unix.IFF_UP })
+}
+
+// loFlags reads lo's flags in the calling thread's namespace and, when
+// set returns other flags, writes those.
+func loFlags(set func(uint16) uint16) error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -66,8 +72,11 @@ func loUp() error {
 	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
 		return err
 	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+	if next := set(ifr.Uint16()); next != ifr.Uint16() {
+		ifr.SetUint16(next)
+		return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+	}
+	return nil
 }
 
 // Remove unpins and deletes the namespace at path (gone once no process
