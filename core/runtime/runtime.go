@@ -33,6 +33,16 @@ type Runtime interface {
 	Update(id string, spec *specs.Spec, r *specs.LinuxResources) error
 }
 
+// CgroupMaker is a runtime that can make a container's cgroups before its
+// monitor runs, while the start does its other work (the native runtime;
+// its monitor then finds them made and writes the limits).
+type CgroupMaker interface {
+	MakeCgroups(path string) error
+	// RemoveCgroups undoes MakeCgroups for a start that failed before the
+	// monitor took the cgroups over.
+	RemoveCgroups(path string) error
+}
+
 // ExecRequest describes one exec.
 type ExecRequest struct {
 	ID            string      // container ID

@@ -93,6 +93,23 @@ func (r *Runtime) filter(spec *specs.Spec) (string, error) {
 	return path, nil
 }
 
+// MakeCgroups makes the cgroup directories at path in every hierarchy
+// (and their parents), for the monitor to write the limits in.
+func (r *Runtime) MakeCgroups(path string) error {
+	if err := r.cg.ensureParents(path); err != nil {
+		return err
+	}
+	for _, d := range r.cg.Dirs(path) {
+		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("create cgroup %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// RemoveCgroups removes what MakeCgroups made.
+func (r *Runtime) RemoveCgroups(path string) error { return r.cg.Remove(path) }
+
 // Exec returns `berth-monitor exec` for req.
 func (r *Runtime) Exec(req runtime.ExecRequest) (*exec.Cmd, error) {
 	filter, err := r.filter(req.Spec)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/runtime/monitor"
 	"github.com/berth-project/berth/runtime/oci"
@@ -60,6 +61,15 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		}
 	}()
 	trace.Mark("start: begin")
+	// The cgroups are made while the rootfs mounts and the spec is written;
+	// a start that fails before its monitor took them over removes them.
+	cgroupsMade, removeCgroups := s.cgroupsAhead(c)
+	monitorOwnsCgroups := false
+	defer func() {
+		if !monitorOwnsCgroups && cgroupsMade() {
+			removeCgroups()
+		}
+	}()
 	if err := s.ensureDir(c); err != nil {
 		return err
 	}
@@ -134,10 +144,12 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 		<-saved
 		return errors.Join(err, s.save(c))
 	}
+	cgroupsMade()
 	conn, pid, err := s.spawnMonitor(c)
 	if err != nil {
 		return unsaved(err)
 	}
+	monitorOwnsCgroups = true
 	trace.Mark("start: monitor spawned")
 	var typ byte
 	var payload []byte
@@ -255,6 +267,23 @@ func (s *Service) Process(ref string) (Process, error) {
 		p.Pid = c.State.Pid
 	}
 	return p, nil
+}
+
+// cgroupsAhead starts making c's cgroups when its runtime can (the native
+// one). made waits until that is done and says whether it was tried;
+// remove removes them.
+func (s *Service) cgroupsAhead(c *Container) (made func() bool, remove func()) {
+	cm, ok := s.runtimeOf(c).(runtime.CgroupMaker)
+	if !ok {
+		return func() bool { return false }, func() {}
+	}
+	path := s.cgroupPath(c)
+	done := make(chan struct{})
+	// an error leaves the making to the monitor, which reports it in
+	// Docker's words; what was made is removed like the rest
+	go func() { _ = cm.MakeCgroups(path); close(done) }()
+	made = func() bool { <-done; return true }
+	return made, func() { _ = cm.RemoveCgroups(path) }
 }
 
 func (s *Service) cgroupPath(c *Container) string {
