@@ -161,9 +161,7 @@ func (s *Service) teardownNetwork(c *Container) {
 		c.dns.Stop()
 		c.dns = nil
 	}
-	if c.HostConfig == nil || sandbox.UsesEndpoints(c.HostConfig) || sandbox.Mode(c.HostConfig).IsNone() {
-		_ = netns.Remove(c.netnsPath()) // a missing one is fine
-	}
+	// the pinned namespace goes with the run directory (removeRunDir)
 	s.wiring.Detach(sandbox.Order(c.HostConfig, c.Networks), c.Networks, c.Ports)
 	c.Ports = nil
 }

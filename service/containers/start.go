@@ -15,6 +15,7 @@ import (
 
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/internal/trace"
+	"github.com/berth-project/berth/network/netns"
 	"github.com/berth-project/berth/runtime/monitor"
 	"github.com/berth-project/berth/runtime/oci"
 	"github.com/berth-project/berth/service/containers/runconfig"
@@ -433,7 +434,7 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 	s.publish(c, "die", attrs)
 	if autoRemove {
 		trace.Mark("exit: auto-remove")
-		if err := s.Remove(c.ID, RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !errdefs.IsNotFound(err) {
+		if err := s.Remove(c.ID, RemoveOptions{Force: true, RemoveVolumes: true, Auto: true}); err != nil && !errdefs.IsNotFound(err) {
 			fmt.Fprintf(os.Stderr, "berthd: auto-remove %s: %v\n", c.ID, err)
 			c.mu.Lock()
 			_ = s.save(c) // it stays, exited
@@ -455,7 +456,33 @@ func (s *Service) cleanupRun(c *Container) {
 	if err := overlay.Unmount(c.rootfs()); err != nil {
 		fmt.Fprintf(os.Stderr, "berthd: %v\n", err)
 	}
-	if err := os.RemoveAll(c.runDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := removeRunDir(c.runDir); err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(os.Stderr, "berthd: %v\n", err)
 	}
+}
+
+// removeRunDir removes a run directory. One holding a pinned network
+// namespace is renamed away and removed in the background: unmounting the
+// namespace waits for an RCU grace period (half a millisecond of every
+// `run --rm`'s exit here), and a restart makes a new directory at once.
+// The start-up sweep removes what a crash leaves (no record names it).
+func removeRunDir(dir string) error {
+	ns := filepath.Join(dir, "netns")
+	if _, err := os.Lstat(ns); err != nil {
+		return os.RemoveAll(dir)
+	}
+	if !strings.Contains(filepath.Base(dir), ".gone-") {
+		gone := dir + ".gone-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		if os.Rename(dir, gone) == nil {
+			go func() {
+				_ = netns.Remove(filepath.Join(gone, "netns"))
+				_ = os.RemoveAll(gone)
+			}()
+			return nil
+		}
+	}
+	if err := netns.Remove(ns); err != nil {
+		return err
+	}
+	return os.RemoveAll(dir)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLifecycle(t *testing.T) {
@@ -240,6 +241,10 @@ func TestExport(t *testing.T) {
 			t.Fatalf("%s: the image's files are missing", state)
 		}
 		must(t, d.berth("stop", "-t", "0", id))
+	}
+	// (a stopped container's pinned network namespace goes in the background)
+	for i := 0; i < 100 && d.mountCount() != 0; i++ {
+		time.Sleep(50 * time.Millisecond)
 	}
 	if m := d.mountCount(); m != 0 {
 		t.Fatalf("%d mounts left after exporting a stopped container", m)

@@ -23,6 +23,10 @@ func TestKill9Daemon(t *testing.T) {
 	d.loadBusybox()
 	long := must(t, d.berth("run", "-d", "--name", "long", "busybox", "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"))
 	short := must(t, d.berth("run", "-d", "--name", "short", "busybox", "sh", "-c", "sleep 1; exit 42"))
+	// an --rm container that ends while no daemon runs is removed by the
+	// next start, as dockerd does (the exit handling an auto-remove's
+	// record delete in the background relies on)
+	must(t, d.berth("run", "-d", "--rm", "--name", "gone", "busybox", "sleep", "1"))
 	must(t, d.berth("create", "--name", "created", "busybox", "true"))
 	// output that never pauses: the monitor sees the daemon's socket hang
 	// up in the same wake-up as it has output to broadcast
@@ -45,6 +49,7 @@ func TestKill9Daemon(t *testing.T) {
 	waitFor(t, func() bool {
 		return must(t, d.berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", short)) == "exited 42"
 	})
+	waitFor(t, func() bool { return strings.Contains(d.berth("inspect", "gone").stderr, "No such") })
 	if out := must(t, d.berth("inspect", "-f", "{{.State.Status}}", "created")); out != "created" {
 		t.Fatalf("created container after restart: %q", out)
 	}
@@ -124,8 +129,9 @@ func TestNoLeaks(t *testing.T) {
 	id := must(t, d.berth("run", "-d", "busybox", "sleep", "100"))
 	must(t, d.berth("rm", "-f", id))
 	waitFor(t, func() bool { return d.monitorCount() == procs0 })
-	// endpoints are deleted in the background after a container ends: let them settle
-	for i := 0; i < 100 && (d.fdCount() > fds0+2 || d.vethCount() != veths0); i++ {
+	// endpoints and run directories (with their pinned network namespaces)
+	// are deleted in the background after a container ends: let them settle
+	for i := 0; i < 100 && (d.fdCount() > fds0+2 || d.vethCount() != veths0 || d.mountCount() != mounts0); i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if v := d.vethCount(); v != veths0 {
@@ -217,6 +223,9 @@ func TestReconcileOrphans(t *testing.T) {
 	waitFor(t, func() bool { return d.monitorCount() == 1 })
 	if n := d.cgroupCount(); n >= cgroups0 {
 		t.Fatalf("cgroups: %d before, %d after the orphan's cleanup", cgroups0, n)
+	}
+	for i := 0; i < 100 && d.mountCount() >= mounts0; i++ { // run dirs go in the background
+		time.Sleep(50 * time.Millisecond)
 	}
 	if n := d.mountCount(); n >= mounts0 {
 		t.Fatalf("mounts: %d before, %d after the orphan's cleanup", mounts0, n)
