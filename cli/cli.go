@@ -97,6 +97,8 @@ func (c *Cli) Client() (*client.Client, error) {
 		client.WithAPIVersion(version),
 		client.WithAPIVersionFromEnv(),
 		client.WithUserAgent("berth-cli/"+Version),
+		client.WithHTTPRequestHook(askToStart),
+		client.WithHTTPResponseHook(readStartAnswer),
 	)
 	if err != nil {
 		return nil, err

@@ -35,8 +35,49 @@ type CreateRequest struct {
 
 // Create makes a container record and its directory; nothing runs yet.
 func (s *Service) Create(req CreateRequest) (string, error) {
+	c, err := s.create(req, true)
+	if err != nil {
+		return "", err
+	}
+	return c.ID, nil
+}
+
+// StartError is a start's failure after CreateAndStart created the
+// container, which stays (unless it is an auto-remove one).
+type StartError struct {
+	ID  string
+	Err error
+}
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
+// CreateAndStart creates a container and starts it, for the one-request
+// `run -d` (docs/api-extensions.md). Its record is not committed on its
+// own first: the start's running record carries it, committed while the
+// container is set up, and the answer waits for that commit. A crash
+// before it leaves no record, and the restore removes a container that
+// runs without one: the container never existed, as for a crash during
+// a create. A start that fails returns a *StartError.
+func (s *Service) CreateAndStart(req CreateRequest) (string, error) {
+	c, err := s.create(req, false)
+	if err != nil {
+		return "", err
+	}
+	if err := s.Start(c.ID); err != nil {
+		c.mu.Lock()
+		serr := s.save(c) // a removed (auto-remove) container is not saved again
+		c.mu.Unlock()
+		return c.ID, &StartError{ID: c.ID, Err: errors.Join(err, serr)}
+	}
+	return c.ID, nil
+}
+
+// create makes the container and its directory; commit says whether its
+// record is committed before it returns.
+func (s *Service) create(req CreateRequest, commit bool) (*Container, error) {
 	if req.Config == nil {
-		return "", fmt.Errorf("config cannot be empty in order to create a container: %w", errdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("config cannot be empty in order to create a container: %w", errdefs.ErrInvalidArgument)
 	}
 	cfg := *req.Config
 	hc := req.HostConfig
@@ -45,15 +86,15 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 	}
 	img, err := s.images.Resolve(cfg.Image)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := images.CheckPlatform(cfg.Image, img, req.Platform); err != nil {
-		return "", err
+		return nil, err
 	}
 	runconfig.MergeImage(&cfg, &img.Config.Config)
 	args := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
 	if len(args) == 0 {
-		return "", fmt.Errorf("no command specified: %w", errdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("no command specified: %w", errdefs.ErrInvalidArgument)
 	}
 	id := ids.New()
 	if cfg.Hostname == "" {
@@ -61,10 +102,10 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 	}
 	runconfig.SetDefaults(hc)
 	if err := runconfig.Validate(&cfg, hc); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := s.checkRuntime(hc); err != nil {
-		return "", err
+		return nil, err
 	}
 	// container:<name> modes are recorded with the full ID, as dockerd does
 	if m := hc.IpcMode; m.IsContainer() {
@@ -78,7 +119,7 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 		}
 	}
 	if err := s.resolveLinks(hc); err != nil {
-		return "", err
+		return nil, err
 	}
 	r := Record{
 		ID: id, Created: time.Now().UTC(), Path: args[0], Args: args[1:],
@@ -87,12 +128,12 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 	}
 	c := newContainer(r, s.cfg.DataRoot, s.cfg.ExecRoot)
 	if err := s.reserveName(c, req.Name); err != nil {
-		return "", err
+		return nil, err
 	}
 	mounts, err := s.resolveMounts(&cfg, hc)
 	if err != nil {
 		s.releaseName(c)
-		return "", err
+		return nil, err
 	}
 	c.Mounts = mounts
 	if hc.NetworkMode == "" || hc.NetworkMode == "default" {
@@ -105,18 +146,20 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 				_ = s.volumes.Remove(m.Name, true)
 			}
 		}
-		return "", err
+		return nil, err
 	}
 	trace.Mark("create: resolved (image, name, mounts, networks)")
 	// The record first: its commit's fsync then carries only the record,
 	// not the directory's metadata too (a start makes a directory that a
 	// crash between the two left unmade; see ensureDir).
-	c.mu.Lock()
-	err = s.save(c)
-	c.mu.Unlock()
-	trace.Mark("create: record saved")
+	if commit {
+		c.mu.Lock()
+		err = s.save(c)
+		c.mu.Unlock()
+		trace.Mark("create: record saved")
+	}
 	if err == nil {
-		if err = s.prepareDir(c); err != nil {
+		if err = s.prepareDir(c); err != nil && commit {
 			if derr := s.db.Delete(metadata.Containers, c.ID); derr != nil {
 				err = errors.Join(err, derr)
 			}
@@ -126,10 +169,10 @@ func (s *Service) Create(req CreateRequest) (string, error) {
 	if err != nil {
 		s.releaseName(c)
 		os.RemoveAll(c.dir)
-		return "", err
+		return nil, err
 	}
 	s.publish(c, "create", nil)
-	return id, nil
+	return c, nil
 }
 
 // reserveName claims a name (or generates one) and registers c.

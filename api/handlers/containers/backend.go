@@ -20,6 +20,7 @@ type Backend interface {
 	execBackend
 	logsBackend
 	Create(req svc.CreateRequest) (string, error)
+	CreateAndStart(req svc.CreateRequest) (string, error)
 	Start(ref string) error
 	Stop(ref string, timeout *int, signal string) error
 	Kill(ref, signal string) error

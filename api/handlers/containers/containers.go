@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/berth-project/berth/api/httputil"
 	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/internal/apiext"
 	"github.com/berth-project/berth/internal/labels"
 	svc "github.com/berth-project/berth/service/containers"
 	"github.com/berth-project/berth/service/containers/logs"
@@ -66,8 +68,16 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
 		}
 		cr.Platform = &pl
 	}
-	id, err := h.b.Create(cr)
-	if err != nil {
+	var id string
+	if httputil.Bool(r, apiext.StartParam) {
+		if id, err = h.b.CreateAndStart(cr); err != nil {
+			if se := (*svc.StartError)(nil); errors.As(err, &se) {
+				w.Header().Set(apiext.ContainerHeader, se.ID)
+			}
+			return err
+		}
+		w.Header().Set(apiext.StartedHeader, "1")
+	} else if id, err = h.b.Create(cr); err != nil {
 		return err
 	}
 	if warnings == nil {

@@ -77,11 +77,25 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 		cfg.HostConfig.ConsoleSize = [2]uint{h, w}
 	}
 	trace.Mark("run: create")
-	id, err := createContainer(ctx, c, cfg, &o.containerOptions)
+	// berthd starts a detached run's container in the create request
+	createCtx, answer := ctx, (*cli.StartAnswer)(nil)
+	if o.detach {
+		createCtx, answer = cli.AskToStart(ctx)
+	}
+	id, err := createContainer(createCtx, c, cfg, &o.containerOptions)
 	if err != nil {
+		if answer != nil && answer.Container != "" { // created, but its start failed
+			fmt.Fprintln(c.Out(), answer.Container)
+		}
 		return runStatusError(err)
 	}
 	trace.Mark("run: created")
+	if o.detach { // as the docker CLI: the ID once created, a failed start's error after it
+		fmt.Fprintln(c.Out(), id)
+		if answer.Started {
+			return nil
+		}
+	}
 	api, err := c.Client()
 	if err != nil {
 		return err
@@ -145,7 +159,6 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 	}
 	trace.Mark("run: started")
 	if o.detach {
-		fmt.Fprintln(c.Out(), id)
 		return nil
 	}
 	if config.Tty && outTerm {
