@@ -16,7 +16,9 @@ const module = "github.com/berth-project/berth/"
 // (docs/architecture.md: one-way imports). A ban does not apply to the
 // files inside the banned folder itself.
 var forbidden = map[string][]string{
-	"cli/":       {"api/", "daemon/", "service/", "store/", "runtime/", "network/", "registry/"},
+	"cli/": {"api/", "daemon/", "service/", "store/", "runtime/", "network/", "registry/"},
+	// compose is an API client like the CLI: it knows no engine part, nor the CLI
+	"compose/":   {"api/", "daemon/", "cli/", "cmd/", "service/", "store/", "runtime/", "network/", "registry/"},
 	"cmd/berth/": {"api/", "daemon/", "service/", "store/", "runtime/"},
 	"service/":   {"api/", "daemon/", "cli/", "cmd/"},
 	"store/":     {"api/", "daemon/", "cli/", "cmd/", "service/"},

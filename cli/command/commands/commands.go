@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	"github.com/berth-project/berth/cli"
+	"github.com/berth-project/berth/cli/command/compose"
 	"github.com/berth-project/berth/cli/command/container"
 	"github.com/berth-project/berth/cli/command/image"
 	"github.com/berth-project/berth/cli/command/network"
@@ -24,7 +25,7 @@ func All() map[string]cli.Constructor {
 		"network":   network.NewNetworkCommand,
 		"builder":   image.NewBuilderCommand,
 	}
-	for _, m := range []map[string]cli.Constructor{container.TopLevel(), image.TopLevel(), system.TopLevel(), registry.TopLevel()} {
+	for _, m := range []map[string]cli.Constructor{container.TopLevel(), image.TopLevel(), system.TopLevel(), registry.TopLevel(), compose.TopLevel()} {
 		maps.Copy(all, m)
 	}
 	return all

@@ -89,7 +89,7 @@ func runBuild(cmd *cobra.Command, c *cli.Cli, src string, o *buildOptions) error
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
 		remote = src // the daemon fetches the context tar
 	default:
-		rc, name, err := contextTar(src, o.file)
+		rc, name, err := ContextTar(src, o.file)
 		if err != nil {
 			return err
 		}
@@ -215,7 +215,9 @@ func singleFileTar(name string, data []byte) io.Reader {
 // keeping the Dockerfile and .dockerignore; a Dockerfile outside the
 // context is added under a private name. It returns the Dockerfile's name
 // in the context.
-func contextTar(dir, dockerfile string) (io.ReadCloser, string, error) {
+// ContextTar tars the build context dir with its .dockerignore applied and
+// names the Dockerfile inside it, as docker build sends it.
+func ContextTar(dir, dockerfile string) (io.ReadCloser, string, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, "", fmt.Errorf("unable to prepare context: path %q not found", dir)

@@ -1,0 +1,158 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// composeProject is a web server and a client that reaches it by its
+// service name; the server counts its starts in a named volume.
+const composeProject = `
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo \"hello from $$GREETING\" > /www/index.html && echo $$(( $$(cat /data/count 2>/dev/null || echo 0) + 1 )) > /data/count && exec httpd -f -p 80 -h /www"]
+    stop_signal: SIGKILL
+    environment:
+      GREETING: ${GREETING:-web}
+    volumes:
+      - data:/data
+  client:
+    image: busybox
+    command: ["sh", "-c", "until wget -qO- http://web/; do sleep 0.1; done; exec sleep 1000"]
+    stop_signal: SIGKILL
+    depends_on:
+      - web
+volumes:
+  data:
+`
+
+func TestComposeUpDown(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	if err := os.WriteFile(file, []byte(composeProject), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compose := func(env []string, args ...string) result {
+		return d.cliEnv(filepath.Join(binDir, "berth"), env, append([]string{"compose", "-f", file, "-p", "cp"}, args...)...)
+	}
+	id := func(name string) string { return must(t, d.berth("inspect", "-f", "{{.Id}}", name)) }
+
+	r := compose(nil, "up", "-d")
+	if r.code != 0 {
+		t.Fatalf("up: %s", r)
+	}
+	for _, line := range []string{" Network cp_default Created", " Volume cp_data Created", " Container cp-web-1 Started", " Container cp-client-1 Started"} {
+		if !strings.Contains(r.stderr, line) {
+			t.Fatalf("up's progress lacks %q: %s", line, r.stderr)
+		}
+	}
+	// the client reached the server by its service name on the project's network
+	waitFor(t, func() bool {
+		return strings.Contains(compose(nil, "logs", "client").stdout, "client-1  | hello from web")
+	})
+	if got := must(t, compose(nil, "ps", "--format", "{{.Name}} {{.Service}} {{.State}}")); got != "cp-client-1 client running\ncp-web-1 web running" {
+		t.Fatalf("ps: %q", got)
+	}
+	// Docker Compose's labels and names, seen by the docker CLI too
+	labels := must(t, d.docker("inspect", "-f", `{{index .Config.Labels "com.docker.compose.project"}} {{index .Config.Labels "com.docker.compose.service"}} {{index .Config.Labels "com.docker.compose.container-number"}} {{index .Config.Labels "com.docker.compose.oneoff"}}`, "cp-web-1"))
+	if labels != "cp web 1 False" {
+		t.Fatalf("labels: %q", labels)
+	}
+	if got := must(t, d.docker("volume", "inspect", "-f", `{{index .Labels "com.docker.compose.project"}} {{index .Labels "com.docker.compose.volume"}}`, "cp_data")); got != "cp data" {
+		t.Fatalf("volume labels: %q", got)
+	}
+	if got := must(t, d.docker("network", "inspect", "-f", `{{index .Labels "com.docker.compose.network"}}`, "cp_default")); got != "default" {
+		t.Fatalf("network labels: %q", got)
+	}
+
+	// up again: nothing changed, nothing recreated
+	web, client := id("cp-web-1"), id("cp-client-1")
+	r = compose(nil, "up", "-d")
+	if r.code != 0 || !strings.Contains(r.stderr, " Container cp-web-1 Running") || id("cp-web-1") != web {
+		t.Fatalf("second up: %s", r)
+	}
+	// a changed environment recreates web alone; its volume stays
+	r = compose([]string{"GREETING=v2"}, "up", "-d")
+	if r.code != 0 || !strings.Contains(r.stderr, " Container cp-web-1 Recreated") || id("cp-web-1") == web || id("cp-client-1") != client {
+		t.Fatalf("up after a change: %s", r)
+	}
+	if got := must(t, d.berth("exec", "cp-web-1", "cat", "/data/count", "/www/index.html")); got != "2\nhello from v2" {
+		t.Fatalf("after the recreate: %q", got)
+	}
+
+	// stop, start
+	must(t, compose([]string{"GREETING=v2"}, "stop"))
+	if got := must(t, compose(nil, "ps", "-a", "--format", "{{.State}}")); got != "exited\nexited" {
+		t.Fatalf("after stop: %q", got)
+	}
+	if got := must(t, compose(nil, "ps", "-q")); got != "" {
+		t.Fatalf("ps lists stopped containers: %q", got)
+	}
+	must(t, compose([]string{"GREETING=v2"}, "start"))
+	if got := must(t, compose(nil, "ps", "--services")); got != "client\nweb" {
+		t.Fatalf("after start: %q", got)
+	}
+
+	// down keeps the named volume, down -v removes it
+	r = compose(nil, "down")
+	if r.code != 0 || !strings.Contains(r.stderr, " Network cp_default Removed") {
+		t.Fatalf("down: %s", r)
+	}
+	if left := must(t, d.berth("ps", "-aq", "--filter", "label=com.docker.compose.project=cp")); left != "" {
+		t.Fatalf("down left containers: %s", left)
+	}
+	if d.berth("network", "inspect", "cp_default").code == 0 {
+		t.Fatal("down left the network")
+	}
+	must(t, d.berth("volume", "inspect", "cp_data"))
+	must(t, compose(nil, "up", "-d"))
+	// the volume kept the count: up, the recreate, start, this up
+	waitFor(t, func() bool { return d.berth("exec", "cp-web-1", "cat", "/data/count").stdout == "4\n" })
+	r = compose(nil, "down", "-v", "-t", "1")
+	if r.code != 0 || !strings.Contains(r.stderr, " Volume cp_data Removed") {
+		t.Fatalf("down -v: %s", r)
+	}
+	if d.berth("volume", "inspect", "cp_data").code == 0 {
+		t.Fatal("down -v left the volume")
+	}
+}
+
+func TestComposeConfig(t *testing.T) {
+	d := startDaemon(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte("services:\n  web:\n    image: busybox:${TAG:?set TAG}\n  db:\n    image: busybox\n    profiles: [debug]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "compose.override.yaml"), []byte("services:\n  web:\n    environment:\n      A: b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("TAG=1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir}, args...)...)
+	}
+	if got := must(t, compose("config", "--services")); got != "web" {
+		t.Fatalf("services: %q", got)
+	}
+	if got := must(t, compose("--profile", "debug", "config", "--services")); got != "db\nweb" {
+		t.Fatalf("services with the profile: %q", got)
+	}
+	out := must(t, compose("config"))
+	for _, want := range []string{"image: busybox:1.0", "A: b", "name: " + filepath.Base(dir)} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("config lacks %q:\n%s", want, out)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(""), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := compose("config"); r.code == 0 || !strings.Contains(r.stderr, "set TAG") {
+		t.Fatalf("a required variable unset: %s", r)
+	}
+}
