@@ -81,8 +81,14 @@ func TestComposeUpDown(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, " Container cp-web-1 Recreated") || id("cp-web-1") == web || id("cp-client-1") != client {
 		t.Fatalf("up after a change: %s", r)
 	}
-	if got := must(t, d.berth("exec", "cp-web-1", "cat", "/data/count", "/www/index.html")); got != "2\nhello from v2" {
+	if got := must(t, compose(nil, "exec", "-T", "web", "cat", "/data/count", "/www/index.html")); got != "2\nhello from v2" {
 		t.Fatalf("after the recreate: %q", got)
+	}
+	if r := compose(nil, "exec", "-T", "web", "sh", "-c", "exit 3"); r.code != 3 {
+		t.Fatalf("exec's exit status: %s", r)
+	}
+	if r := compose(nil, "exec", "-T", "nosuch", "true"); r.code == 0 || !strings.Contains(r.stderr, `service "nosuch" is not running`) {
+		t.Fatalf("exec in a missing service: %s", r)
 	}
 
 	// stop, start

@@ -161,3 +161,9 @@ func newLogsCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 	fl.Bool("no-color", false, "Produce monochrome output")
 	return cmd
 }
+
+// numberOf is a container's index in its service.
+func numberOf(c container.Summary) int {
+	n, _ := strconv.Atoi(c.Labels[compose.ContainerNumberLabel])
+	return n
+}

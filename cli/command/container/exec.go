@@ -135,3 +135,18 @@ func runExec(ctx context.Context, c *cli.Cli, o *execOptions, ctr string, cmdArg
 	}
 	return nil
 }
+
+// ExecOptions are an exec's choices, for commands beside docker exec
+// (compose exec).
+type ExecOptions struct {
+	Detach, Interactive, TTY, Privileged bool
+	User, Workdir                        string
+	Env                                  []string
+}
+
+// Exec runs cmd in the running container ctr as docker exec does, output,
+// exit status and all.
+func Exec(ctx context.Context, c *cli.Cli, o ExecOptions, ctr string, cmd []string) error {
+	return runExec(ctx, c, &execOptions{detach: o.Detach, interactive: o.Interactive, tty: o.TTY, privileged: o.Privileged,
+		user: o.User, workdir: o.Workdir, env: listOpt{values: o.Env}}, ctr, cmd)
+}
