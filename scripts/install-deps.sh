@@ -5,12 +5,15 @@
 # (iproute2's ip for the tests),
 # and, for test images, busybox-static. With --test also the registry peers
 # the integration tests talk to: Debian's docker-registry (Distribution
-# 2.8) and skopeo (berth itself needs neither).
+# 2.8) and skopeo (berth itself needs neither), and Debian's docker-compose
+# 1.29, a Compose client the compose tests drive berthd with (no dockerd
+# comes with it: --no-install-recommends).
 set -euo pipefail
 need=()
 if [ "${1:-}" = --test ]; then
   command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
   command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+  command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 fi
 command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v ps >/dev/null 2>&1 || need+=(procps)

@@ -162,3 +162,38 @@ func TestComposeConfig(t *testing.T) {
 		t.Fatalf("a required variable unset: %s", r)
 	}
 }
+
+// TestDockerCompose129 drives the same project with Debian's docker-compose
+// 1.29 (docker-py over the Engine API), and berth compose sees what it made.
+func TestDockerCompose129(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "docker-compose.yml")
+	if err := os.WriteFile(file, []byte(composeProject), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dc := func(args ...string) result {
+		return d.cliEnv("docker-compose", nil, append([]string{"-f", file, "-p", "dc"}, args...)...)
+	}
+	if r := dc("up", "-d"); r.code != 0 || !strings.Contains(r.stderr, "Creating dc_web_1 ... done") {
+		t.Fatalf("docker-compose up: %s", r)
+	}
+	waitFor(t, func() bool { return strings.Contains(dc("logs", "client").stdout, "hello from web") })
+	got := must(t, d.berth("compose", "-f", file, "-p", "dc", "ps", "--format", "{{.Name}} {{.Service}} {{.State}}"))
+	if got != "dc_client_1 client running\ndc_web_1 web running" {
+		t.Fatalf("berth compose ps of docker-compose's project: %q", got)
+	}
+	if r := dc("stop"); r.code != 0 {
+		t.Fatalf("docker-compose stop: %s", r)
+	}
+	if r := dc("down", "-v"); r.code != 0 || !strings.Contains(r.stderr, "Removing network dc_default") || !strings.Contains(r.stderr, "Removing volume dc_data") {
+		t.Fatalf("docker-compose down -v: %s", r)
+	}
+	if left := must(t, d.berth("ps", "-aq")); left != "" {
+		t.Fatalf("left containers: %s", left)
+	}
+	if d.berth("volume", "inspect", "dc_data").code == 0 {
+		t.Fatal("down -v left the volume")
+	}
+}
