@@ -91,6 +91,15 @@ func TestComposeUpDown(t *testing.T) {
 		t.Fatalf("exec in a missing service: %s", r)
 	}
 
+	// a one-off: its own command and environment, the exit status, gone with --rm
+	r = compose([]string{"GREETING=v2"}, "run", "--rm", "-T", "-e", "X=7", "client", "sh", "-c", "echo $X; wget -qO- http://web/; exit 5")
+	if r.code != 5 || r.stdout != "7\nhello from v2\n" {
+		t.Fatalf("run: %s", r)
+	}
+	if left := must(t, d.berth("ps", "-aq", "--filter", "label=com.docker.compose.oneoff=True")); left != "" {
+		t.Fatalf("run --rm left its container: %s", left)
+	}
+
 	// stop, start
 	must(t, compose([]string{"GREETING=v2"}, "stop"))
 	if got := must(t, compose(nil, "ps", "-a", "--format", "{{.State}}")); got != "exited\nexited" {

@@ -58,7 +58,7 @@ func NewComposeCommand(c *cli.Cli) *cobra.Command {
 	cmd.AddCommand(
 		newUpCommand(c, o), newCreateCommand(c, o), newDownCommand(c, o), newPsCommand(c, o), newConfigCommand(c, o),
 		newStartCommand(c, o), newStopCommand(c, o), newRestartCommand(c, o), newKillCommand(c, o), newRmCommand(c, o),
-		newPauseCommand(c, o, false), newPauseCommand(c, o, true), newLogsCommand(c, o), newLsCommand(c, o), newVersionCommand(c), newExecCommand(c, o),
+		newPauseCommand(c, o, false), newPauseCommand(c, o, true), newLogsCommand(c, o), newLsCommand(c, o), newVersionCommand(c), newExecCommand(c, o), newRunCommand(c, o),
 	)
 	return cmd
 }

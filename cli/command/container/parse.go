@@ -322,3 +322,9 @@ func parseAddr(s string) (netip.Addr, error) {
 	}
 	return a, nil
 }
+
+// ParsePublish parses -p specs as docker run does, for commands beside it
+// (compose run).
+func ParsePublish(specs []string) (network.PortSet, network.PortMap, error) {
+	return parsePublish(specs)
+}

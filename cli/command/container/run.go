@@ -63,7 +63,7 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 	}
 	config := cfg.Config
 	outFd, outTerm := c.OutFd()
-	inFd, inTerm := c.InFd()
+	_, inTerm := c.InFd()
 	if o.detach {
 		if len(o.attach.values) != 0 {
 			return cli.StatusError{Status: cli.WithHelp(errors.New("conflicting options: cannot specify both --attach and --detach"), "run").Error(), StatusCode: 125}
@@ -96,6 +96,23 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 			return nil
 		}
 	}
+	return RunCreated(ctx, c, id, config, RunOptions{Detach: o.detach, SigProxy: o.sigProxy, AutoRemove: o.rm, DetachKeys: o.detachKeys})
+}
+
+// RunOptions say how RunCreated runs a created container.
+type RunOptions struct {
+	Detach     bool   // start it and return
+	SigProxy   bool   // forward the CLI's signals to it (without a TTY)
+	AutoRemove bool   // it was created with --rm: wait for its removal
+	DetachKeys string // the key sequence that detaches from its TTY
+}
+
+// RunCreated runs a created container as docker run does after its
+// create: attaches the streams its config asks for, starts it, streams
+// until it ends and returns its exit status as a cli.StatusError.
+func RunCreated(ctx context.Context, c *cli.Cli, id string, config *container.Config, o RunOptions) error {
+	outFd, outTerm := c.OutFd()
+	inFd, inTerm := c.InFd()
 	api, err := c.Client()
 	if err != nil {
 		return err
@@ -103,7 +120,7 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if o.sigProxy && !config.Tty && !o.detach {
+	if o.SigProxy && !config.Tty && !o.Detach {
 		proxySignals(ctx, func(sig string) {
 			_, _ = api.ContainerKill(context.Background(), id, client.ContainerKillOptions{Signal: sig})
 		})
@@ -129,21 +146,21 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 		trace.Mark("run: attach")
 		resp, err := api.ContainerAttach(ctx, id, client.ContainerAttachOptions{
 			Stream: true, Stdin: config.AttachStdin, Stdout: config.AttachStdout, Stderr: config.AttachStderr,
-			DetachKeys: o.detachKeys,
+			DetachKeys: o.DetachKeys,
 		})
 		if err != nil {
 			return runStatusError(err)
 		}
 		defer resp.Close()
 		attachErr = make(chan error, 1)
-		s := &ioStreamer{in: in, inFd: inFd, inTerm: inTerm, out: out, errOut: errOut, resp: resp.HijackedResponse, tty: config.Tty, detachKeys: o.detachKeys}
+		s := &ioStreamer{in: in, inFd: inFd, inTerm: inTerm, out: out, errOut: errOut, resp: resp.HijackedResponse, tty: config.Tty, detachKeys: o.DetachKeys}
 		go func() { attachErr <- s.stream(ctx) }()
 	}
 
 	// A detached run does not wait (the daemon honours --rm by itself).
 	status := make(<-chan int)
-	if !o.detach {
-		status = waitExitOrRemoved(ctx, c, api, id, o.rm)
+	if !o.Detach {
+		status = waitExitOrRemoved(ctx, c, api, id, o.AutoRemove)
 	}
 
 	trace.Mark("run: start")
@@ -152,13 +169,13 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 			cancel()
 			<-attachErr
 		}
-		if o.rm && !o.detach {
+		if o.AutoRemove && !o.Detach {
 			<-status
 		}
 		return runStatusError(err)
 	}
 	trace.Mark("run: started")
-	if o.detach {
+	if o.Detach {
 		return nil
 	}
 	if config.Tty && outTerm {
