@@ -100,6 +100,25 @@ func TestComposeUpDown(t *testing.T) {
 		t.Fatalf("run --rm left its container: %s", left)
 	}
 
+	// images, top, cp, port-less services
+	if got := must(t, compose(nil, "images", "--format", "json")); !strings.Contains(got, `"ContainerName":"cp-web-1","Repository":"busybox","Tag":"latest"`) {
+		t.Fatalf("images: %s", got)
+	}
+	if got := must(t, compose(nil, "top", "web")); !strings.Contains(got, "SERVICE") || !strings.Contains(got, "httpd -f -p 80") {
+		t.Fatalf("top: %s", got)
+	}
+	local := filepath.Join(dir, "note")
+	if err := os.WriteFile(local, []byte("copied\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	must(t, compose(nil, "cp", local, "web:/tmp/note"))
+	if got := must(t, compose(nil, "exec", "-T", "web", "cat", "/tmp/note")); got != "copied" {
+		t.Fatalf("cp into web: %q", got)
+	}
+	if r := compose(nil, "port", "web", "80"); r.code == 0 || !strings.Contains(r.stderr, "no port 80/tcp") {
+		t.Fatalf("port of an unpublished port: %s", r)
+	}
+
 	// stop, start
 	must(t, compose([]string{"GREETING=v2"}, "stop"))
 	if got := must(t, compose(nil, "ps", "-a", "--format", "{{.State}}")); got != "exited\nexited" {
@@ -111,6 +130,12 @@ func TestComposeUpDown(t *testing.T) {
 	must(t, compose([]string{"GREETING=v2"}, "start"))
 	if got := must(t, compose(nil, "ps", "--services")); got != "client\nweb" {
 		t.Fatalf("after start: %q", got)
+	}
+
+	// kill and wait
+	must(t, compose(nil, "kill", "client"))
+	if r := compose(nil, "wait", "client"); r.code != 137 || strings.TrimSpace(r.stdout) != "137" {
+		t.Fatalf("wait after kill: %s", r)
 	}
 
 	// down keeps the named volume, down -v removes it

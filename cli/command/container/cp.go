@@ -297,3 +297,10 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	atomic.AddInt64(r.total, int64(n))
 	return n, err
 }
+
+// Copy copies between a container and the local filesystem as docker cp
+// does (source and destination as its arguments), for commands beside it
+// (compose cp).
+func Copy(ctx context.Context, c *cli.Cli, source, destination string, followLink, archive, quiet bool) error {
+	return runCopy(ctx, c, cpConfig{followLink: followLink, copyUIDGID: archive, quiet: quiet}, source, destination)
+}
