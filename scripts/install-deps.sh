@@ -14,6 +14,7 @@ if [ "${1:-}" = --test ]; then
   command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
   command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+  command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools) # the compose tests' Redis image (redis-check-rdb is redis-server)
 fi
 command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v ps >/dev/null 2>&1 || need+=(procps)

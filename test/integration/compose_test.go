@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -229,5 +231,112 @@ func TestDockerCompose129(t *testing.T) {
 	}
 	if d.berth("volume", "inspect", "dc_data").code == 0 {
 		t.Fatal("down -v left the volume")
+	}
+}
+
+// redisContext writes a build context for an image with Redis (the host's
+// redis-tools binary, which is redis-server when so named, and redis-cli)
+// and the libraries they link, on busybox: the test needs no registry.
+func redisContext(t *testing.T, dir string) {
+	t.Helper()
+	for _, bin := range []string{"/usr/bin/redis-check-rdb", "/usr/bin/redis-cli"} {
+		if _, err := os.Stat(bin); err != nil {
+			t.Skip("redis-tools is not installed (scripts/install-deps.sh --test installs it)")
+		}
+	}
+	root := filepath.Join(dir, "rootfs")
+	copyFile := func(src, dst string) {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile("/usr/bin/redis-check-rdb", filepath.Join(root, "usr/bin/redis-server"))
+	copyFile("/usr/bin/redis-cli", filepath.Join(root, "usr/bin/redis-cli"))
+	for _, bin := range []string{"/usr/bin/redis-check-rdb", "/usr/bin/redis-cli"} {
+		out, err := exec.Command("ldd", bin).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range strings.Fields(string(out)) {
+			if strings.HasPrefix(f, "/") {
+				real, err := filepath.EvalSymlinks(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				copyFile(real, filepath.Join(root, f))
+			}
+		}
+	}
+	df := "FROM busybox\nCOPY rootfs/ /\nCMD [\"redis-server\", \"--protected-mode\", \"no\", \"--save\", \"\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestComposeRedisCounter is the compose workflow Docker's docs start with:
+// a web app that counts its visits in Redis, reached by its service name;
+// `up --build` builds the image, a healthcheck gates the app's start.
+func TestComposeRedisCounter(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	redisContext(t, filepath.Join(dir, "redis"))
+	cgi := "#!/bin/sh\nn=$(redis-cli -h redis INCR hits)\nprintf 'Content-Type: text/plain\\r\\n\\r\\nHello! I have been seen %s times.\\n' \"$n\"\n"
+	if err := os.MkdirAll(filepath.Join(dir, "www/cgi-bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "www/cgi-bin/visit"), []byte(cgi), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	project := `
+services:
+  redis:
+    build: ./redis
+    image: counter-redis:1
+    healthcheck:
+      test: ["CMD", "redis-cli", "ping"]
+      interval: 200ms
+      retries: 50
+  web:
+    image: counter-redis:1
+    command: ["httpd", "-f", "-p", "80", "-h", "/www"]
+    stop_signal: SIGKILL
+    volumes:
+      - ./www:/www:ro
+    depends_on:
+      redis:
+        condition: service_healthy
+`
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(project), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "counter"}, args...)...)
+	}
+	r := compose("up", "-d", "--build")
+	if r.code != 0 || !strings.Contains(r.stderr, " Container counter-redis-1 Healthy") || !strings.Contains(r.stderr, " Container counter-web-1 Started") {
+		t.Fatalf("up --build: %s", r)
+	}
+	for i := 1; i <= 3; i++ {
+		got := must(t, compose("exec", "-T", "web", "wget", "-qO-", "http://localhost/cgi-bin/visit"))
+		if want := fmt.Sprintf("Hello! I have been seen %d times.", i); got != want {
+			t.Fatalf("visit %d: %q, want %q", i, got, want)
+		}
+	}
+	// a restart of web keeps the count (it is in redis)
+	must(t, compose("restart", "web"))
+	if got := must(t, compose("exec", "-T", "web", "wget", "-qO-", "http://localhost/cgi-bin/visit")); got != "Hello! I have been seen 4 times." {
+		t.Fatalf("after a restart: %q", got)
+	}
+	must(t, compose("down", "--rmi", "all", "-t", "0"))
+	if d.berth("image", "inspect", "counter-redis:1").code == 0 {
+		t.Fatal("down --rmi all left the built image")
 	}
 }
