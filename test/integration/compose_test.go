@@ -170,7 +170,11 @@ func TestComposeConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte("services:\n  web:\n    image: busybox:${TAG:?set TAG}\n  db:\n    image: busybox\n    profiles: [debug]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "compose.override.yaml"), []byte("services:\n  web:\n    environment:\n      A: b\n"), 0o644); err != nil {
+	// include and extends, compose-go's
+	if err := os.WriteFile(filepath.Join(dir, "extra.yaml"), []byte("services:\n  base:\n    image: busybox\n    environment:\n      FROM_BASE: \"1\"\n  tool:\n    extends: base\n    command: [\"true\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "compose.override.yaml"), []byte("include:\n  - extra.yaml\nservices:\n  web:\n    environment:\n      A: b\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("TAG=1.0\n"), 0o644); err != nil {
@@ -179,14 +183,14 @@ func TestComposeConfig(t *testing.T) {
 	compose := func(args ...string) result {
 		return d.berth(append([]string{"compose", "--project-directory", dir}, args...)...)
 	}
-	if got := must(t, compose("config", "--services")); got != "web" {
+	if got := must(t, compose("config", "--services")); got != "base\ntool\nweb" {
 		t.Fatalf("services: %q", got)
 	}
-	if got := must(t, compose("--profile", "debug", "config", "--services")); got != "db\nweb" {
+	if got := must(t, compose("--profile", "debug", "config", "--services")); got != "base\ndb\ntool\nweb" {
 		t.Fatalf("services with the profile: %q", got)
 	}
 	out := must(t, compose("config"))
-	for _, want := range []string{"image: busybox:1.0", "A: b", "name: " + filepath.Base(dir)} {
+	for _, want := range []string{"image: busybox:1.0", "A: b", "name: " + filepath.Base(dir), "FROM_BASE: \"1\""} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("config lacks %q:\n%s", want, out)
 		}
@@ -338,5 +342,83 @@ services:
 	must(t, compose("down", "--rmi", "all", "-t", "0"))
 	if d.berth("image", "inspect", "counter-redis:1").code == 0 {
 		t.Fatal("down --rmi all left the built image")
+	}
+}
+
+// TestComposeWatch: develop.watch's sync copies changed files into the
+// running container and removes deleted ones, ignoring what its patterns
+// say; sync+restart restarts the container after; dockerfile_inline builds.
+func TestComposeWatch(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, s string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("index.html", "v1\n")
+	project := `
+services:
+  web:
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM busybox
+        RUN echo inline > /built
+    image: watched:1
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+    develop:
+      watch:
+        - path: ./src
+          target: /www
+          action: sync
+          ignore: ["*.tmp"]
+`
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(project), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"compose", "--project-directory", dir, "-p", "cw"}
+	cmd := exec.Command(filepath.Join(binDir, "berth"), append(args, "watch")...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+d.sock)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		must(t, d.berth(append(args, "down", "-t", "0")...))
+	}()
+	exec1 := func(c ...string) string {
+		return d.berth(append(append(args, "exec", "-T", "web"), c...)...).stdout
+	}
+	waitFor(t, func() bool { return strings.Contains(out.String(), "Watch enabled") })
+	if got := exec1("cat", "/built"); got != "inline\n" {
+		t.Fatalf("dockerfile_inline's image: %q (%s)", got, out.String())
+	}
+	write("index.html", "v2\n")
+	write("sub/a.txt", "deep\n")
+	write("skip.tmp", "no\n")
+	waitFor(t, func() bool { return exec1("cat", "/www/index.html", "/www/sub/a.txt") == "v2\ndeep\n" })
+	if got := exec1("ls", "/www"); got != "index.html\nsub\n" {
+		t.Fatalf("an ignored file was synced: %q", got)
+	}
+	if err := os.Remove(filepath.Join(src, "sub/a.txt")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return exec1("ls", "/www/sub") == "" })
+	if !strings.Contains(out.String(), `Syncing service "web" after 2 changes were detected`) {
+		t.Fatalf("watch's output: %s", out.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/berth-project/berth/cli"
@@ -27,9 +28,6 @@ func buildService(ctx context.Context, c *cli.Cli, p *types.Project, s types.Ser
 	if b == nil {
 		return nil
 	}
-	if b.DockerfileInline != "" {
-		return fmt.Errorf("service %q: dockerfile_inline is not supported yet", s.Name)
-	}
 	api, err := c.Client()
 	if err != nil {
 		return err
@@ -37,6 +35,21 @@ func buildService(ctx context.Context, c *cli.Cli, p *types.Project, s types.Ser
 	dockerfile := b.Dockerfile
 	if dockerfile != "" && !filepath.IsAbs(dockerfile) {
 		dockerfile = filepath.Join(b.Context, dockerfile)
+	}
+	if b.DockerfileInline != "" { // sent beside the context, as a Dockerfile outside it is
+		f, err := os.CreateTemp("", "berth-compose-dockerfile-")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		_, err = f.WriteString(b.DockerfileInline)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		dockerfile = f.Name()
 	}
 	body, name, err := image.ContextTar(b.Context, dockerfile)
 	if err != nil {

@@ -64,6 +64,6 @@ func TopLevel() map[string]cli.Constructor {
 // NewSystemCommand returns the "system" management command.
 func NewSystemCommand(c *cli.Cli) *cobra.Command {
 	cmd := &cobra.Command{Use: "system", Short: "Manage Docker", Args: cli.NoArgs}
-	cmd.AddCommand(newInfoCommand(c), newEventsCommand(c), newDfCommand(c))
+	cmd.AddCommand(newInfoCommand(c), newEventsCommand(c), newDfCommand(c), newPruneCommand(c))
 	return cmd
 }
