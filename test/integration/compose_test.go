@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -312,6 +314,8 @@ services:
     image: counter-redis:1
     command: ["httpd", "-f", "-p", "80", "-h", "/www"]
     stop_signal: SIGKILL
+    ports:
+      - "127.0.0.1::80"
     volumes:
       - ./www:/www:ro
     depends_on:
@@ -328,10 +332,20 @@ services:
 	if r.code != 0 || !strings.Contains(r.stderr, " Container counter-redis-1 Healthy") || !strings.Contains(r.stderr, " Container counter-web-1 Started") {
 		t.Fatalf("up --build: %s", r)
 	}
+	// from the host, through the published port
+	addr := must(t, compose("port", "web", "80"))
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Fatalf("port: %q", addr)
+	}
 	for i := 1; i <= 3; i++ {
-		got := must(t, compose("exec", "-T", "web", "wget", "-qO-", "http://localhost/cgi-bin/visit"))
-		if want := fmt.Sprintf("Hello! I have been seen %d times.", i); got != want {
-			t.Fatalf("visit %d: %q, want %q", i, got, want)
+		resp, err := http.Get("http://" + addr + "/cgi-bin/visit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := fmt.Sprintf("Hello! I have been seen %d times.\n", i); string(b) != want {
+			t.Fatalf("visit %d: %q, want %q", i, b, want)
 		}
 	}
 	// a restart of web keeps the count (it is in redis)
@@ -421,4 +435,43 @@ services:
 	if !strings.Contains(out.String(), `Syncing service "web" after 2 changes were detected`) {
 		t.Fatalf("watch's output: %s", out.String())
 	}
+}
+
+// TestComposeScale: --scale and deploy.replicas make numbered replicas,
+// which resolve together under the service's name; scaling down removes
+// the highest numbers.
+func TestComposeScale(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	project := "services:\n  worker:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    stop_signal: SIGKILL\n    deploy:\n      replicas: 2\n"
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(project), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "sc"}, args...)...)
+	}
+	names := func() string { return must(t, compose("ps", "--format", "{{.Name}}")) }
+	must(t, compose("up", "-d"))
+	if got := names(); got != "sc-worker-1\nsc-worker-2" {
+		t.Fatalf("replicas: %q", got)
+	}
+	first := must(t, d.berth("inspect", "-f", "{{.Id}}", "sc-worker-1"))
+	must(t, compose("up", "-d", "--scale", "worker=4"))
+	if got := names(); got != "sc-worker-1\nsc-worker-2\nsc-worker-3\nsc-worker-4" {
+		t.Fatalf("scaled up: %q", got)
+	}
+	if id := must(t, d.berth("inspect", "-f", "{{.Id}}", "sc-worker-1")); id != first {
+		t.Fatal("scaling up recreated a replica")
+	}
+	// the service's name resolves to its replicas on the project's network
+	out := must(t, d.berth("exec", "sc-worker-1", "nslookup", "worker"))
+	if n := strings.Count(out, "Address: 172.") + strings.Count(out, "Address: 10."); n < 4 {
+		t.Fatalf("worker resolves to %d addresses:\n%s", n, out)
+	}
+	must(t, compose("up", "-d", "--scale", "worker=1"))
+	if got := names(); got != "sc-worker-1" {
+		t.Fatalf("scaled down: %q", got)
+	}
+	must(t, compose("down", "-t", "0"))
 }
