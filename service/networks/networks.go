@@ -395,8 +395,15 @@ func (s *Service) getLocked(ref string) (*Network, error) {
 }
 
 func (s *Service) tearDown(n *Network) {
+	// the bridge's delete waits for an RCU grace period (~40 ms here), the
+	// rules for iptables-restore: side by side
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = bridge.Delete(n.Bridge)
+	}()
 	_ = s.fw.RemoveNetwork(n.firewallNetwork())
-	_ = bridge.Delete(n.Bridge)
+	<-done
 	delete(s.pools, n.ID)
 	delete(s.pools6, n.ID)
 }
@@ -417,12 +424,30 @@ func (s *Service) Remove(ref string) error {
 		}
 		return fmt.Errorf("error while removing network: network %s has active endpoints (%s): %w", n.Name, strings.Join(eps, ", "), errdefs.ErrPermissionDenied)
 	}
+	// The rules and the bridge go while the last endpoints' veths are
+	// deleted (the bridge's delete and each veth's wait for an RCU grace
+	// period; side by side they share them); the addresses are released
+	// once the veths are gone. Bridge and rules before the record: a crash
+	// in between leaves a record whose bridge the next start brings back,
+	// never a bridge without a record.
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = bridge.Delete(n.Bridge)
+		}()
+		_ = s.fw.RemoveNetwork(n.firewallNetwork())
+		wg.Wait()
+	}()
 	s.leaving.Wait()
+	<-gone
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// bridge and rules first: a crash in between leaves a record whose
-	// bridge the next start brings back, never a bridge without a record
-	s.tearDown(n)
+	delete(s.pools, n.ID)
+	delete(s.pools6, n.ID)
 	if err := s.db.Delete(metadata.Networks, n.ID); err != nil {
 		return err
 	}
