@@ -92,12 +92,13 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	trace.Mark("daemon: metadata open")
-	d := &Daemon{cfg: cfg, log: log, db: db, events: events.New(), restored: make(chan struct{})}
+	d := &Daemon{cfg: cfg, log: log, db: db, events: events.Open(filepath.Join(cfg.DataRoot, "events.log")), restored: make(chan struct{})}
 	fail := func(err error) (*Daemon, error) {
 		if d.netns != nil {
 			_ = d.netns.Close()
 		}
 		db.Close()
+		d.events.Close()
 		return nil, err
 	}
 	cs, err := content.New(filepath.Join(cfg.DataRoot, "content"))
@@ -122,6 +123,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if d.volumes, err = volumesvc.New(filepath.Join(cfg.DataRoot, "volumes"), db); err != nil {
 		return fail(err)
 	}
+	d.volumes.SetEvents(d.events)
 	netCfg := networksvc.Config{DefaultBridge: cfg.Bridge, ChainSuffix: chainSuffix(cfg.DataRoot),
 		Owner: filepath.Clean(cfg.DataRoot), Live: metadata.InUse}
 	if cfg.BIP != "" {
@@ -133,6 +135,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if d.networks, err = networksvc.New(netCfg, db); err != nil {
 		return fail(fmt.Errorf("networks: %w", err))
 	}
+	d.networks.SetEvents(d.events)
 	if d.runtime, err = selectRuntime(cfg, log); err != nil {
 		return fail(err)
 	}
@@ -280,6 +283,7 @@ func (d *Daemon) Shutdown(ctx context.Context) {
 	d.networks.Close()
 	_ = d.netns.Close()
 	_ = d.db.Close()
+	d.events.Close()
 }
 
 // containerBackend is the containers handlers' backend: the containers

@@ -11,13 +11,31 @@ const keep = 1024
 
 // Bus publishes events to subscribers and keeps the last events for --since.
 type Bus struct {
-	mu     sync.Mutex
-	recent []events.Message
-	subs   map[chan events.Message]struct{}
+	mu      sync.Mutex
+	recent  []events.Message
+	subs    map[chan events.Message]struct{}
+	journal *journal // nil: the events live in memory only
 }
 
 // New returns an empty bus.
 func New() *Bus { return &Bus{subs: map[chan events.Message]struct{}{}} }
+
+// Open returns a bus that keeps its recent events in the file at path
+// too, starting with those the file holds (journal.go).
+func Open(path string) *Bus {
+	b := New()
+	var lines int
+	b.recent, lines = load(path)
+	b.journal = openJournal(path, lines)
+	return b
+}
+
+// Close writes out the queued events of an Open bus.
+func (b *Bus) Close() {
+	if b.journal != nil {
+		b.journal.close()
+	}
+}
 
 // Publish records an event for an object.
 func (b *Bus) Publish(typ events.Type, action events.Action, id string, attrs map[string]string) {
@@ -35,6 +53,9 @@ func (b *Bus) Publish(typ events.Type, action events.Action, id string, attrs ma
 	b.recent = append(b.recent, m)
 	if len(b.recent) > keep {
 		b.recent = b.recent[len(b.recent)-keep:]
+	}
+	if b.journal != nil {
+		b.journal.add(m)
 	}
 	for ch := range b.subs {
 		select {

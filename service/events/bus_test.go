@@ -1,6 +1,7 @@
 package events
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -38,5 +39,43 @@ func TestSubscribeReplay(t *testing.T) {
 				t.Fatal("no live event")
 			}
 		})
+	}
+}
+
+func TestJournal(t *testing.T) {
+	path := t.TempDir() + "/events.log"
+	b := Open(path)
+	b.Publish(events.ContainerEventType, "create", "a", map[string]string{"name": "x"})
+	b.Publish(events.ContainerEventType, "start", "a", nil)
+	b.Close()
+
+	// a restart replays them; a torn last line (a crash mid-write) is skipped
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"Type":"container","Action":"di`)
+	f.Close()
+	b = Open(path)
+	past, _, cancel := b.Subscribe(time.Unix(0, 0))
+	cancel()
+	if len(past) != 2 || past[0].Action != "create" || past[0].Actor.Attributes["name"] != "x" || past[1].Action != "start" {
+		t.Fatalf("replayed %+v", past)
+	}
+	// bounded: the file is rewritten with the newest keep once it holds twice as many
+	for i := 0; i < 3*keep; i++ {
+		b.Publish(events.ContainerEventType, "die", "a", nil)
+	}
+	b.Close()
+	got, lines := load(path)
+	if len(got) != keep || lines > 2*keep {
+		t.Fatalf("%d events kept, %d lines", len(got), lines)
+	}
+	b = Open(path)
+	past, _, cancel = b.Subscribe(time.Unix(0, 0))
+	cancel()
+	b.Close()
+	if len(past) != keep || past[len(past)-1].Action != "die" {
+		t.Fatalf("after the bound: %d events", len(past))
 	}
 }

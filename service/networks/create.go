@@ -107,6 +107,7 @@ func (s *Service) Create(o CreateOptions) (*Network, error) {
 		return nil, err
 	}
 	s.nets[n.ID] = n
+	s.publish("create", n, "")
 	return n, nil
 }
 

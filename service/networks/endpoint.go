@@ -13,13 +13,14 @@ import (
 // Endpoint is a container's attachment to a network, persisted in the
 // container's record.
 type Endpoint struct {
-	NetworkID  string     `json:"networkID"`
-	EndpointID string     `json:"endpointID"`
-	IfName     string     `json:"ifName"`
-	HostVeth   string     `json:"hostVeth"`
-	IP         netip.Addr `json:"ip,omitzero"`
-	PrefixLen  int        `json:"prefixLen"`
-	Gateway    netip.Addr `json:"gateway,omitzero"`
+	NetworkID   string     `json:"networkID"`
+	ContainerID string     `json:"containerID,omitempty"`
+	EndpointID  string     `json:"endpointID"`
+	IfName      string     `json:"ifName"`
+	HostVeth    string     `json:"hostVeth"`
+	IP          netip.Addr `json:"ip,omitzero"`
+	PrefixLen   int        `json:"prefixLen"`
+	Gateway     netip.Addr `json:"gateway,omitzero"`
 	// IPv6 on a dual-stack network
 	IP6        netip.Addr   `json:"ip6,omitzero"`
 	PrefixLen6 int          `json:"prefixLen6,omitempty"`
@@ -83,7 +84,7 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 			pool6.Release(ip6)
 		}
 	}
-	ep := &Endpoint{NetworkID: n.ID, EndpointID: newID(), IfName: req.IfName, HostVeth: bridge.VethName(req.ContainerID, n.ID),
+	ep := &Endpoint{NetworkID: n.ID, ContainerID: req.ContainerID, EndpointID: newID(), IfName: req.IfName, HostVeth: bridge.VethName(req.ContainerID, n.ID),
 		IP: ip, PrefixLen: n.Subnet.Bits(), Gateway: n.Gateway, LinkLocal: req.LinkLocal, Aliases: req.Aliases}
 	if ip6.IsValid() {
 		ep.IP6, ep.PrefixLen6, ep.Gateway6 = ip6, n.Subnet6.Bits(), n.Gateway6
@@ -114,6 +115,7 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 		release()
 		return nil, fmt.Errorf("network %s: %w", n.Name, err)
 	}
+	s.publish("connect", n, req.ContainerID)
 	return ep, nil
 }
 
@@ -149,6 +151,10 @@ func (s *Service) Leave(ep *Endpoint) {
 	pool, pool6 := s.pools[ep.NetworkID], s.pools6[ep.NetworkID]
 	s.mu.Unlock()
 	veth, ip, ip6 := ep.HostVeth, ep.IP, ep.IP6
+	s.mu.Lock()
+	n := s.nets[ep.NetworkID]
+	s.mu.Unlock()
+	s.publish("disconnect", n, ep.ContainerID)
 	s.leaving.Add(1)
 	go func() {
 		defer s.leaving.Done()

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/berth-project/berth/service/events"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"net/netip"
 	"os"
 	"sort"
@@ -150,6 +152,25 @@ type Service struct {
 	ports  map[string]*reservation
 	// leaving counts endpoints being deleted in the background
 	leaving sync.WaitGroup
+	events  *events.Bus // nil: no events
+}
+
+// SetEvents makes the service publish network events (create, destroy,
+// connect, disconnect) on bus, as dockerd does.
+func (s *Service) SetEvents(bus *events.Bus) { s.events = bus }
+
+// publish sends a network event: the actor is the network, its attributes
+// its name and driver (dockerd's LogNetworkEvent), and the container for
+// connect and disconnect.
+func (s *Service) publish(action eventtypes.Action, n *Network, containerID string) {
+	if s.events == nil || n == nil {
+		return
+	}
+	attrs := map[string]string{"name": n.Name, "type": n.Driver}
+	if containerID != "" {
+		attrs["container"] = containerID
+	}
+	s.events.Publish(eventtypes.NetworkEventType, action, n.ID, attrs)
 }
 
 // New loads the networks, creates the predefined ones, and rebuilds the
@@ -452,6 +473,7 @@ func (s *Service) Remove(ref string) error {
 		return err
 	}
 	delete(s.nets, n.ID)
+	s.publish("destroy", n, "")
 	return nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/berth-project/berth/service/events"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,9 +46,10 @@ type UsersFunc func(name string) []string
 
 // Service owns the volumes.
 type Service struct {
-	root  string
-	db    *metadata.DB
-	users UsersFunc
+	root   string
+	db     *metadata.DB
+	users  UsersFunc
+	events *events.Bus // nil: no events
 
 	mu     sync.Mutex
 	vols   map[string]*Volume
@@ -158,7 +161,18 @@ func (s *Service) Create(o CreateOptions) (*Volume, error) {
 		return nil, fmt.Errorf("create %s: %w", v.Name, err)
 	}
 	s.vols[v.Name] = v
+	s.publish("create", v.Name)
 	return v, nil
+}
+
+// SetEvents makes the service publish volume events (create, destroy,
+// prune) on bus, as dockerd does.
+func (s *Service) SetEvents(bus *events.Bus) { s.events = bus }
+
+func (s *Service) publish(action eventtypes.Action, name string) {
+	if s.events != nil {
+		s.events.Publish(eventtypes.VolumeEventType, action, name, map[string]string{"driver": "local"})
+	}
 }
 
 // Get returns the named volume.
@@ -281,6 +295,7 @@ func (s *Service) removeLocked(name string) error {
 	if err := os.RemoveAll(filepath.Join(s.root, name)); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
+	s.publish("destroy", name)
 	return nil
 }
 
