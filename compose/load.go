@@ -2,6 +2,8 @@ package compose
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -36,7 +38,21 @@ func Load(ctx context.Context, o LoadOptions) (*types.Project, error) {
 	}
 	p, err := po.LoadProject(ctx)
 	if err != nil {
-		return nil, err
+		return nil, inFiles(po.ConfigPaths, err)
 	}
 	return p, nil
+}
+
+// inFiles names the compose files in a load error that does not already
+// (a YAML syntax error, a dependency cycle).
+func inFiles(files []string, err error) error {
+	for _, f := range files {
+		if strings.Contains(err.Error(), f) {
+			return err
+		}
+	}
+	if len(files) == 0 {
+		return err
+	}
+	return fmt.Errorf("%s: %w", strings.Join(files, ", "), err)
 }

@@ -63,6 +63,11 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 			e.progress.Event("", "", fmt.Sprintf("Found orphan containers (%v) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.", names(orph)))
 		}
 	}
+	if !o.NoStart {
+		if err := e.checkPorts(ctx, p); err != nil {
+			return err
+		}
+	}
 	if err := e.ensureNetworks(ctx, p); err != nil {
 		return err
 	}

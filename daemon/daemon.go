@@ -326,6 +326,10 @@ func (s systemBackend) Counts() system.Counts {
 
 func (s systemBackend) DataRoot() string { return s.d.cfg.DataRoot }
 
+func (s systemBackend) Registries() (mirrors, insecure []string) {
+	return s.d.cfg.Mirrors, s.d.cfg.Insecure
+}
+
 func (s systemBackend) DiskUsage() (system.DiskUsage, error) {
 	var du system.DiskUsage
 	du.Images, du.LayersSize, du.BuildCache = s.d.images.DiskUsage()

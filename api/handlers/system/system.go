@@ -1,7 +1,9 @@
 package system
 
 import (
+	"github.com/moby/moby/api/types/registry"
 	"net/http"
+	"net/netip"
 	"os"
 	"runtime"
 	"strings"
@@ -31,6 +33,8 @@ type Backend interface {
 	Runtimes() (map[string]string, string)
 	Subscribe(since time.Time) (past []events.Message, ch <-chan events.Message, cancel func())
 	DiskUsage() (DiskUsage, error)
+	// Registries returns daemon.json's registry-mirrors and insecure-registries.
+	Registries() (mirrors, insecure []string)
 }
 
 // DiskUsage is GET /system/df's body in the shape API versions up to 1.51
@@ -121,8 +125,32 @@ func (h handlers) info(w http.ResponseWriter, r *http.Request) error {
 		SecurityOptions: []string{"name=seccomp,profile=builtin"}, Labels: []string{}, Warnings: []string{},
 		IndexServerAddress: "https://index.docker.io/v1/", InitBinary: "berth-init",
 	}
+	info.RegistryConfig = registryConfig(h.b.Registries())
+	// berthd always restores its running containers when it starts again
+	// (there is no other mode), which is what dockerd's live restore is
+	info.LiveRestoreEnabled = true
 	info.Swarm.LocalNodeState = "inactive"
 	return httputil.WriteJSON(w, http.StatusOK, info)
+}
+
+// registryConfig is /info's RegistryConfig as dockerd fills it: the
+// insecure CIDRs (127.0.0.0/8 always), an index entry per insecure host
+// and Docker Hub's with the mirrors.
+func registryConfig(mirrors, insecure []string) *registry.ServiceConfig {
+	rc := &registry.ServiceConfig{IndexConfigs: map[string]*registry.IndexInfo{}, Mirrors: []string{}}
+	for _, m := range mirrors {
+		rc.Mirrors = append(rc.Mirrors, strings.TrimSuffix(m, "/")+"/")
+	}
+	for _, in := range insecure {
+		if p, err := netip.ParsePrefix(in); err == nil {
+			rc.InsecureRegistryCIDRs = append(rc.InsecureRegistryCIDRs, p)
+			continue
+		}
+		rc.IndexConfigs[in] = &registry.IndexInfo{Name: in, Mirrors: []string{}, Secure: false}
+	}
+	rc.InsecureRegistryCIDRs = append(rc.InsecureRegistryCIDRs, netip.MustParsePrefix("127.0.0.0/8"))
+	rc.IndexConfigs["docker.io"] = &registry.IndexInfo{Name: "docker.io", Mirrors: rc.Mirrors, Secure: true, Official: true}
+	return rc
 }
 
 func arch() string {

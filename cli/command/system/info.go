@@ -3,6 +3,7 @@ package system
 import (
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/format"
@@ -89,6 +90,30 @@ func printServerInfo(out io.Writer, i system.Info) {
 	p("Docker Root Dir", i.DockerRootDir)
 	p("Debug Mode", i.Debug)
 	p("Experimental", i.ExperimentalBuild)
+	if rc := i.RegistryConfig; rc != nil {
+		var insecure []string
+		for name, ic := range rc.IndexConfigs {
+			if !ic.Secure {
+				insecure = append(insecure, name)
+			}
+		}
+		sort.Strings(insecure)
+		for _, c := range rc.InsecureRegistryCIDRs {
+			insecure = append(insecure, c.String())
+		}
+		if len(insecure) > 0 {
+			fmt.Fprintln(out, " Insecure Registries:")
+			for _, r := range insecure {
+				fmt.Fprintf(out, "  %s\n", r)
+			}
+		}
+		if len(rc.Mirrors) > 0 {
+			fmt.Fprintln(out, " Registry Mirrors:")
+			for _, m := range rc.Mirrors {
+				fmt.Fprintf(out, "  %s\n", m)
+			}
+		}
+	}
 	p("Live Restore Enabled", i.LiveRestoreEnabled)
 	for _, w := range i.Warnings {
 		fmt.Fprintln(out, w)

@@ -1,0 +1,70 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// checkPorts refuses a project that publishes a fixed host port another
+// running container holds (one not of the same service of this project,
+// which up replaces), before anything is created, in the daemon's words.
+func (e *Engine) checkPorts(ctx context.Context, p *types.Project) error {
+	var running []container.Summary // listed once, when some port is fixed
+	listed := false
+	for _, svc := range sortedKeys(p.Services) {
+		s := p.Services[svc]
+		for _, pc := range s.Ports {
+			port, err := strconv.Atoi(pc.Published)
+			if err != nil || port == 0 {
+				continue // ephemeral or a range: the daemon picks a free one
+			}
+			proto := pc.Protocol
+			if proto == "" {
+				proto = "tcp"
+			}
+			want := netip.IPv4Unspecified()
+			if pc.HostIP != "" {
+				if want, err = netip.ParseAddr(pc.HostIP); err != nil {
+					return fmt.Errorf("service %q: host_ip %q: %w", s.Name, pc.HostIP, err)
+				}
+			}
+			if !listed {
+				// (the publish filter matches container ports, as dockerd's)
+				res, err := e.api.ContainerList(ctx, client.ContainerListOptions{})
+				if err != nil {
+					return err
+				}
+				running, listed = res.Items, true
+			}
+			for _, c := range running {
+				if c.Labels[ProjectLabel] == p.Name && c.Labels[ServiceLabel] == s.Name {
+					continue
+				}
+				if holds(c, port, proto, want) {
+					return fmt.Errorf("service %q: Bind for %s failed: port is already allocated (container %s)",
+						s.Name, netip.AddrPortFrom(want, uint16(port)), name(c))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// holds reports whether c publishes port/proto on ip (or on every address).
+func holds(c container.Summary, port int, proto string, ip netip.Addr) bool {
+	for _, cp := range c.Ports {
+		if int(cp.PublicPort) != port || cp.Type != proto {
+			continue
+		}
+		if !cp.IP.IsValid() || cp.IP.IsUnspecified() || ip.IsUnspecified() || cp.IP == ip {
+			return true
+		}
+	}
+	return false
+}
