@@ -475,3 +475,39 @@ func TestComposeScale(t *testing.T) {
 	}
 	must(t, compose("down", "-t", "0"))
 }
+
+// TestComposeBadInput: broken projects are refused with the file, the path
+// in it and the reason, before anything is created.
+func TestComposeBadInput(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	holder := must(t, d.berth("run", "-d", "-p", "127.0.0.1:18383:80", "busybox", "sleep", "1000"))
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"yaml syntax", "services:\n  a:\n    image: busybox\n   bad: indent\n", "compose.yaml: yaml: "},
+		{"unknown key", "services:\n  a:\n    image: busybox\n    nosuchkey: 1\n", "compose.yaml: services.a.nosuchkey"},
+		{"cycle", "services:\n  a:\n    image: busybox\n    depends_on: [b]\n  b:\n    image: busybox\n    depends_on: [a]\n", "dependency cycle detected"},
+		{"required variable", "services:\n  a:\n    image: ${NOSUCHVAR:?set it}\n", "required variable NOSUCHVAR is missing a value: set it"},
+		{"missing env_file", "services:\n  a:\n    image: busybox\n    env_file: missing.env\n", "missing.env not found"},
+		{"port taken", "services:\n  a:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    ports: [\"18383:80\"]\n", `service "a": Bind for 0.0.0.0:18383 failed: port is already allocated`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := d.berth("compose", "--project-directory", dir, "-p", "bad", "up", "-d")
+			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("want %q: %s", tc.want, r)
+			}
+			if left := must(t, d.berth("ps", "-aq", "--filter", "label=com.docker.compose.project=bad")); left != "" {
+				t.Fatalf("containers made: %s", left)
+			}
+			if d.berth("network", "inspect", "bad_default").code == 0 {
+				t.Fatal("a network was made")
+			}
+		})
+	}
+	must(t, d.berth("rm", "-f", holder))
+}

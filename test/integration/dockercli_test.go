@@ -20,6 +20,15 @@ func TestDockerCLI(t *testing.T) {
 	if out := must(t, d.docker("info", "--format", "{{.Driver}} {{.Images}}")); out != "overlay2 1" {
 		t.Fatalf("docker info: %q", out)
 	}
+	// berthd always restores its containers: live restore, as docker info says it
+	if out := must(t, d.docker("info", "--format", "{{.LiveRestoreEnabled}} {{.RegistryConfig.InsecureRegistryCIDRs}}")); out != "true [127.0.0.0/8]" {
+		t.Fatalf("docker info: %q", out)
+	}
+	for _, cli := range []func(...string) result{d.docker, d.berth} {
+		if out := cli("info"); out.code != 0 || !strings.Contains(out.stdout, " Insecure Registries:\n  127.0.0.0/8\n Live Restore Enabled: true\n") {
+			t.Fatalf("info: %s", out)
+		}
+	}
 	id := must(t, d.docker("run", "-d", "--name", "web", "-l", "app=x", "busybox", "sh", "-c", "echo ready; sleep 1000"))
 	var ps map[string]any
 	if err := json.Unmarshal([]byte(must(t, d.docker("ps", "--format", "json"))), &ps); err != nil {
