@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // composeProject is a web server and a client that reaches it by its
@@ -510,4 +512,53 @@ func TestComposeBadInput(t *testing.T) {
 		})
 	}
 	must(t, d.berth("rm", "-f", holder))
+}
+
+// TestComposeDownAfterKill9: berthd killed while `up` is under way; after
+// the restart `down -v` completes and leaves nothing of the project, and
+// nothing of another project is touched.
+func TestComposeDownAfterKill9(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	must(t, d.berth("run", "-d", "--name", "bystander", "--network", "none", "busybox", "sleep", "1000"))
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("services:\n")
+	for i := 0; i < 8; i++ {
+		fmt.Fprintf(&b, "  s%d:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    stop_signal: SIGKILL\n    volumes: [data%d:/data]\n", i, i)
+	}
+	b.WriteString("volumes:\n")
+	for i := 0; i < 8; i++ {
+		fmt.Fprintf(&b, "  data%d:\n", i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"compose", "--project-directory", dir, "-p", "k9"}
+	for _, delay := range []time.Duration{20 * time.Millisecond, 60 * time.Millisecond} {
+		up := exec.Command(filepath.Join(binDir, "berth"), append(args, "up", "-d")...)
+		up.Env = append(os.Environ(), "DOCKER_HOST=unix://"+d.sock)
+		if err := up.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		d.stop(syscall.SIGKILL)
+		_ = up.Wait()
+		d.start()
+		if r := d.berth(append(args, "down", "-v", "-t", "0")...); r.code != 0 {
+			t.Fatalf("down after a kill -9 %v into up: %s", delay, r)
+		}
+		if left := must(t, d.berth("ps", "-aq", "--filter", "label=com.docker.compose.project=k9")); left != "" {
+			t.Fatalf("containers left: %s", left)
+		}
+		if left := must(t, d.berth("volume", "ls", "-q", "--filter", "label=com.docker.compose.project=k9")); left != "" {
+			t.Fatalf("volumes left: %s", left)
+		}
+		if left := must(t, d.berth("network", "ls", "-q", "--filter", "label=com.docker.compose.project=k9")); left != "" {
+			t.Fatalf("networks left: %s", left)
+		}
+		if got := must(t, d.berth("inspect", "-f", "{{.State.Running}}", "bystander")); got != "true" {
+			t.Fatalf("the bystander: %q", got)
+		}
+	}
 }
