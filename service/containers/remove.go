@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -170,6 +172,7 @@ func (s *Service) Prune(want map[string]string) (container.PruneReport, error) {
 		rep.ContainersDeleted = append(rep.ContainersDeleted, c.ID)
 		rep.SpaceReclaimed += uint64(size)
 	}
+	s.events.Publish(eventtypes.ContainerEventType, "prune", "", map[string]string{"reclaimed": strconv.FormatUint(rep.SpaceReclaimed, 10)})
 	return rep, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	eventtypes "github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/mount"
 	"net"
 	"os"
 	"os/exec"
@@ -90,7 +92,11 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err != nil {
 		return err
 	}
-	c.releaseMounts = release
+	c.releaseMounts = func() {
+		release()
+		s.publishVolumes(c, "unmount")
+	}
+	s.publishVolumes(c, "mount")
 	trace.Mark("start: volumes mounted")
 	nsPath, err := s.setupNetwork(c)
 	if err != nil {
@@ -485,4 +491,22 @@ func removeRunDir(dir string) error {
 		return err
 	}
 	return os.RemoveAll(dir)
+}
+
+// publishVolumes sends a volume event per volume c mounts (dockerd's
+// mount and unmount: the actor is the volume, its attributes the container
+// and, for mount, where and how).
+func (s *Service) publishVolumes(c *Container, action eventtypes.Action) {
+	for _, m := range c.Mounts {
+		if m.Type != mount.TypeVolume || m.Name == "" {
+			continue
+		}
+		attrs := map[string]string{"container": c.ID, "driver": "local"}
+		if action == "mount" {
+			attrs["destination"] = m.Destination
+			attrs["read/write"] = strconv.FormatBool(m.RW)
+			attrs["propagation"] = string(m.Propagation)
+		}
+		s.events.Publish(eventtypes.VolumeEventType, action, m.Name, attrs)
+	}
 }

@@ -3,6 +3,7 @@ package images
 import (
 	"fmt"
 	eventtypes "github.com/moby/moby/api/types/events"
+	"strconv"
 	"strings"
 
 	"github.com/berth-project/berth/internal/labels"
@@ -206,6 +207,9 @@ func (s *Service) Prune(all bool, want map[string]string) (image.PruneReport, er
 		report.ImagesDeleted = append(report.ImagesDeleted, del...)
 		report.SpaceReclaimed += uint64(img.Size)
 	})
+	if err == nil && s.events != nil {
+		s.events.Publish(eventtypes.ImageEventType, "prune", "", map[string]string{"reclaimed": strconv.FormatUint(report.SpaceReclaimed, 10)})
+	}
 	return report, err
 }
 
@@ -239,6 +243,9 @@ func (s *Service) PruneBuildCache(all bool) (deleted []string, reclaimed uint64,
 			deleted = append(deleted, img.ID.String())
 			reclaimed += s.ownSize(img)
 		})
+	if err == nil && s.events != nil {
+		s.events.Publish(eventtypes.BuilderEventType, "prune", "", map[string]string{"reclaimed": strconv.FormatUint(reclaimed, 10)})
+	}
 	return deleted, reclaimed, err
 }
 

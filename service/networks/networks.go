@@ -551,6 +551,9 @@ func (s *Service) Prune(labels []string) ([]string, error) {
 		}
 		deleted = append(deleted, n.Name)
 	}
+	if s.events != nil {
+		s.events.Publish(eventtypes.NetworkEventType, "prune", "", map[string]string{"reclaimed": "0"})
+	}
 	return deleted, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -336,6 +337,9 @@ func (s *Service) Prune(all bool, filters map[string][]string) (deleted []string
 		}
 		deleted = append(deleted, v.Name)
 		reclaimed += size
+	}
+	if s.events != nil {
+		s.events.Publish(eventtypes.VolumeEventType, "prune", "", map[string]string{"reclaimed": strconv.FormatUint(reclaimed, 10)})
 	}
 	return deleted, reclaimed, nil
 }

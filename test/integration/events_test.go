@@ -34,3 +34,31 @@ func TestEventsAcrossRestart(t *testing.T) {
 		t.Fatalf("filtered replay:\n%s", out)
 	}
 }
+
+// TestEventTypes: volume mount and unmount around a container's run, the
+// prune events of system prune, and the volume= filter.
+func TestEventTypes(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	must(t, d.berth("run", "--rm", "--network", "none", "-v", "evdata:/data", "busybox", "true"))
+	must(t, d.berth("system", "prune", "-f", "--volumes"))
+	time.Sleep(100 * time.Millisecond)
+	until := strconv.FormatInt(time.Now().Unix()+1, 10)
+	out := must(t, d.berth("events", "--since", since, "--until", until, "--filter", "type=volume", "--format", `{{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "destination"}} {{index .Actor.Attributes "read/write"}}`))
+	for _, want := range []string{"create evdata  ", "mount evdata /data true", "unmount evdata  "} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("volume events lack %q:\n%s", want, out)
+		}
+	}
+	out = must(t, d.berth("events", "--since", since, "--until", until, "--filter", "event=prune", "--format", `{{.Type}} {{.Action}}`))
+	for _, typ := range []string{"container", "network", "volume", "image", "builder"} {
+		if !strings.Contains(out, typ+" prune") {
+			t.Fatalf("no %s prune event:\n%s", typ, out)
+		}
+	}
+	out = must(t, d.berth("events", "--since", since, "--until", until, "--filter", "volume=evdata", "--format", `{{.Type}} {{.Action}}`))
+	if !strings.Contains(out, "volume mount") || strings.Contains(out, "container") {
+		t.Fatalf("volume=evdata:\n%s", out)
+	}
+}

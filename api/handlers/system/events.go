@@ -85,11 +85,20 @@ func match(m events.Message, f map[string][]string) bool {
 		action = action[:i]
 	}
 	name := m.Actor.Attributes["name"]
-	idMatch := len(f["container"]) == 0
-	for _, v := range f["container"] {
-		if v == name || strings.HasPrefix(m.Actor.ID, v) {
-			idMatch = true
+	// container=, volume=, network= as dockerd's fuzzy name match: the
+	// actor's ID or name, whole or by prefix, whatever the event's type
+	idMatch := true
+	for _, key := range []string{"container", "volume", "network"} {
+		if len(f[key]) == 0 {
+			continue
 		}
+		ok := false
+		for _, v := range f[key] {
+			if v == name || v == m.Actor.ID || strings.HasPrefix(m.Actor.ID, v) || (name != "" && strings.HasPrefix(name, v)) {
+				ok = true
+			}
+		}
+		idMatch = idMatch && ok
 	}
 	labelsOK := true
 	for _, l := range f["label"] {
