@@ -488,7 +488,7 @@ func TestComposeBadInput(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"yaml syntax", "services:\n  a:\n    image: busybox\n   bad: indent\n", "compose.yaml: yaml: "},
-		{"unknown key", "services:\n  a:\n    image: busybox\n    nosuchkey: 1\n", "compose.yaml: services.a.nosuchkey"},
+		{"unknown key", "services:\n  a:\n    image: busybox\n    nosuchkey: 1\n", "compose.yaml: services.a additional properties 'nosuchkey' not allowed"},
 		{"cycle", "services:\n  a:\n    image: busybox\n    depends_on: [b]\n  b:\n    image: busybox\n    depends_on: [a]\n", "dependency cycle detected"},
 		{"required variable", "services:\n  a:\n    image: ${NOSUCHVAR:?set it}\n", "required variable NOSUCHVAR is missing a value: set it"},
 		{"missing env_file", "services:\n  a:\n    image: busybox\n    env_file: missing.env\n", "missing.env not found"},
@@ -560,5 +560,52 @@ func TestComposeDownAfterKill9(t *testing.T) {
 		if got := must(t, d.berth("inspect", "-f", "{{.State.Running}}", "bystander")); got != "true" {
 			t.Fatalf("the bystander: %q", got)
 		}
+	}
+}
+
+// TestDockerComposeV2Interop drives the project with Docker Compose v2
+// (v5.x, built from source: not in CI; DOCKER_COMPOSE_V2=path runs it) and
+// berth compose in turn: each sees the other's containers as up to date
+// (the same config hash) and can take the project down.
+func TestDockerComposeV2Interop(t *testing.T) {
+	bin := os.Getenv("DOCKER_COMPOSE_V2")
+	if bin == "" {
+		t.Skip("DOCKER_COMPOSE_V2 names no Docker Compose v2 binary")
+	}
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	if err := os.WriteFile(file, []byte(composeProject), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dc := func(args ...string) result {
+		return d.cliEnv(bin, nil, append([]string{"-f", file, "-p", "iv"}, args...)...)
+	}
+	bc := func(args ...string) result {
+		return d.berth(append([]string{"compose", "-f", file, "-p", "iv"}, args...)...)
+	}
+	if r := dc("up", "-d"); r.code != 0 {
+		t.Fatalf("docker compose up: %s", r)
+	}
+	web := must(t, d.berth("inspect", "-f", "{{.Id}}", "iv-web-1"))
+	if r := bc("up", "-d"); r.code != 0 || !strings.Contains(r.stderr, " Container iv-web-1 Running") {
+		t.Fatalf("berth compose up after docker compose's: %s", r)
+	}
+	if id := must(t, d.berth("inspect", "-f", "{{.Id}}", "iv-web-1")); id != web {
+		t.Fatal("berth compose recreated docker compose's container")
+	}
+	must(t, bc("up", "-d", "--force-recreate", "web"))
+	if r := dc("up", "-d"); r.code != 0 || strings.Contains(r.stderr, "Recreate") {
+		t.Fatalf("docker compose up after berth compose's: %s", r)
+	}
+	if got := must(t, dc("ps", "--format", "{{.Name}}")); got != "iv-client-1\niv-web-1" {
+		t.Fatalf("docker compose ps: %q", got)
+	}
+	if r := bc("down", "-v", "-t", "0"); r.code != 0 {
+		t.Fatalf("berth compose down: %s", r)
+	}
+	if left := must(t, d.berth("ps", "-aq")); left != "" {
+		t.Fatalf("left: %s", left)
 	}
 }
