@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -112,5 +113,33 @@ networks:
 	named, _ := p.GetService("named")
 	if ContainerName(p.Name, named, 1) != "custom" {
 		t.Fatal("container_name not used")
+	}
+}
+
+func TestWithRestartDependents(t *testing.T) {
+	p := load(t, `
+services:
+  db:
+    image: busybox
+  api:
+    image: busybox
+    depends_on:
+      db:
+        condition: service_started
+        restart: true
+  web:
+    image: busybox
+    depends_on:
+      api:
+        condition: service_started
+        restart: true
+  batch:
+    image: busybox
+    depends_on: [db]
+`)
+	got := withRestartDependents(p, []string{"db"})
+	sort.Strings(got)
+	if !reflect.DeepEqual(got, []string{"api", "db", "web"}) {
+		t.Fatalf("restart db restarts %v", got)
 	}
 }

@@ -75,8 +75,12 @@ func (e *Engine) Stop(ctx context.Context, p *types.Project, services []string, 
 	})
 }
 
-// Restart restarts the project's containers (or its named services').
+// Restart restarts the project's containers (or its named services', and
+// those that depend on them with depends_on's restart: true).
 func (e *Engine) Restart(ctx context.Context, p *types.Project, services []string, timeout *int) error {
+	if len(services) > 0 {
+		services = withRestartDependents(p, services)
+	}
 	return eachService(ctx, p, services, false, func(ctx context.Context, s types.ServiceConfig) error {
 		cs, err := e.containers(ctx, p.Name, false, s.Name)
 		if err != nil {
@@ -187,4 +191,22 @@ func (e *Engine) Containers(ctx context.Context, project string, services []stri
 		}
 	}
 	return out, nil
+}
+
+// withRestartDependents adds to services those that depend on one of
+// them with restart: true, transitively.
+func withRestartDependents(p *types.Project, services []string) []string {
+	out := append([]string(nil), services...)
+	for i := 0; i < len(out); i++ {
+		s, err := p.GetService(out[i])
+		if err != nil {
+			continue
+		}
+		for _, dep := range p.GetDependentsForService(s, func(d types.ServiceDependency) bool { return d.Restart }) {
+			if !contains(out, dep) {
+				out = append(out, dep)
+			}
+		}
+	}
+	return out
 }

@@ -609,3 +609,32 @@ func TestDockerComposeV2Interop(t *testing.T) {
 		t.Fatalf("left: %s", left)
 	}
 }
+
+// TestComposeUpAttached: up in the foreground prints the services' output
+// with their prefixes and, with --exit-code-from, stops them all when that
+// service exits and returns its code.
+func TestComposeUpAttached(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	project := "services:\n  server:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo serving; exec sleep 1000\"]\n    stop_signal: SIGKILL\n  job:\n    image: busybox\n    command: [\"sh\", \"-c\", \"sleep 0.3; echo done; exit 3\"]\n    depends_on: [server]\n"
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(project), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "fg"}, args...)...)
+	}
+	r := compose("up", "--exit-code-from", "job")
+	if r.code != 3 {
+		t.Fatalf("up --exit-code-from job: %s", r)
+	}
+	for _, want := range []string{"server-1  | serving\n", "job-1     | done\n", "job-1 exited with code 3\n", "Aborting on container exit...\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("up's output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if got := must(t, compose("ps", "-a", "--format", "{{.Service}} {{.State}}")); got != "job exited\nserver exited" {
+		t.Fatalf("after the abort: %q", got)
+	}
+	must(t, compose("down"))
+}
