@@ -25,7 +25,11 @@ type logPrinter struct {
 	out    io.Writer
 	prefix bool
 	width  int
+	colors map[string]string // the prefix's ANSI colour by container; nil: none
 }
+
+// palette is the order Docker Compose colours its prefixes in.
+var palette = []string{"36", "33", "32", "35", "34", "31", "96", "93", "92", "95", "94", "91"}
 
 func newLogPrinter(out io.Writer, prefix bool, cs []container.Summary) *logPrinter {
 	lp := &logPrinter{out: out, prefix: prefix}
@@ -35,6 +39,28 @@ func newLogPrinter(out io.Writer, prefix bool, cs []container.Summary) *logPrint
 		}
 	}
 	return lp
+}
+
+// colour gives each container's prefix a colour of its own, in order.
+func (lp *logPrinter) colour(cs []container.Summary) *logPrinter {
+	lp.colors = map[string]string{}
+	for i, c := range cs {
+		lp.colors[shortName(c)] = palette[i%len(palette)]
+	}
+	return lp
+}
+
+// useColour is --ansi's rule: always, never, or auto (a terminal), and
+// never with --no-color.
+func useColour(c *cli.Cli, ansi string, noColor bool) bool {
+	if noColor || ansi == "never" {
+		return false
+	}
+	if ansi == "always" {
+		return true
+	}
+	_, tty := c.OutFd()
+	return tty
 }
 
 // shortName is a container's name without its project's prefix, unless it
@@ -53,7 +79,11 @@ func (lp *logPrinter) line(name, text string) {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
 	if lp.prefix {
-		fmt.Fprintf(lp.out, "%-"+strconv.Itoa(lp.width)+"s | %s\n", name, text)
+		p := fmt.Sprintf("%-"+strconv.Itoa(lp.width)+"s |", name)
+		if col, ok := lp.colors[name]; ok {
+			p = "\x1b[" + col + "m" + p + "\x1b[0m"
+		}
+		fmt.Fprintf(lp.out, "%s %s\n", p, text)
 	} else {
 		fmt.Fprintln(lp.out, text)
 	}
@@ -111,7 +141,7 @@ func followLogs(ctx context.Context, api client.APIClient, lp *logPrinter, c con
 
 func newLogsCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 	var o client.ContainerLogsOptions
-	var noPrefix bool
+	var noPrefix, noColor bool
 	cmd := &cobra.Command{
 		Use:   "logs [OPTIONS] [SERVICE...]",
 		Short: "View output from containers",
@@ -131,6 +161,9 @@ func newLogsCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 			}
 			api, _ := c.Client()
 			lp := newLogPrinter(c.Out(), !noPrefix, cs)
+			if useColour(c, po.ansi, noColor) {
+				lp.colour(cs)
+			}
 			o.ShowStdout, o.ShowStderr = true, true
 			var wg sync.WaitGroup
 			errs := make(chan error, len(cs))
@@ -158,7 +191,7 @@ func newLogsCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 	fl.StringVar(&o.Since, "since", "", "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)")
 	fl.StringVar(&o.Until, "until", "", "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)")
 	fl.BoolVar(&noPrefix, "no-log-prefix", false, "Don't print prefix in logs")
-	fl.Bool("no-color", false, "Produce monochrome output")
+	fl.BoolVar(&noColor, "no-color", false, "Produce monochrome output")
 	return cmd
 }
 

@@ -20,7 +20,7 @@ import (
 
 type upOptions struct {
 	detach, build, noBuild, forceRecreate, noRecreate, noDeps, removeOrphans bool
-	wait, abortOnExit, noStart, noLogPrefix                                  bool
+	wait, abortOnExit, noStart, noLogPrefix, noColor                         bool
 	waitTimeout                                                              int
 	exitCodeFrom                                                             string
 	scale                                                                    []string
@@ -51,6 +51,7 @@ func newUpCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 	fl.StringArrayVar(&o.scale, "scale", nil, "Scale SERVICE to NUM instances. Overrides the `scale` setting in the Compose file if present.")
 	fl.BoolVar(&o.noStart, "no-start", false, "Don't start the services after creating them")
 	fl.BoolVar(&o.noLogPrefix, "no-log-prefix", false, "Don't print prefix in logs")
+	fl.BoolVar(&o.noColor, "no-color", false, "Produce monochrome output")
 	addTimeout(cmd, &o.timeout, "Use this timeout in seconds for container shutdown when attached or when containers are already running")
 	return cmd
 }
@@ -137,7 +138,7 @@ func runUp(ctx context.Context, c *cli.Cli, po *projectOptions, o *upOptions, se
 	if o.detach {
 		return nil
 	}
-	return attachUp(ctx, c, e, p, services, o)
+	return attachUp(ctx, c, po, e, p, services, o)
 }
 
 func missingImage(ctx context.Context, api client.APIClient, ref string) bool {
@@ -148,7 +149,7 @@ func missingImage(ctx context.Context, api client.APIClient, ref string) bool {
 // attachUp follows the project's logs until its containers exit (or one
 // does, with --abort-on-container-exit); an interrupt stops them, as
 // docker compose up does in the foreground.
-func attachUp(ctx context.Context, c *cli.Cli, e *compose.Engine, p *types.Project, services []string, o *upOptions) error {
+func attachUp(ctx context.Context, c *cli.Cli, po *projectOptions, e *compose.Engine, p *types.Project, services []string, o *upOptions) error {
 	cs, err := e.Containers(ctx, p.Name, services, true)
 	if err != nil {
 		return err
@@ -157,6 +158,9 @@ func attachUp(ctx context.Context, c *cli.Cli, e *compose.Engine, p *types.Proje
 	lctx, cancelLogs := context.WithCancel(ctx)
 	defer cancelLogs()
 	lp := newLogPrinter(c.Out(), !o.noLogPrefix, cs)
+	if useColour(c, po.ansi, o.noColor) {
+		lp.colour(cs)
+	}
 	var logs sync.WaitGroup
 	for _, ct := range cs {
 		logs.Add(1)
