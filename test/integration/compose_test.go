@@ -76,6 +76,11 @@ func TestComposeUpDown(t *testing.T) {
 		t.Fatalf("network labels: %q", got)
 	}
 
+	// ls lists the running project with its file
+	if got := must(t, d.berth("compose", "ls")); !strings.Contains(got, "cp        running(2)   "+file) {
+		t.Fatalf("ls: %q", got)
+	}
+
 	// up again: nothing changed, nothing recreated
 	web, client := id("cp-web-1"), id("cp-client-1")
 	r = compose(nil, "up", "-d")
