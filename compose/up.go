@@ -98,6 +98,11 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 			return err
 		}
 	}
+	if s.PullPolicy == types.PullPolicyAlways && s.Image != "" && s.Build == nil {
+		if err := e.pull(ctx, s, o.PullOut); err != nil {
+			return err
+		}
+	}
 	existing, err := e.containers(ctx, p.Name, false, s.Name)
 	if err != nil {
 		return err
