@@ -169,7 +169,7 @@ func (e *Engine) Stopped(ctx context.Context, project string, services []string)
 	return out, nil
 }
 
-// Remove removes containers (stopping running ones first when stop says so).
+// Remove stops and removes containers, with their anonymous volumes when volumes says so.
 func (e *Engine) Remove(ctx context.Context, cs []container.Summary, volumes bool) error {
 	return e.removeContainers(ctx, cs, nil, volumes)
 }

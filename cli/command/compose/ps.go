@@ -59,15 +59,13 @@ func newRow(c container.Summary, now time.Time) psRow {
 	for _, n := range c.Names {
 		r.Names = append(r.Names, strings.TrimPrefix(n, "/"))
 	}
-	if i := strings.Index(c.Status, "(health"); i >= 0 || strings.Contains(c.Status, "(healthy)") || strings.Contains(c.Status, "(unhealthy)") {
-		switch {
-		case strings.Contains(c.Status, "(healthy)"):
-			r.Health = "healthy"
-		case strings.Contains(c.Status, "(unhealthy)"):
-			r.Health = "unhealthy"
-		default:
-			r.Health = "starting"
-		}
+	switch {
+	case strings.Contains(c.Status, "(healthy)"):
+		r.Health = "healthy"
+	case strings.Contains(c.Status, "(unhealthy)"):
+		r.Health = "unhealthy"
+	case strings.Contains(c.Status, "(health: starting)"):
+		r.Health = "starting"
 	}
 	if c.State == container.StateExited {
 		fmt.Sscanf(c.Status, "Exited (%d)", &r.ExitCode)
