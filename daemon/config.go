@@ -25,6 +25,8 @@ type Config struct {
 	// Insecure registries (host:port or CIDR) are reached over HTTP or
 	// unverified TLS.
 	Insecure []string `json:"insecure-registries,omitempty"`
+	// Labels describe the daemon (key=value), shown by info.
+	Labels []string `json:"labels,omitempty"`
 	// CertsDir holds registries' CA and client certificates (certs.d).
 	CertsDir string `json:"-"`
 }
@@ -57,7 +59,7 @@ func (c *Config) LoadFile(path string, required bool) error {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	known := map[string]bool{"hosts": true, "data-root": true, "exec-root": true, "pidfile": true, "log-level": true, "debug": true,
-		"default-runtime": true, "cgroup-parent": true, "bridge": true, "bip": true, "registry-mirrors": true, "insecure-registries": true}
+		"default-runtime": true, "cgroup-parent": true, "bridge": true, "bip": true, "registry-mirrors": true, "insecure-registries": true, "labels": true}
 	for k := range raw {
 		if !known[k] {
 			return fmt.Errorf("config file %s: the following directives don't match any configuration option: %s", path, k)

@@ -6,9 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/distribution/reference"
-	"github.com/moby/moby/api/types/volume"
-	"github.com/opencontainers/go-digest"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-project/berth/api/handlers/build"
@@ -49,8 +47,11 @@ import (
 	"github.com/berth-project/berth/store/content"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/volume"
+	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 )
 
@@ -72,6 +73,8 @@ type Daemon struct {
 	servers    []*http.Server
 	listeners  []net.Listener
 	restored   chan struct{} // closed when restore has run
+	id         string        // engineID
+	live       atomic.Pointer[Reloadable]
 }
 
 // New builds the stores and services; Serve restores the networks and
@@ -93,6 +96,8 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	}
 	trace.Mark("daemon: metadata open")
 	d := &Daemon{cfg: cfg, log: log, db: db, events: events.Open(filepath.Join(cfg.DataRoot, "events.log")), restored: make(chan struct{})}
+	live := cfg.reloadable()
+	d.live.Store(&live)
 	fail := func(err error) (*Daemon, error) {
 		if d.netns != nil {
 			_ = d.netns.Close()
@@ -100,6 +105,12 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		db.Close()
 		d.events.Close()
 		return nil, err
+	}
+	if err := validateLabels(cfg.Labels); err != nil {
+		return fail(err)
+	}
+	if d.id, err = engineID(cfg.DataRoot); err != nil {
+		return fail(err)
 	}
 	cs, err := content.New(filepath.Join(cfg.DataRoot, "content"))
 	if err != nil {
@@ -327,8 +338,15 @@ func (s systemBackend) Counts() system.Counts {
 func (s systemBackend) DataRoot() string { return s.d.cfg.DataRoot }
 
 func (s systemBackend) Registries() (mirrors, insecure []string) {
-	return s.d.cfg.Mirrors, s.d.cfg.Insecure
+	live := s.d.live.Load()
+	return live.Mirrors, live.Insecure
 }
+
+func (s systemBackend) ID() string { return s.d.id }
+
+func (s systemBackend) Labels() []string { return s.d.live.Load().Labels }
+
+func (s systemBackend) Debug() bool { return s.d.live.Load().Debug }
 
 func (s systemBackend) DiskUsage() (system.DiskUsage, error) {
 	var du system.DiskUsage

@@ -14,6 +14,7 @@ import (
 	"github.com/berth-project/berth/daemon"
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func main() {
@@ -28,30 +29,12 @@ func main() {
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			flags := cmd.Flags()
-			file := cfg
-			if err := file.LoadFile(configFile, flags.Changed("config-file")); err != nil {
+			load := func() (daemon.Config, error) { return loadConfig(cmd.Flags(), cfg, hosts, configFile) }
+			file, err := load()
+			if err != nil {
 				return err
 			}
-			// Flags win over the file.
-			for _, f := range []struct {
-				name string
-				dst  *string
-				val  string
-			}{{"data-root", &file.DataRoot, cfg.DataRoot}, {"exec-root", &file.ExecRoot, cfg.ExecRoot},
-				{"pidfile", &file.Pidfile, cfg.Pidfile}, {"log-level", &file.LogLevel, cfg.LogLevel},
-				{"default-runtime", &file.Runtime, cfg.Runtime}, {"bridge", &file.Bridge, cfg.Bridge}, {"bip", &file.BIP, cfg.BIP}} {
-				if flags.Changed(f.name) {
-					*f.dst = f.val
-				}
-			}
-			if flags.Changed("host") {
-				file.Hosts = hosts
-			}
-			if flags.Changed("debug") {
-				file.Debug = cfg.Debug
-			}
-			return run(file)
+			return run(file, load)
 		},
 	}
 	f := cmd.Flags()
@@ -71,14 +54,55 @@ func main() {
 	}
 }
 
-func run(cfg daemon.Config) error {
+// loadConfig is daemon.json under the flags given: a flag wins over the
+// file.
+func loadConfig(flags *pflag.FlagSet, fromFlags daemon.Config, hosts []string, configFile string) (daemon.Config, error) {
+	file := fromFlags
+	if err := file.LoadFile(configFile, flags.Changed("config-file")); err != nil {
+		return file, err
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+		val  string
+	}{{"data-root", &file.DataRoot, fromFlags.DataRoot}, {"exec-root", &file.ExecRoot, fromFlags.ExecRoot},
+		{"pidfile", &file.Pidfile, fromFlags.Pidfile}, {"log-level", &file.LogLevel, fromFlags.LogLevel},
+		{"default-runtime", &file.Runtime, fromFlags.Runtime}, {"bridge", &file.Bridge, fromFlags.Bridge}, {"bip", &file.BIP, fromFlags.BIP}} {
+		if flags.Changed(f.name) {
+			*f.dst = f.val
+		}
+	}
+	if flags.Changed("host") {
+		file.Hosts = hosts
+	}
+	if flags.Changed("debug") {
+		file.Debug = fromFlags.Debug
+	}
+	return file, nil
+}
+
+// logLevel is the level cfg asks for.
+func logLevel(cfg daemon.Config) (slog.Level, error) {
 	level := slog.LevelInfo
 	if cfg.Debug || cfg.LogLevel == "debug" {
-		level = slog.LevelDebug
-	} else if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return fmt.Errorf("unable to parse logging level: %s", cfg.LogLevel)
+		return slog.LevelDebug, nil
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return level, fmt.Errorf("unable to parse logging level: %s", cfg.LogLevel)
+	}
+	return level, nil
+}
+
+// run serves until SIGINT or SIGTERM; on SIGHUP it loads the
+// configuration again and applies what a running daemon can take.
+func run(cfg daemon.Config, load func() (daemon.Config, error)) error {
+	var level slog.LevelVar
+	l, err := logLevel(cfg)
+	if err != nil {
+		return err
+	}
+	level.Set(l)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: &level}))
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -89,11 +113,18 @@ func run(cfg daemon.Config) error {
 		return err
 	}
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		<-sigs
+		for sig := range sigs {
+			if sig != syscall.SIGHUP {
+				break
+			}
+			if err := reload(d, &level, load); err != nil {
+				log.Error("Error reloading the configuration; nothing changed", "err", err)
+			}
+		}
 		log.Info("shutting down; containers keep running")
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -103,5 +134,22 @@ func run(cfg daemon.Config) error {
 		return err
 	}
 	<-stopped
+	return nil
+}
+
+// reload applies the configuration as it is now to the running daemon.
+func reload(d *daemon.Daemon, level *slog.LevelVar, load func() (daemon.Config, error)) error {
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	l, err := logLevel(cfg)
+	if err != nil {
+		return err
+	}
+	if err := d.Reload(cfg); err != nil {
+		return err
+	}
+	level.Set(l)
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/distribution/reference"
@@ -44,34 +45,28 @@ type Config struct {
 	UserAgent string
 }
 
-// Client reaches registries as Config says.
+// Client reaches registries as Config says. Its mirrors and insecure
+// registries can be changed while it serves (a daemon reload).
 type Client struct {
-	cfg      Config
-	mirrors  []*url.URL
-	nets     []*net.IPNet
-	hosts    map[string]bool
+	certsDir string
+	policy   atomic.Pointer[policy]
 	base     *http.Transport
 	userAgnt string
 }
 
+// policy is the part of Config that Reconfigure replaces as a whole, so
+// that a request sees either the old or the new one.
+type policy struct {
+	mirrors []*url.URL
+	nets    []*net.IPNet
+	hosts   map[string]bool
+}
+
 // New checks cfg and returns a client.
 func New(cfg Config) (*Client, error) {
-	c := &Client{cfg: cfg, hosts: map[string]bool{}, userAgnt: cfg.UserAgent}
-	for _, m := range cfg.Mirrors {
-		u, err := url.Parse(m)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("invalid mirror: %q is not a valid URI", m)
-		}
-		c.mirrors = append(c.mirrors, u)
-	}
-	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
-	c.nets = append(c.nets, loopback)
-	for _, s := range cfg.Insecure {
-		if _, n, err := net.ParseCIDR(s); err == nil {
-			c.nets = append(c.nets, n)
-			continue
-		}
-		c.hosts[strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "http://"), "https://"), "/")] = true
+	c := &Client{certsDir: cfg.CertsDir, userAgnt: cfg.UserAgent}
+	if err := c.Reconfigure(cfg.Mirrors, cfg.Insecure); err != nil {
+		return nil, err
 	}
 	c.base = http.DefaultTransport.(*http.Transport).Clone()
 	c.base.ResponseHeaderTimeout = 60 * time.Second
@@ -81,17 +76,45 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// Reconfigure checks and takes new mirrors and insecure registries; on an
+// error the client keeps what it had.
+func (c *Client) Reconfigure(mirrors, insecure []string) error {
+	p := &policy{hosts: map[string]bool{}}
+	for _, m := range mirrors {
+		u, err := url.Parse(m)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("invalid mirror: %q is not a valid URI", m)
+		}
+		p.mirrors = append(p.mirrors, u)
+	}
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	p.nets = append(p.nets, loopback)
+	for _, s := range insecure {
+		if _, n, err := net.ParseCIDR(s); err == nil {
+			p.nets = append(p.nets, n)
+			continue
+		}
+		p.hosts[strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "http://"), "https://"), "/")] = true
+	}
+	c.policy.Store(p)
+	return nil
+}
+
+// mirrors are docker.io's mirrors, in order.
+func (c *Client) mirrors() []*url.URL { return c.policy.Load().mirrors }
+
 // insecure reports whether host (host[:port]) may be reached without
 // verified TLS.
 func (c *Client) insecure(host string) bool {
-	if c.hosts[host] || host == "localhost" || strings.HasPrefix(host, "localhost:") {
+	p := c.policy.Load()
+	if p.hosts[host] || host == "localhost" || strings.HasPrefix(host, "localhost:") {
 		return true
 	}
 	h := host
 	if hh, _, err := net.SplitHostPort(host); err == nil {
 		h = hh
 	}
-	if c.hosts[h] {
+	if p.hosts[h] {
 		return true
 	}
 	ip := net.ParseIP(h)
@@ -100,7 +123,7 @@ func (c *Client) insecure(host string) bool {
 			ip = addrs[0]
 		}
 	}
-	for _, n := range c.nets {
+	for _, n := range p.nets {
 		if ip != nil && n.Contains(ip) {
 			return true
 		}
@@ -116,8 +139,8 @@ func (c *Client) transport(host string) (http.RoundTripper, error) {
 	if c.insecure(host) {
 		tc.InsecureSkipVerify = true
 	}
-	if c.cfg.CertsDir != "" {
-		dir := filepath.Join(c.cfg.CertsDir, host)
+	if c.certsDir != "" {
+		dir := filepath.Join(c.certsDir, host)
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
 			p := filepath.Join(dir, e.Name())
@@ -239,7 +262,7 @@ func (c *Client) endpoints(n reference.Named, auth *registry.AuthConfig) ([]endp
 	path := reference.Path(n)
 	var eps []endpoint
 	if domain(n) == "docker.io" {
-		for _, m := range c.mirrors {
+		for _, m := range c.mirrors() {
 			ep, err := c.endpoint(m.Host, path, m.Scheme == "http", auth)
 			if err != nil {
 				return nil, err

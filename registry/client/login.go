@@ -90,7 +90,7 @@ func (c *Client) Search(ctx context.Context, term string, limit int, auth *regis
 		}
 		return c.searchAt(ctx, &url.URL{Scheme: reg.Scheme(), Host: host}, term, limit, auth)
 	}
-	for _, m := range c.mirrors {
+	for _, m := range c.mirrors() {
 		res, err := c.searchAt(ctx, m, term, limit, nil) // Hub credentials stay with the Hub
 		if err != nil {
 			continue

@@ -1,6 +1,9 @@
 package integration
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -60,5 +63,66 @@ func TestEventTypes(t *testing.T) {
 	out = must(t, d.berth("events", "--since", since, "--until", until, "--filter", "volume=evdata", "--format", `{{.Type}} {{.Action}}`))
 	if !strings.Contains(out, "volume mount") || strings.Contains(out, "container") {
 		t.Fatalf("volume=evdata:\n%s", out)
+	}
+}
+
+// TestDaemonReload: SIGHUP makes berthd read daemon.json again and take
+// what dockerd takes while running (labels, registry mirrors, insecure
+// registries, debug), publishing a daemon reload event; a file it cannot
+// take changes nothing and the daemon keeps serving.
+func TestDaemonReload(t *testing.T) {
+	d := startDaemonWith(t, map[string]any{"labels": []string{"tier=a"}})
+	id := strings.TrimSpace(must(t, d.berth("info", "--format", "{{.ID}}")))
+	if len(id) != 36 {
+		t.Fatalf("engine ID %q is not a UUID", id)
+	}
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	write := func(conf map[string]any) {
+		b, _ := os.ReadFile(filepath.Join(d.root, "daemon.json"))
+		var full map[string]any
+		if err := json.Unmarshal(b, &full); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range conf {
+			full[k] = v
+		}
+		b, _ = json.Marshal(full)
+		if err := os.WriteFile(filepath.Join(d.root, "daemon.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	write(map[string]any{"labels": []string{"tier=b", "zone=x"}, "registry-mirrors": []string{"http://127.0.0.1:5999"},
+		"insecure-registries": []string{"10.9.0.0/16"}, "debug": true})
+	info := must(t, d.berth("info", "--format", "{{json .Labels}} {{json .RegistryConfig.Mirrors}} {{.Debug}} {{.ID}}"))
+	if want := `["tier=b","zone=x"] ["http://127.0.0.1:5999/"] true ` + id; strings.TrimSpace(info) != want {
+		t.Fatalf("info after reload: %q, want %q", info, want)
+	}
+	if out := must(t, d.berth("info")); !strings.Contains(out, " 10.9.0.0/16\n") {
+		t.Fatalf("info lacks the reloaded insecure registry:\n%s", out)
+	}
+	// an invalid mirror: the reload is refused as a whole
+	write(map[string]any{"labels": []string{"tier=c"}, "registry-mirrors": []string{"not a url"}})
+	if info := must(t, d.berth("info", "--format", "{{json .Labels}}")); strings.TrimSpace(info) != `["tier=b","zone=x"]` {
+		t.Fatalf("a refused reload changed the labels: %s", info)
+	}
+	until := strconv.FormatInt(time.Now().Unix()+1, 10)
+	out := must(t, d.berth("events", "--since", since, "--until", until, "--filter", "type=daemon", "--filter", "daemon="+id,
+		"--format", `{{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "labels"}} {{index .Actor.Attributes "registry-mirrors"}} {{index .Actor.Attributes "debug"}}`))
+	if want := "reload " + id + ` ["tier=b","zone=x"] ["http://127.0.0.1:5999"] true`; strings.TrimSpace(out) != want {
+		t.Fatalf("daemon events:\n%s\nwant exactly one %q", out, want)
+	}
+	log, _ := os.ReadFile(filepath.Join(d.root, "berthd.log"))
+	if !strings.Contains(string(log), "invalid mirror") {
+		t.Fatalf("the refused reload is not in the log:\n%s", log)
+	}
+	write(map[string]any{"registry-mirrors": []string{}})
+	d.stop(syscall.SIGTERM)
+	d.start() // the ID lasts
+	if again := strings.TrimSpace(must(t, d.berth("info", "--format", "{{.ID}}"))); again != id {
+		t.Fatalf("engine ID changed across a restart: %s, was %s", again, id)
 	}
 }

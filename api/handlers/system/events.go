@@ -85,10 +85,11 @@ func match(m events.Message, f map[string][]string) bool {
 		action = action[:i]
 	}
 	name := m.Actor.Attributes["name"]
-	// container=, volume=, network= as dockerd's fuzzy name match: the
-	// actor's ID or name, whole or by prefix, whatever the event's type
+	// container=, volume=, network=, daemon=… as dockerd's fuzzy name
+	// match: the actor's ID or name, whole or by prefix, whatever the
+	// event's type. Keys dockerd does not know are ignored, as it does.
 	idMatch := true
-	for _, key := range []string{"container", "volume", "network"} {
+	for _, key := range []string{"container", "volume", "network", "daemon", "plugin", "service", "node", "secret", "config"} {
 		if len(f[key]) == 0 {
 			continue
 		}
@@ -108,7 +109,7 @@ func match(m events.Message, f map[string][]string) bool {
 			labelsOK = false
 		}
 	}
-	return anyOf("type", string(m.Type)) && anyOf("event", action, string(m.Action)) &&
+	return anyOf("type", string(m.Type)) && anyOf("scope", m.Scope) && anyOf("event", action, string(m.Action)) &&
 		imageMatch(m, f["image"]) && idMatch && labelsOK
 }
 

@@ -35,6 +35,11 @@ type Backend interface {
 	DiskUsage() (DiskUsage, error)
 	// Registries returns daemon.json's registry-mirrors and insecure-registries.
 	Registries() (mirrors, insecure []string)
+	// ID is the daemon's lasting identity.
+	ID() string
+	// Labels are daemon.json's labels; Debug its debug setting.
+	Labels() []string
+	Debug() bool
 }
 
 // DiskUsage is GET /system/df's body in the shape API versions up to 1.51
@@ -115,14 +120,14 @@ func (h handlers) info(w http.ResponseWriter, r *http.Request) error {
 		runtimes[name] = system.RuntimeWithStatus{Runtime: system.Runtime{Path: path}}
 	}
 	info := system.Info{
-		ID: "berth", Containers: c.Containers, ContainersRunning: c.Running, ContainersPaused: c.Paused, ContainersStopped: c.Stopped,
+		ID: h.b.ID(), Debug: h.b.Debug(), Containers: c.Containers, ContainersRunning: c.Running, ContainersPaused: c.Paused, ContainersStopped: c.Stopped,
 		Images: c.Images, Driver: "overlay2", MemoryLimit: true, SwapLimit: true, CPUCfsPeriod: true, CPUCfsQuota: true,
 		CPUShares: true, CPUSet: true, PidsLimit: true, OomKillDisable: cgv == "1", NGoroutines: runtime.NumGoroutine(),
 		SystemTime: time.Now().Format(time.RFC3339Nano), LoggingDriver: "json-file", CgroupDriver: "cgroupfs", CgroupVersion: cgv,
 		KernelVersion: kernel(), OperatingSystem: osName(), OSType: "linux", Architecture: arch(), NCPU: runtime.NumCPU(),
 		MemTotal: int64(si.Totalram) * int64(si.Unit), DockerRootDir: h.b.DataRoot(), Name: host, ServerVersion: Version,
 		DefaultRuntime: defRuntime, Runtimes: runtimes,
-		SecurityOptions: []string{"name=seccomp,profile=builtin"}, Labels: []string{}, Warnings: []string{},
+		SecurityOptions: []string{"name=seccomp,profile=builtin"}, Labels: append([]string{}, h.b.Labels()...), Warnings: []string{},
 		IndexServerAddress: "https://index.docker.io/v1/", InitBinary: "berth-init",
 	}
 	info.RegistryConfig = registryConfig(h.b.Registries())

@@ -90,6 +90,12 @@ func printServerInfo(out io.Writer, i system.Info) {
 	p("Docker Root Dir", i.DockerRootDir)
 	p("Debug Mode", i.Debug)
 	p("Experimental", i.ExperimentalBuild)
+	if len(i.Labels) > 0 {
+		fmt.Fprintln(out, " Labels:")
+		for _, l := range i.Labels {
+			fmt.Fprintf(out, "  %s\n", l)
+		}
+	}
 	if rc := i.RegistryConfig; rc != nil {
 		var insecure []string
 		for name, ic := range rc.IndexConfigs {
