@@ -202,6 +202,11 @@ func (e *Engine) recreate(ctx context.Context, p *types.Project, s types.Service
 	if timeout == nil {
 		timeout = seconds(s.StopGracePeriod)
 	}
+	if !o.NoStart {
+		if err := e.stopRestartDependents(ctx, p, s, o.Timeout); err != nil {
+			return err
+		}
+	}
 	if _, err := e.api.ContainerStop(ctx, old.ID, client.ContainerStopOptions{Timeout: timeout}); err != nil {
 		return err
 	}
@@ -220,6 +225,38 @@ func (e *Engine) recreate(ctx context.Context, p *types.Project, s types.Service
 		return nil
 	}
 	return e.startContainer(ctx, cname, id)
+}
+
+// stopRestartDependents stops the running containers of the services that
+// depend on s with restart: true before s is recreated, as Docker Compose
+// does; converging them afterwards, in dependency order, starts them again.
+func (e *Engine) stopRestartDependents(ctx context.Context, p *types.Project, s types.ServiceConfig, timeout *int) error {
+	deps := p.GetDependentsForService(s, func(d types.ServiceDependency) bool { return d.Restart })
+	if len(deps) == 0 {
+		return nil
+	}
+	cs, err := e.containers(ctx, p.Name, false, deps...)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.State != container.StateRunning {
+			continue
+		}
+		ev := containerID(name(c))
+		e.progress.Event(ev, "Stopping", "")
+		t := timeout
+		if t == nil {
+			if ds, err := p.GetService(c.Labels[ServiceLabel]); err == nil {
+				t = seconds(ds.StopGracePeriod)
+			}
+		}
+		if _, err := e.api.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Timeout: t}); err != nil {
+			return err
+		}
+		e.progress.Event(ev, "Stopped", "")
+	}
+	return nil
 }
 
 func (e *Engine) startContainer(ctx context.Context, cname, id string) error {

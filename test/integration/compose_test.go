@@ -643,3 +643,64 @@ func TestComposeUpAttached(t *testing.T) {
 	}
 	must(t, compose("down"))
 }
+
+// TestComposeRecreateRestartsDependents: when up recreates a service, the
+// services that depend on it with restart: true are stopped first and
+// started again (not recreated); the others are left running.
+func TestComposeRecreateRestartsDependents(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	write := func(version string) {
+		project := `services:
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+    environment: {VERSION: "` + version + `"}
+  app:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+    depends_on:
+      db: {condition: service_started, restart: true}
+  other:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+    depends_on: [db]
+`
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(project), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "rd"}, args...)...)
+	}
+	state := func(name string) string {
+		return must(t, d.berth("inspect", "-f", "{{.Id}} {{.State.StartedAt}} {{.State.Running}}", name))
+	}
+	write("1")
+	must(t, compose("up", "-d"))
+	app, other, db := state("rd-app-1"), state("rd-other-1"), state("rd-db-1")
+	write("2")
+	r := compose("up", "-d")
+	out := must(t, r) + r.stderr
+	if state("rd-db-1") == db {
+		t.Fatal("db was not recreated")
+	}
+	newApp := state("rd-app-1")
+	if strings.Fields(newApp)[0] != strings.Fields(app)[0] {
+		t.Fatal("app was recreated, not restarted")
+	}
+	if newApp == app || !strings.HasSuffix(newApp, " true") {
+		t.Fatalf("app was not restarted: %s, was %s\n%s", newApp, app, out)
+	}
+	if state("rd-other-1") != other {
+		t.Fatalf("other (no restart: true) was touched\n%s", out)
+	}
+	if !strings.Contains(out, "Container rd-app-1  Stopped") && !strings.Contains(out, "Container rd-app-1 Stopped") {
+		t.Fatalf("up's progress does not show app stopped:\n%s", out)
+	}
+	must(t, compose("down", "-t", "0"))
+}
