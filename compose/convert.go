@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -303,37 +302,21 @@ func volumes(p *types.Project, s types.ServiceConfig) ([]string, []mount.Mount, 
 			return nil, nil, fmt.Errorf("service %q: volume type %q is not supported", s.Name, v.Type)
 		}
 	}
-	// secrets and configs from files, read-only at /run/secrets/<name> and the config's target
-	for _, sec := range s.Secrets {
-		src, ok := p.Secrets[sec.Source]
+	// secrets and configs from files are bound read-only at their
+	// targets; the others are copied in once the container exists
+	// (injectFiles)
+	for _, ref := range fileReferences(s) {
+		src, ok := ref.source(p)
 		if !ok {
-			return nil, nil, fmt.Errorf("service %q refers to undefined secret %s: invalid compose project", s.Name, sec.Source)
+			return nil, nil, fmt.Errorf("service %q refers to undefined %s %s: invalid compose project", s.Name, ref.kind, ref.Source)
+		}
+		if src.External {
+			return nil, nil, fmt.Errorf("unsupported external %s %s", ref.kind, src.Name)
 		}
 		if src.File == "" {
-			return nil, nil, fmt.Errorf("secret %s: only file secrets are supported", sec.Source)
+			continue
 		}
-		target := sec.Target
-		if target == "" {
-			target = sec.Source
-		}
-		if !filepath.IsAbs(target) {
-			target = "/run/secrets/" + target
-		}
-		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: src.File, Target: target, ReadOnly: true})
-	}
-	for _, c := range s.Configs {
-		src, ok := p.Configs[c.Source]
-		if !ok {
-			return nil, nil, fmt.Errorf("service %q refers to undefined config %s: invalid compose project", s.Name, c.Source)
-		}
-		if src.File == "" {
-			return nil, nil, fmt.Errorf("config %s: only file configs are supported", c.Source)
-		}
-		target := c.Target
-		if target == "" {
-			target = "/" + c.Source
-		}
-		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: src.File, Target: target, ReadOnly: true})
+		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: src.File, Target: ref.target(), ReadOnly: true})
 	}
 	return binds, mounts, nil
 }

@@ -130,6 +130,10 @@ func (e *Engine) CreateOneOff(ctx context.Context, p *types.Project, service str
 	if err != nil {
 		return "", "", nil, err
 	}
+	if err := e.injectFiles(ctx, p, s, res.ID); err != nil {
+		_, _ = e.api.ContainerRemove(ctx, res.ID, client.ContainerRemoveOptions{Force: true})
+		return "", "", nil, err
+	}
 	return res.ID, cc.Name, cc.Config, nil
 }
 

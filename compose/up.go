@@ -63,6 +63,9 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 			e.progress.Event("", "", fmt.Sprintf("Found orphan containers (%v) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.", names(orph)))
 		}
 	}
+	if err := checkFiles(p); err != nil {
+		return err
+	}
 	if !o.NoStart {
 		if err := e.checkPorts(ctx, p); err != nil {
 			return err
@@ -180,6 +183,11 @@ func (e *Engine) createContainer(ctx context.Context, p *types.Project, s types.
 			return "", "", perr
 		}
 		res, err = e.api.ContainerCreate(ctx, opts)
+	}
+	if err == nil {
+		if err = e.injectFiles(ctx, p, s, res.ID); err != nil {
+			_, _ = e.api.ContainerRemove(ctx, res.ID, client.ContainerRemoveOptions{Force: true})
+		}
 	}
 	if err != nil {
 		e.progress.Event(id, "Error", err.Error())

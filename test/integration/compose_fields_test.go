@@ -3,6 +3,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -118,5 +119,73 @@ configs:
 	}
 	if got := must(t, d.berth("exec", "kit-app", "sh", "-c", "cat /run/secrets/token /etc/app.conf; id -u; ls -d /hostdir")); got != "s3cret\ncfg\n1000\n/hostdir" {
 		t.Fatalf("inside: %q", got)
+	}
+}
+
+// TestComposeInlineSecrets: secrets from the environment and configs
+// with inline content are copied into the container before it starts, with
+// their mode and owner; what cannot work is refused before anything starts.
+func TestComposeInlineSecrets(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	project := `
+services:
+  app:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+    secrets:
+      - api_key
+      - source: api_key
+        target: /etc/key
+        uid: "1000"
+        mode: 0400
+    configs:
+      - source: motd
+        target: /etc/motd
+secrets:
+  api_key:
+    environment: API_KEY
+configs:
+  motd:
+    content: |
+      hello ${GREETING}
+`
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("compose.yaml", project)
+	write(".env", "API_KEY=k3y\nGREETING=world\n")
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "inl"}, args...)...)
+	}
+	must(t, compose("up", "-d"))
+	got := must(t, d.berth("exec", "inl-app-1", "sh", "-c", "cat /run/secrets/api_key; echo; cat /etc/motd; stat -c '%a %u %n' /run/secrets/api_key /etc/key /etc/motd"))
+	if want := "k3y\nhello world\n444 0 /run/secrets/api_key\n400 1000 /etc/key\n444 0 /etc/motd"; got != want {
+		t.Fatalf("inside:\n%s\nwant:\n%s", got, want)
+	}
+	must(t, compose("down", "-t", "0"))
+
+	for _, tc := range []struct{ name, yaml, env, want string }{
+		{"read-only", strings.Replace(project, "stop_signal: SIGKILL", "read_only: true", 1), "API_KEY=k\nGREETING=x\n",
+			"cannot create secret \"inl_api_key\" in read-only service app: `file` is the sole supported option"},
+		{"unset variable", project, "GREETING=x\n", `environment variable "API_KEY" required by secret "inl_api_key" is not set`},
+		{"external", strings.Replace(project, "environment: API_KEY", "external: true", 1), "GREETING=x\n", "unsupported external secret api_key"},
+	} {
+		write("compose.yaml", tc.yaml)
+		write(".env", tc.env)
+		r := compose("up", "-d")
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s: %s\nwant an error with %q", tc.name, r, tc.want)
+		}
+		if ids := must(t, d.berth("ps", "-aq", "--filter", "label=com.docker.compose.project=inl")); ids != "" {
+			t.Errorf("%s: a refused up left containers: %s", tc.name, ids)
+		}
+		if nets := must(t, d.berth("network", "ls", "-q", "--filter", "label=com.docker.compose.project=inl")); nets != "" {
+			t.Errorf("%s: a refused up left networks: %s", tc.name, nets)
+		}
 	}
 }
