@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/container"
@@ -20,9 +21,12 @@ func (e *Engine) checkPorts(ctx context.Context, p *types.Project) error {
 	for _, svc := range sortedKeys(p.Services) {
 		s := p.Services[svc]
 		for _, pc := range s.Ports {
-			port, err := strconv.Atoi(pc.Published)
-			if err != nil || port == 0 {
-				continue // ephemeral or a range: the daemon picks a free one
+			first, last, err := publishedRange(pc.Published)
+			if err != nil {
+				return fmt.Errorf("service %q: invalid published port %q: %w", s.Name, pc.Published, err)
+			}
+			if first == 0 {
+				continue // ephemeral: the daemon picks a free one
 			}
 			proto := pc.Protocol
 			if proto == "" {
@@ -42,18 +46,56 @@ func (e *Engine) checkPorts(ctx context.Context, p *types.Project) error {
 				}
 				running, listed = res.Items, true
 			}
-			for _, c := range running {
-				if c.Labels[ProjectLabel] == p.Name && c.Labels[ServiceLabel] == s.Name {
-					continue
+			// a range is taken when all of it is: the daemon picks a
+			// free port in it
+			var holder container.Summary
+			free := false
+			for port := first; port <= last && !free; port++ {
+				free = true
+				for _, c := range running {
+					if c.Labels[ProjectLabel] == p.Name && c.Labels[ServiceLabel] == s.Name {
+						continue
+					}
+					if holds(c, port, proto, want) {
+						free, holder = false, c
+						break
+					}
 				}
-				if holds(c, port, proto, want) {
-					return fmt.Errorf("service %q: Bind for %s failed: port is already allocated (container %s)",
-						s.Name, netip.AddrPortFrom(want, uint16(port)), name(c))
+			}
+			if !free {
+				where := netip.AddrPortFrom(want, uint16(first)).String()
+				if last > first {
+					where += fmt.Sprintf("-%d", last)
 				}
+				return fmt.Errorf("service %q: Bind for %s failed: port is already allocated (container %s)",
+					s.Name, where, name(holder))
 			}
 		}
 	}
 	return nil
+}
+
+// publishedRange is a published port ("8080", "8000-8010", "" for
+// ephemeral) as its first and last port; 0, 0 for ephemeral.
+func publishedRange(published string) (int, int, error) {
+	if published == "" {
+		return 0, 0, nil
+	}
+	lo, hi, isRange := strings.Cut(published, "-")
+	first, err := strconv.ParseUint(lo, 10, 16)
+	if err != nil {
+		return 0, 0, err
+	}
+	last := first
+	if isRange {
+		if last, err = strconv.ParseUint(hi, 10, 16); err != nil {
+			return 0, 0, err
+		}
+		if last < first {
+			return 0, 0, fmt.Errorf("the range ends before it starts")
+		}
+	}
+	return int(first), int(last), nil
 }
 
 // holds reports whether c publishes port/proto on ip (or on every address).

@@ -488,7 +488,7 @@ func TestComposeScale(t *testing.T) {
 func TestComposeBadInput(t *testing.T) {
 	d := startDaemon(t)
 	d.loadBusybox()
-	holder := must(t, d.berth("run", "-d", "-p", "127.0.0.1:18383:80", "busybox", "sleep", "1000"))
+	holder := must(t, d.berth("run", "-d", "-p", "127.0.0.1:18383:80", "-p", "18384-18385:81-82", "busybox", "sleep", "1000"))
 	for _, tc := range []struct {
 		name, yaml, want string
 	}{
@@ -498,6 +498,8 @@ func TestComposeBadInput(t *testing.T) {
 		{"required variable", "services:\n  a:\n    image: ${NOSUCHVAR:?set it}\n", "required variable NOSUCHVAR is missing a value: set it"},
 		{"missing env_file", "services:\n  a:\n    image: busybox\n    env_file: missing.env\n", "missing.env not found"},
 		{"port taken", "services:\n  a:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    ports: [\"18383:80\"]\n", `service "a": Bind for 0.0.0.0:18383 failed: port is already allocated`},
+		{"port range taken", "services:\n  a:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    ports: [\"18384-18385:80\"]\n", `service "a": Bind for 0.0.0.0:18384-18385 failed: port is already allocated`},
+		{"bad published port", "services:\n  a:\n    image: busybox\n    ports: [{target: 80, published: \"9-1\"}]\n", `invalid published port "9-1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
