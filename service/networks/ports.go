@@ -42,7 +42,10 @@ type Wanted struct {
 	Proto    string
 	HostIP   netip.Addr // zero: unspecified
 	HostPort int        // 0: ephemeral
-	CtrPort  int
+	// HostPortEnd, above HostPort, makes HostPort-HostPortEnd a range to
+	// take the first free port of.
+	HostPortEnd int
+	CtrPort     int
 }
 
 // reservation holds a host port so nothing else binds it while it is
@@ -106,24 +109,44 @@ func (s *Service) Publish(ep *Endpoint, wanted []Wanted) (_ []Port, retErr error
 		}
 	}()
 	for _, w := range wanted {
-		p := Port{Proto: w.Proto, HostIP: w.HostIP, HostPort: w.HostPort, CtrPort: w.CtrPort}
-		if p.HostIP.Is6() && !ep.IP6.IsValid() {
+		if w.HostIP.Is6() && !ep.IP6.IsValid() {
 			continue
 		}
-		if p.HostIP.IsValid() || !ep.IP6.IsValid() {
-			if err := s.publishOne(ep, &p); err != nil {
-				return nil, err
-			}
-			done = append(done, p)
-			continue
-		}
-		both, err := s.publishBoth(ep, p)
-		done = append(done, both...)
+		ports, err := s.publishRange(ep, w)
+		done = append(done, ports...)
 		if err != nil {
 			return nil, err
 		}
 	}
 	return done, nil
+}
+
+// publishRange publishes w at its host port or, for a range, at the first
+// port of it that is free.
+func (s *Service) publishRange(ep *Endpoint, w Wanted) ([]Port, error) {
+	last := max(w.HostPortEnd, w.HostPort)
+	for hp := w.HostPort; ; hp++ {
+		p := Port{Proto: w.Proto, HostIP: w.HostIP, HostPort: hp, CtrPort: w.CtrPort}
+		var ports []Port
+		var err error
+		if p.HostIP.IsValid() || !ep.IP6.IsValid() {
+			err = s.publishOne(ep, &p)
+			ports = []Port{p}
+		} else {
+			ports, err = s.publishBoth(ep, p)
+		}
+		switch {
+		case err == nil:
+			return ports, nil
+		case hp < last && errdefs.IsConflict(err):
+			continue
+		case hp > w.HostPort: // a whole range taken, in dockerd's words
+			return nil, fmt.Errorf("driver failed programming external connectivity on endpoint %s: all ports are allocated: %w",
+				ep.EndpointID[:12], errdefs.ErrConflict)
+		default:
+			return nil, err
+		}
+	}
 }
 
 // publishBoth publishes p on IPv4 and IPv6; an ephemeral port free in

@@ -121,6 +121,17 @@ func TestPublishedPorts(t *testing.T) {
 		t.Fatalf("state after a failed start: %s", st)
 	}
 	must(t, d.berth("rm", "second"))
+	// a host range: the first free port of it, and all of it taken is refused
+	ranged := must(t, d.docker("run", "-d", "-p", fmt.Sprintf("%d-%d:80", port, port+1), "busybox", "sleep", "100"))
+	if out := must(t, d.docker("port", ranged, "80")); out != fmt.Sprintf("0.0.0.0:%d", port+1) {
+		t.Fatalf("port from a range whose first port is taken: %q", out)
+	}
+	r = d.berth("run", "-d", "-p", fmt.Sprintf("%d-%d:80", port, port+1), "busybox", "sleep", "100")
+	if r.code != 125 || !strings.Contains(r.stderr, "all ports are allocated") {
+		t.Fatalf("a taken range: %s", r)
+	}
+	must(t, d.berth("rm", "-f", ranged))
+	d.berth("container", "prune", "-f")
 	// UDP, on an ephemeral host port, bound to 127.0.0.1
 	bin := udpecho(t)
 	uid := must(t, d.berth("run", "-d", "-p", "127.0.0.1::5000/udp", "-v", bin+":/t:ro", "busybox", "/t/udpecho", ":5000"))

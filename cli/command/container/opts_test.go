@@ -209,3 +209,36 @@ func TestParseExpose(t *testing.T) {
 		t.Error("--expose x accepted")
 	}
 }
+
+func TestParsePublishRanges(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		want map[string]string // container port → host port
+		err  string
+	}{
+		{"8000-8001:80-81", map[string]string{"80/tcp": "8000", "81/tcp": "8001"}, ""},
+		{"8000-8010:80", map[string]string{"80/tcp": "8000-8010"}, ""}, // the daemon picks a free one
+		{"80-81", map[string]string{"80/tcp": "", "81/tcp": ""}, ""},
+		{"8080:80-81", nil, "invalid ranges specified for container and host Ports: 80-81 and 8080"},
+		{"8000-8002:80-81", nil, "invalid ranges specified for container and host Ports: 80-81 and 8000-8002"},
+	} {
+		cfg, err := parseArgs(t, "-p", tc.spec, "img")
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("-p %s: %v, want %q", tc.spec, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("-p %s: %v", tc.spec, err)
+			continue
+		}
+		got := map[string]string{}
+		for p, b := range cfg.HostConfig.PortBindings {
+			got[p.String()] = b[0].HostPort
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("-p %s: %v, want %v", tc.spec, got, tc.want)
+		}
+	}
+}

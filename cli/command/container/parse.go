@@ -181,7 +181,9 @@ func parsePublish(specs []string) (network.PortSet, network.PortMap, error) {
 			if hStart, hEnd, err = parseRange(hostPort); err != nil {
 				return nil, nil, fmt.Errorf("invalid hostPort: %s", hostPort)
 			}
-			if hEnd-hStart != cEnd-cStart && hStart != hEnd {
+			// a host range may differ from the container's only when
+			// that is one port: the daemon picks a free one in it
+			if hEnd-hStart != cEnd-cStart && cStart != cEnd {
 				return nil, nil, fmt.Errorf("invalid ranges specified for container and host Ports: %s and %s", ctrPort, hostPort)
 			}
 		}
@@ -194,8 +196,8 @@ func parsePublish(specs []string) (network.PortSet, network.PortMap, error) {
 			hp := ""
 			switch {
 			case hostPort == "":
-			case hStart == hEnd:
-				hp = strconv.FormatUint(hStart, 10)
+			case cStart == cEnd && hStart != hEnd:
+				hp = strconv.FormatUint(hStart, 10) + "-" + strconv.FormatUint(hEnd, 10)
 			default:
 				hp = strconv.FormatUint(hStart+i, 10)
 			}

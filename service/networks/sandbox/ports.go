@@ -34,18 +34,33 @@ func Published(cfg *container.Config, hc *container.HostConfig) ([]networks.Want
 	var out []networks.Wanted
 	for _, p := range keys {
 		for _, b := range bindings[p] {
-			hp := 0
-			if b.HostPort != "" {
-				start, _, _ := strings.Cut(b.HostPort, "-") // a range: its first port
-				n, err := strconv.Atoi(start)
-				if err != nil || n < 0 || n > 65535 {
-					return nil, fmt.Errorf("invalid port specification: %q: %w", b.HostPort, errdefs.ErrInvalidArgument)
-				}
-				hp = n
+			hp, end, err := hostPorts(b.HostPort)
+			if err != nil {
+				return nil, err
 			}
 			// zero: both families (0.0.0.0 or :: given: that one only)
-			out = append(out, networks.Wanted{Proto: string(p.Proto()), HostIP: b.HostIP.Unmap(), HostPort: hp, CtrPort: int(p.Num())})
+			out = append(out, networks.Wanted{Proto: string(p.Proto()), HostIP: b.HostIP.Unmap(), HostPort: hp, HostPortEnd: end, CtrPort: int(p.Num())})
 		}
 	}
 	return out, nil
+}
+
+// hostPorts is a binding's host port: "" (0, ephemeral), "8080", or a
+// range "8000-8010" to take a free port of.
+func hostPorts(s string) (start, end int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	bad := fmt.Errorf("invalid port specification: %q: %w", s, errdefs.ErrInvalidArgument)
+	a, b, isRange := strings.Cut(s, "-")
+	if start, err = strconv.Atoi(a); err != nil || start < 0 || start > 65535 {
+		return 0, 0, bad
+	}
+	if !isRange {
+		return start, 0, nil
+	}
+	if end, err = strconv.Atoi(b); err != nil || end < start || end > 65535 || start == 0 {
+		return 0, 0, bad
+	}
+	return start, end, nil
 }

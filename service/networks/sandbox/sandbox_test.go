@@ -125,13 +125,15 @@ func TestPublished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []networks.Wanted{{Proto: "udp", CtrPort: 53}, {Proto: "tcp", HostIP: addr("127.0.0.1"), HostPort: 8080, CtrPort: 80}}
+	want := []networks.Wanted{{Proto: "udp", CtrPort: 53}, {Proto: "tcp", HostIP: addr("127.0.0.1"), HostPort: 8080, HostPortEnd: 8090, CtrPort: 80}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
-	_, err = Published(cfg, &container.HostConfig{PortBindings: network.PortMap{p80: {{HostPort: "99999"}}}})
-	if !errdefs.IsInvalidArgument(err) {
-		t.Fatalf("a bad host port: %v", err)
+	for _, bad := range []string{"99999", "90-80", "80-99999", "0-10", "x"} {
+		_, err = Published(cfg, &container.HostConfig{PortBindings: network.PortMap{p80: {{HostPort: bad}}}})
+		if !errdefs.IsInvalidArgument(err) {
+			t.Errorf("host port %q: %v", bad, err)
+		}
 	}
 }
 
