@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"sync"
 
 	"github.com/berth-project/berth/runtime/monitor"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/term"
 )
 
@@ -95,6 +97,7 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error
 	if err != nil || !o.Stream {
 		return err
 	}
+	s.publish(c, eventtypes.ActionAttach, nil)
 	if o.Stdin != nil && openStdin {
 		in := o.Stdin
 		if tty {
@@ -168,5 +171,6 @@ func (s *Service) Resize(ref string, height, width uint16) error {
 	}
 	b, _ := json.Marshal(monitor.WindowSize{Height: height, Width: width})
 	s.sendMonitor(c, monitor.Resize, b)
+	s.publish(c, eventtypes.ActionResize, map[string]string{"height": strconv.Itoa(int(height)), "width": strconv.Itoa(int(width))})
 	return nil
 }

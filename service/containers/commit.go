@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/errdefs"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -41,13 +42,16 @@ func (s *Service) Commit(ref string, o CommitOptions) (*images.Image, error) {
 	if o.Pause && c.State.Status == container.StateRunning {
 		if err := s.freeze(c, true); err == nil {
 			paused = true
+			s.publish(c, eventtypes.ActionPause, nil) // as dockerd's commit does
 		}
 	}
 	c.mu.Unlock()
 	if paused {
 		defer func() {
 			c.mu.Lock()
-			_ = s.freeze(c, false)
+			if s.freeze(c, false) == nil {
+				s.publish(c, eventtypes.ActionUnPause, nil)
+			}
 			c.mu.Unlock()
 		}()
 	}

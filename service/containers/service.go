@@ -180,6 +180,17 @@ func (s *Service) imageUsers(id digest.Digest) (running, stopped []string) {
 	return running, stopped
 }
 
+// PublishEvent publishes a container event for work done on it by a
+// service beside this one (top, export).
+func (s *Service) PublishEvent(ref string, action eventtypes.Action) error {
+	c, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	s.publish(c, action, nil)
+	return nil
+}
+
 func (s *Service) publish(c *Container, action eventtypes.Action, extra map[string]string) {
 	attrs := map[string]string{"name": c.currentName(), "image": c.Config.Image}
 	for k, v := range c.Config.Labels {

@@ -126,3 +126,37 @@ func TestDaemonReload(t *testing.T) {
 		t.Fatalf("engine ID changed across a restart: %s, was %s", again, id)
 	}
 }
+
+// TestContainerEventActions: the container actions dockerd publishes for
+// the everyday commands, with its action strings (exec's keep the space
+// after the program even without arguments).
+func TestContainerEventActions(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	must(t, d.berth("run", "-d", "--name", "acts", "--network", "none", "busybox", "sleep", "100"))
+	must(t, d.berth("exec", "acts", "true"))
+	must(t, d.berth("exec", "acts", "sh", "-c", "exit 0"))
+	must(t, d.berth("top", "acts"))
+	must(t, d.berth("export", "-o", filepath.Join(t.TempDir(), "fs.tar"), "acts"))
+	must(t, d.berth("commit", "acts", "acts-img"))
+	must(t, d.berth("run", "--rm", "--network", "none", "busybox", "true"))
+	must(t, d.berth("rm", "-f", "acts"))
+	time.Sleep(100 * time.Millisecond)
+	until := strconv.FormatInt(time.Now().Unix()+1, 10)
+	out := must(t, d.berth("events", "--since", since, "--until", until, "--filter", "type=container", "--format", "{{.Action}}|{{.Actor.Attributes.execID}}"))
+	got := map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		action, execID, _ := strings.Cut(l, "|")
+		if strings.HasPrefix(action, "exec_") && len(execID) != 64 {
+			t.Errorf("%q has no execID", l)
+		}
+		got[action] = true
+	}
+	for _, want := range []string{"create", "start", "exec_create: true ", "exec_start: true ", "exec_die", "exec_start: sh -c exit 0",
+		"top", "export", "pause", "unpause", "commit", "attach", "die", "kill", "destroy"} {
+		if !got[want] {
+			t.Errorf("no %q event in:\n%s", want, out)
+		}
+	}
+}

@@ -159,5 +159,6 @@ func (s *Service) Export(ref string) (io.ReadCloser, error) {
 		release()
 		return nil, err
 	}
+	_ = s.containers.PublishEvent(ref, eventtypes.ActionExport)
 	return &closeView{ReadCloser: rc, done: release}, nil
 }

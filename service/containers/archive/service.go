@@ -3,6 +3,7 @@ package archive
 import (
 	"github.com/berth-project/berth/service/containers"
 	"github.com/berth-project/berth/service/images"
+	"github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -12,6 +13,7 @@ type Containers interface {
 	OpenFilesystem(ref string) (*containers.Filesystem, error)
 	ReadRootfs(ref string) (rootfs string, release func(), err error)
 	WritableLayer(ref string) (upper string, image digest.Digest, err error)
+	PublishEvent(ref string, action events.Action) error
 }
 
 // Images is what diff needs of the images service: the image's rootfs to

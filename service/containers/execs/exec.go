@@ -74,8 +74,18 @@ func (s *Service) ExecCreate(ref string, req container.ExecCreateRequest) (strin
 	}
 	s.byContainer[t.ID][e.id] = true
 	s.mu.Unlock()
-	t.Publish(eventtypes.Action("exec_create: "+strings.Join(req.Cmd, " ")), map[string]string{"execID": e.id})
+	t.Publish(execAction("exec_create", req.Cmd), map[string]string{"execID": e.id})
 	return e.id, nil
+}
+
+// execAction is an exec event's action as dockerd writes it: the name,
+// then the program and its arguments, a space between them even when
+// there are none ("exec_start: true ").
+func execAction(name string, cmd []string) eventtypes.Action {
+	if len(cmd) == 0 {
+		return eventtypes.Action(name + ":  ")
+	}
+	return eventtypes.Action(name + ": " + cmd[0] + " " + strings.Join(cmd[1:], " "))
 }
 
 // ExecIDs lists the execs created in a container.
@@ -243,6 +253,7 @@ func (s *Service) run(t *containers.ExecTarget, e *execProcess, size *[2]uint, o
 		return 126, fmt.Errorf("exec: %w", err)
 	}
 	trace.Mark("exec: monitor started")
+	t.Publish(execAction("exec_start", e.cfg.Cmd), map[string]string{"execID": e.id})
 	if o.Kill != nil {
 		waited := make(chan struct{})
 		defer close(waited)

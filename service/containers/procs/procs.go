@@ -3,11 +3,15 @@
 // namespace's counters).
 package procs
 
-import "github.com/berth-project/berth/service/containers"
+import (
+	"github.com/berth-project/berth/service/containers"
+	"github.com/moby/moby/api/types/events"
+)
 
 // Containers is what procs needs of the containers service.
 type Containers interface {
 	Process(ref string) (containers.Process, error)
+	PublishEvent(ref string, action events.Action) error
 }
 
 // Service answers top and stats.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 )
 
 // Top runs ps on the host and keeps the rows of the container's processes,
@@ -44,7 +45,11 @@ func (s *Service) Top(ref, psArgs string) (*container.TopResponse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("error running ps: %v: %w", err, errdefs.ErrInvalidArgument)
 	}
-	return parsePS(string(out), pids)
+	resp, err := parsePS(string(out), pids)
+	if err == nil {
+		_ = s.containers.PublishEvent(p.ID, events.ActionTop)
+	}
+	return resp, err
 }
 
 func parsePS(out string, pids map[int]bool) (*container.TopResponse, error) {
