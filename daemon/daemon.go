@@ -19,6 +19,7 @@ import (
 
 	"github.com/berth-project/berth/api/handlers/build"
 	"github.com/berth-project/berth/api/handlers/containers"
+	"github.com/berth-project/berth/api/handlers/frontends"
 	"github.com/berth-project/berth/api/handlers/images"
 	"github.com/berth-project/berth/api/handlers/networks"
 	"github.com/berth-project/berth/api/handlers/plugins"
@@ -241,6 +242,7 @@ func (d *Daemon) Handler() http.Handler {
 	volumes.Register(rt, d.volumes)
 	networks.Register(rt, d.networks, d.containers)
 	build.Register(rt, buildBackend{d.builder, d.images})
+	frontends.Register(rt, frontendBackend{d})
 	swarm.Register(rt)
 	plugins.Register(rt)
 	return rt

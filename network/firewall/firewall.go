@@ -278,6 +278,11 @@ func (f *Firewall) Teardown() error {
 
 func (f *Firewall) teardown() error {
 	errs := []error{f.unhook()}
+	if ids, err := f.Frontends(); err == nil {
+		for _, id := range ids {
+			errs = append(errs, f.RemoveFrontendChains(id))
+		}
+	}
 	for _, c := range f.chains() {
 		if ok, _ := f.ipt.ChainExists(c.table, c.name); ok {
 			errs = append(errs, f.ipt.ClearAndDeleteChain(c.table, c.name))

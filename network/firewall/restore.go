@@ -3,7 +3,6 @@ package firewall
 import (
 	"bytes"
 	"fmt"
-	"os/exec"
 	"strings"
 )
 
@@ -36,12 +35,7 @@ func (f *Firewall) restoreDelete(rs []rule) error {
 		}
 		in.WriteString("COMMIT\n")
 	}
-	cmd := exec.Command(f.fam.tool()+"-restore", "--noflush", "-w", "10")
-	cmd.Stdin = &in
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s-restore: %w: %s", f.fam.tool(), err, bytes.TrimSpace(out))
-	}
-	return nil
+	return f.restore(&in)
 }
 
 // quoteRestoreArg quotes an argument for iptables-restore's line syntax.

@@ -160,7 +160,13 @@ func (f *Firewall) RemovePort(p Port) error { return f.del(f.portRules(p)) }
 // tests and leak checks.
 func (f *Firewall) Rules() ([]string, error) {
 	var out []string
-	for _, c := range f.chains() {
+	chains := f.chains()
+	ids, _ := f.Frontends()
+	for _, id := range ids {
+		fc := f.frontendChains(id)
+		chains = append(chains, chain{"nat", fc.dnat}, chain{"nat", fc.post}, chain{"filter", fc.fwd})
+	}
+	for _, c := range chains {
 		rs, err := f.ipt.List(c.table, c.name)
 		if err != nil {
 			continue

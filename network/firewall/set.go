@@ -140,3 +140,22 @@ func (s *Set) RemovePort(p Port) error {
 	}
 	return f.RemovePort(p)
 }
+
+// SetFrontend writes a frontend's rules (IPv4: its backends' addresses
+// there) in one transaction; see Firewall.SetFrontend.
+func (s *Set) SetFrontend(fe Frontend, old *Frontend) error { return s.v4.SetFrontend(fe, old) }
+
+// SetFrontendRetiring is SetFrontend that also deletes the rules of
+// ports containers published themselves (see Firewall.SetFrontendRetiring).
+func (s *Set) SetFrontendRetiring(fe Frontend, old *Frontend, retire []Port) error {
+	return s.v4.SetFrontendRetiring(fe, old, retire)
+}
+
+// RemoveFrontend deletes a frontend's rules.
+func (s *Set) RemoveFrontend(fe Frontend) error { return s.v4.RemoveFrontend(fe) }
+
+// Frontends lists the frontends that have chains.
+func (s *Set) Frontends() ([]string, error) { return s.v4.Frontends() }
+
+// RemoveFrontendChains removes a frontend's chains by ID alone.
+func (s *Set) RemoveFrontendChains(id string) error { return s.v4.RemoveFrontendChains(id) }

@@ -78,7 +78,7 @@ func (s *Service) summary(c *Container, o ListOptions, f *listFilters) (containe
 		ImageID:         c.Image.String(),
 		Command:         strings.Join(append([]string{c.Path}, c.Args...), " "),
 		Created:         c.Created.Unix(),
-		Ports:           sandbox.PortSummaries(c.Ports, c.Config.ExposedPorts),
+		Ports:           sandbox.PortSummaries(s.shownPorts(c), c.Config.ExposedPorts),
 		Labels:          c.Config.Labels,
 		State:           c.State.Status,
 		Status:          statusString(c.State),

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/berth-project/berth/internal/ids"
@@ -197,8 +198,34 @@ func (s *Service) dnsLookup(id string) dns.LookupFunc {
 			}
 			peers = append(peers, p)
 		}
+		// a frontend's alias names its backends only (blue/green)
+		nets := make([]string, 0, len(me.Networks))
+		for id := range me.Networks {
+			nets = append(nets, id)
+		}
+		if addrs, ok := s.networks.LookupFrontend(name, nets); ok {
+			return addrs
+		}
 		return sandbox.Resolve(me, peers, name)
 	}
+}
+
+// shownPorts are c's published ports as ps and inspect show them: its
+// own and those of the frontends it serves. Callers hold c.mu.
+func (s *Service) shownPorts(c *Container) []networks.Port {
+	fe := s.networks.FrontendPorts(c.ID)
+	if len(fe) == 0 {
+		return c.Ports
+	}
+	out := append([]networks.Port{}, c.Ports...)
+	for _, p := range fe {
+		if !slices.ContainsFunc(out, func(o networks.Port) bool {
+			return o.Proto == p.Proto && o.HostPort == p.HostPort && o.HostIP == p.HostIP
+		}) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // writeNetFiles writes c's hosts and resolv.conf for this run.
@@ -247,7 +274,7 @@ func (s *Service) linkLine(link string) string {
 
 // networkSettings is inspect's NetworkSettings.
 func (s *Service) networkSettings(c *Container) *container.NetworkSettings {
-	ns := &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{}, Ports: sandbox.PortMap(c.Ports, c.Config.ExposedPorts)}
+	ns := &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{}, Ports: sandbox.PortMap(s.shownPorts(c), c.Config.ExposedPorts)}
 	if c.running() && (sandbox.UsesEndpoints(c.HostConfig) || sandbox.Mode(c.HostConfig).IsNone()) {
 		ns.SandboxKey, ns.SandboxID = c.netnsPath(), c.ID
 	}

@@ -116,6 +116,7 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 		return nil, fmt.Errorf("network %s: %w", n.Name, err)
 	}
 	s.publish("connect", n, req.ContainerID)
+	s.trackEndpoint(ep)
 	return ep, nil
 }
 
@@ -155,6 +156,7 @@ func (s *Service) Leave(ep *Endpoint) {
 	n := s.nets[ep.NetworkID]
 	s.mu.Unlock()
 	s.publish("disconnect", n, ep.ContainerID)
+	s.forgetEndpoint(ep)
 	s.leaving.Add(1)
 	go func() {
 		defer s.leaving.Done()
@@ -184,7 +186,12 @@ func (s *Service) Restore(containerID string, ep *Endpoint) error {
 		return err
 	}
 	if ep.IP6.IsValid() && pool6 != nil {
-		return pool6.Claim(ep.IP6, containerID)
+		if err := pool6.Claim(ep.IP6, containerID); err != nil {
+			return err
+		}
 	}
+	e := *ep
+	e.ContainerID = containerID
+	s.trackEndpoint(&e)
 	return nil
 }

@@ -150,6 +150,12 @@ type Service struct {
 	pools  map[string]*ipam.Pool // IPv4, by network ID
 	pools6 map[string]*ipam.Pool // IPv6
 	ports  map[string]*reservation
+	// frontends by ID, and the endpoints of running containers (by
+	// container, then network) their rules and names lead to; feMu
+	// orders frontend changes (taken before mu)
+	fes  map[string]*Frontend
+	eps  map[string]map[string]*Endpoint
+	feMu sync.Mutex
 	// leaving counts endpoints being deleted in the background
 	leaving sync.WaitGroup
 	events  *events.Bus // nil: no events
@@ -182,7 +188,8 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 		cfg.DefaultBridge = "berth0"
 	}
 	s := &Service{cfg: cfg, db: db, users: func(string) []Use { return nil },
-		nets: map[string]*Network{}, pools: map[string]*ipam.Pool{}, pools6: map[string]*ipam.Pool{}, ports: map[string]*reservation{}}
+		nets: map[string]*Network{}, pools: map[string]*ipam.Pool{}, pools6: map[string]*ipam.Pool{}, ports: map[string]*reservation{},
+		fes: map[string]*Frontend{}, eps: map[string]map[string]*Endpoint{}}
 	err := db.ForEach(metadata.Networks, func(id string, raw []byte) error {
 		var n Network
 		if err := json.Unmarshal(raw, &n); err != nil {
@@ -242,6 +249,9 @@ func New(cfg Config, db *metadata.DB) (*Service, error) {
 		}
 	}
 	s.ordered = ordered
+	if err := s.loadFrontends(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -270,6 +280,16 @@ func (s *Service) Start() error {
 		}
 	}
 	s.ordered = nil
+	s.feMu.Lock()
+	s.mu.Lock()
+	errs := s.startFrontends()
+	s.mu.Unlock()
+	s.feMu.Unlock()
+	for _, err := range errs {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "berthd: %v\n", err)
+		}
+	}
 	return nil
 }
 

@@ -53,6 +53,12 @@ type Wanted struct {
 type reservation struct {
 	ln net.Listener
 	pc net.PacketConn
+	// owner and port: the container endpoint and port it was taken for;
+	// frontend: the frontend holding it now (adoptedFrom: the container
+	// it was taken over from)
+	owner                 Endpoint
+	port                  Port
+	frontend, adoptedFrom string
 }
 
 func (r *reservation) close() {
@@ -110,6 +116,12 @@ func (s *Service) Publish(ep *Endpoint, wanted []Wanted) (_ []Port, retErr error
 	}()
 	for _, w := range wanted {
 		if w.HostIP.Is6() && !ep.IP6.IsValid() {
+			continue
+		}
+		s.mu.Lock()
+		held := s.frontendHolds(ep.ContainerID, Port{Proto: w.Proto, HostIP: w.HostIP, HostPort: w.HostPort})
+		s.mu.Unlock()
+		if held { // a frontend the container stands behind publishes it
 			continue
 		}
 		ports, err := s.publishRange(ep, w)
@@ -173,6 +185,12 @@ func (s *Service) publishBoth(ep *Endpoint, p Port) ([]Port, error) {
 // Republish takes back ports published before a daemon restart.
 func (s *Service) Republish(ep *Endpoint, ports []Port) error {
 	for i := range ports {
+		s.mu.Lock()
+		held := s.frontendHolds(ep.ContainerID, ports[i])
+		s.mu.Unlock()
+		if held {
+			continue
+		}
 		if err := s.publishOne(ep, &ports[i]); err != nil {
 			return err
 		}
@@ -195,6 +213,7 @@ func (s *Service) publishOne(ep *Endpoint, p *Port) error {
 		// is not NATed, it reaches this socket, which carries it over
 		go proxyLoopback(r.ln, net.JoinHostPort(fp.CtrIP.String(), strconv.Itoa(p.CtrPort)))
 	}
+	r.owner, r.port = *ep, *p
 	s.mu.Lock()
 	s.ports[p.key()] = r
 	s.mu.Unlock()
@@ -217,7 +236,7 @@ func (s *Service) firewallPort(ep *Endpoint, n *Network, p Port) firewall.Port {
 func (s *Service) release(p Port) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r := s.ports[p.key()]; r != nil {
+	if r := s.ports[p.key()]; r != nil && r.frontend == "" {
 		r.close()
 		delete(s.ports, p.key())
 	}
@@ -227,6 +246,12 @@ func (s *Service) release(p Port) {
 func (s *Service) Unpublish(ep *Endpoint, ports []Port) {
 	n, _ := s.Get(ep.NetworkID)
 	for _, p := range ports {
+		s.mu.Lock()
+		r := s.ports[p.key()]
+		s.mu.Unlock()
+		if r != nil && r.frontend != "" {
+			continue // a frontend took it over: its rules and socket are the frontend's
+		}
 		if n != nil {
 			_ = s.fw.RemovePort(s.firewallPort(ep, n, p))
 		}

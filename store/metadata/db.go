@@ -23,6 +23,7 @@ const (
 	Containers = "containers"
 	Volumes    = "volumes"
 	Networks   = "networks"
+	Frontends  = "frontends"
 )
 
 // DB is a JSON record store on bbolt. bbolt commits are atomic and fsynced,
@@ -40,7 +41,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open metadata %s (is another berthd using this data root?): %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range []string{Images, Tags, Containers, Volumes, Networks} {
+		for _, b := range []string{Images, Tags, Containers, Volumes, Networks, Frontends} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}

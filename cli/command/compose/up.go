@@ -162,16 +162,20 @@ func attachUp(ctx context.Context, c *cli.Cli, po *projectOptions, e *compose.En
 		lp.colour(cs)
 	}
 	var logs sync.WaitGroup
+	drained := map[string]chan struct{}{} // by container: its log stream ended
 	for _, ct := range cs {
 		logs.Add(1)
+		done := make(chan struct{})
+		drained[ct.ID] = done
 		go func() {
 			defer logs.Done()
+			defer close(done)
 			_ = followLogs(lctx, api, lp, ct, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true}, false)
 		}()
 	}
 	type exit struct {
-		name, service string
-		code          int64
+		id, name, service string
+		code              int64
 	}
 	exits := make(chan exit, len(cs))
 	for _, ct := range cs {
@@ -179,9 +183,9 @@ func attachUp(ctx context.Context, c *cli.Cli, po *projectOptions, e *compose.En
 			res := api.ContainerWait(ctx, ct.ID, client.ContainerWaitOptions{Condition: "not-running"})
 			select {
 			case r := <-res.Result:
-				exits <- exit{shortName(ct), ct.Labels[compose.ServiceLabel], r.StatusCode}
+				exits <- exit{ct.ID, shortName(ct), ct.Labels[compose.ServiceLabel], r.StatusCode}
 			case <-res.Error:
-				exits <- exit{shortName(ct), ct.Labels[compose.ServiceLabel], -1}
+				exits <- exit{ct.ID, shortName(ct), ct.Labels[compose.ServiceLabel], -1}
 			}
 		}()
 	}
@@ -197,6 +201,12 @@ func attachUp(ctx context.Context, c *cli.Cli, po *projectOptions, e *compose.En
 		select {
 		case x := <-exits:
 			left--
+			// its last lines come before the news of its exit, as in
+			// Docker Compose: the log stream ends soon after the container
+			select {
+			case <-drained[x.id]:
+			case <-time.After(2 * time.Second):
+			}
 			lp.exited(x.name, x.code)
 			if o.exitCodeFrom != "" && x.service == o.exitCodeFrom {
 				code = int(x.code)
