@@ -41,9 +41,20 @@ type Frontend struct {
 	// Addrs are the backends' addresses on Network, kept so that the
 	// rules can be rebuilt from the record alone after a restart.
 	Addrs      map[string]netip.Addr `json:"addrs"`
-	Generation int                   `json:"generation"` // counts switches
+	// Adopted are the ports, by key, taken over from the member
+	// containers that published them: given back when the frontend
+	// lets them go.
+	Adopted    map[string]Adoption `json:"adopted,omitempty"`
+	Generation int                 `json:"generation"` // counts switches
 	Created    time.Time             `json:"created"`
 	Updated    time.Time             `json:"updated"`
+}
+
+// Adoption is a port a container published itself and a frontend took
+// over: its endpoint and port, to give back.
+type Adoption struct {
+	Owner Endpoint `json:"owner"`
+	Port  Port     `json:"port"`
 }
 
 // FrontendPort is one published port of a frontend.
@@ -92,6 +103,10 @@ func (f *Frontend) clone() *Frontend {
 	c.Addrs = map[string]netip.Addr{}
 	for k, v := range f.Addrs {
 		c.Addrs[k] = v
+	}
+	c.Adopted = map[string]Adoption{}
+	for k, v := range f.Adopted {
+		c.Adopted[k] = v
 	}
 	return &c
 }
@@ -142,6 +157,9 @@ func (s *Service) startFrontends() []error {
 				continue
 			}
 			r.frontend = f.ID
+			if a, ok := f.Adopted[pp.key()]; ok {
+				r.owner, r.port, r.adoptedFrom = a.Owner, a.Port, a.Owner.ContainerID
+			}
 			s.ports[pp.key()] = r
 		}
 		if err := s.fw.SetFrontend(s.firewallFrontend(f), nil); err != nil {
@@ -309,6 +327,10 @@ func (s *Service) takePorts(f, old *Frontend) (taken []string, retire []firewall
 				retire = append(retire, s.firewallPort(&r.owner, n, r.port))
 			}
 			r.frontend, r.adoptedFrom = f.ID, r.owner.ContainerID
+			if f.Adopted == nil {
+				f.Adopted = map[string]Adoption{}
+			}
+			f.Adopted[k] = Adoption{Owner: r.owner, Port: r.port}
 			taken = append(taken, k)
 			continue
 		}
@@ -508,16 +530,6 @@ func (s *Service) apply(f, old *Frontend) error {
 	if err != nil {
 		return err
 	}
-	prev := s.firewallFrontend(old)
-	if err := s.fw.SetFrontendRetiring(s.firewallFrontend(f), &prev, retire); err != nil {
-		s.releasePorts(taken)
-		return err
-	}
-	if err := s.db.Put(metadata.Frontends, f.ID, f); err != nil {
-		_ = s.fw.SetFrontend(prev, ptr(s.firewallFrontend(f)))
-		s.releasePorts(taken)
-		return err
-	}
 	// the ports it no longer has
 	keep := map[string]bool{}
 	for _, p := range f.Ports {
@@ -527,7 +539,18 @@ func (s *Service) apply(f, old *Frontend) error {
 	for _, p := range old.Ports {
 		if k := p.port().key(); !keep[k] {
 			gone = append(gone, k)
+			delete(f.Adopted, k)
 		}
+	}
+	prev := s.firewallFrontend(old)
+	if err := s.fw.SetFrontendRetiring(s.firewallFrontend(f), &prev, retire); err != nil {
+		s.releasePorts(taken)
+		return err
+	}
+	if err := s.db.Put(metadata.Frontends, f.ID, f); err != nil {
+		_ = s.fw.SetFrontend(prev, ptr(s.firewallFrontend(f)))
+		s.releasePorts(taken)
+		return err
 	}
 	s.releasePorts(gone)
 	s.fes[f.ID] = f

@@ -17,7 +17,7 @@ import (
 // says its version then echoes.
 func (d *daemon) versioned(t *testing.T, cmd, name, net, version string, args ...string) string {
 	t.Helper()
-	script := fmt.Sprintf("mkdir -p /www && echo %s > /www/index.html && (nc -lk -p 7 -e sh -c 'echo %s; exec cat' &) && exec httpd -f -p 80 -h /www", version, version)
+	script := fmt.Sprintf("mkdir -p /www && echo %s > /www/index.html && (nc -ll -p 7 -e sh -c 'echo %s; exec cat' &) && exec httpd -f -p 80 -h /www", version, version)
 	full := append([]string{cmd, "--name", name, "--network", net, "--network-alias", "web"}, args...)
 	if cmd == "run" {
 		full = append([]string{"run", "-d"}, full[1:]...)
@@ -46,14 +46,14 @@ func TestFrontendSwitch(t *testing.T) {
 	if fe.Network != "fenet" || len(fe.Backends) != 1 || fe.Backends[0] != blue || fe.Candidates[0] != green {
 		t.Fatalf("created: %+v", fe)
 	}
-	if b, err := httpGet(url); err != nil || b != "blue" {
+	if b, err := httpGet(url); err != nil || strings.TrimSpace(b) != "blue" {
 		t.Fatalf("through the frontend: %q %v", b, err)
 	}
 	// another container cannot have the port; the candidate starts without it
-	if r := d.berth("run", "-d", "-p", fmt.Sprintf("%d:80", httpPort), "busybox", "sleep", "100"); r.code == 0 || !strings.Contains(r.stderr, "port is already allocated") {
+	if r := d.berth("run", "-d", "--name", "intruder", "-p", fmt.Sprintf("%d:80", httpPort), "busybox", "sleep", "100"); r.code == 0 || !strings.Contains(r.stderr, "port is already allocated") {
 		t.Fatalf("a non-member took the frontend's port: %s", r)
 	}
-	d.berth("container", "prune", "-f")
+	must(t, d.berth("rm", "-f", "intruder"))
 	must(t, d.berth("start", "green"))
 	client := must(t, d.berth("run", "-d", "--name", "client", "--network", "fenet", "busybox", "sleep", "1000"))
 	for i := 0; i < 3; i++ { // the alias names the backend only
@@ -77,7 +77,7 @@ func TestFrontendSwitch(t *testing.T) {
 		t.Fatalf("switched: %+v", fe)
 	}
 	for i := 0; i < 3; i++ {
-		if b, err := httpGet(url); err != nil || b != "green" {
+		if b, err := httpGet(url); err != nil || strings.TrimSpace(b) != "green" {
 			t.Fatalf("new connection after the switch: %q %v", b, err)
 		}
 		if out := must(t, d.berth("exec", client, "wget", "-qO-", "http://web/")); out != "green" {
@@ -101,7 +101,7 @@ func TestFrontendSwitch(t *testing.T) {
 		t.Fatalf("rules after a kill -9:\n%s\nbefore:\n%s", after, rules)
 	}
 	d.apiJSON(t, "POST", "/berth/frontends/web/switch", apiext.FrontendSwitchRequest{Backends: []string{"blue"}, Rollback: true}, 200, &fe)
-	if b, err := httpGet(url); err != nil || b != "blue" {
+	if b, err := httpGet(url); err != nil || strings.TrimSpace(b) != "blue" {
 		t.Fatalf("after the rollback: %q %v", b, err)
 	}
 	// a backend that stops gets no new connections; one that is not running cannot be switched to
@@ -119,7 +119,7 @@ func TestFrontendSwitch(t *testing.T) {
 	}
 	// removed, the frontend gives the port back to the container it took it from
 	d.apiJSON(t, "DELETE", "/berth/frontends/web", nil, 204, nil)
-	if b, err := httpGet(url); err != nil || b != "blue" {
+	if b, err := httpGet(url); err != nil || strings.TrimSpace(b) != "blue" {
 		t.Fatalf("blue's own port after the frontend went: %q %v", b, err)
 	}
 	since := "0"
@@ -145,7 +145,7 @@ func waitHTTP(t *testing.T, url, want string) {
 	var b string
 	var err error
 	for i := 0; i < 100; i++ {
-		if b, err = httpGet(url); err == nil && b == want {
+		if b, err = httpGet(url); err == nil && strings.TrimSpace(b) == want {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
