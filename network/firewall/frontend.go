@@ -99,7 +99,9 @@ func (f *Firewall) frontendRules(fe Frontend) []rule {
 // SetFrontend writes fe's rules in one transaction: its chains are
 // created or emptied and filled, and the jumps into them change from
 // those of old (nil: none yet) to those of fe. Nothing changes on error.
-func (f *Firewall) SetFrontend(fe Frontend, old *Frontend) error { return f.SetFrontendRetiring(fe, old, nil) }
+func (f *Firewall) SetFrontend(fe Frontend, old *Frontend) error {
+	return f.SetFrontendRetiring(fe, old, nil)
+}
 
 // SetFrontendRetiring is SetFrontend that also deletes, in the same
 // transaction, the rules of ports containers published themselves and

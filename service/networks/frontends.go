@@ -40,14 +40,14 @@ type Frontend struct {
 	Candidates []string `json:"candidates"`
 	// Addrs are the backends' addresses on Network, kept so that the
 	// rules can be rebuilt from the record alone after a restart.
-	Addrs      map[string]netip.Addr `json:"addrs"`
+	Addrs map[string]netip.Addr `json:"addrs"`
 	// Adopted are the ports, by key, taken over from the member
 	// containers that published them: given back when the frontend
 	// lets them go.
 	Adopted    map[string]Adoption `json:"adopted,omitempty"`
 	Generation int                 `json:"generation"` // counts switches
-	Created    time.Time             `json:"created"`
-	Updated    time.Time             `json:"updated"`
+	Created    time.Time           `json:"created"`
+	Updated    time.Time           `json:"updated"`
 }
 
 // Adoption is a port a container published itself and a frontend took
