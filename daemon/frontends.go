@@ -20,6 +20,14 @@ func (b frontendBackend) toAPI(f *networksvc.Frontend) *apiext.Frontend {
 	if n, err := b.d.networks.Get(f.Network); err == nil {
 		out.Network = n.Name
 	}
+	out.Members = []apiext.FrontendMember{}
+	for _, m := range b.d.networks.FrontendMembers(f) {
+		am := apiext.FrontendMember{ID: m.ID, Role: m.Role, Connections: m.Connections}
+		if m.Addr.IsValid() {
+			am.Address = m.Addr.String()
+		}
+		out.Members = append(out.Members, am)
+	}
 	for _, p := range f.Ports {
 		ap := apiext.FrontendPort{Protocol: p.Proto, HostPort: p.HostPort, TargetPort: p.TargetPort}
 		if p.HostIP.IsValid() {

@@ -23,12 +23,24 @@ type Frontend struct {
 	Aliases   []string          `json:"Aliases"`
 	// Backends serve now; Previous were switched away from and are kept
 	// for a rollback; Candidates are an update under way. Container IDs.
-	Backends   []string  `json:"Backends"`
-	Previous   []string  `json:"Previous"`
-	Candidates []string  `json:"Candidates"`
-	Generation int       `json:"Generation"` // counts switches
-	Created    time.Time `json:"Created"`
-	Updated    time.Time `json:"Updated"`
+	Backends   []string         `json:"Backends"`
+	Previous   []string         `json:"Previous"`
+	Candidates []string         `json:"Candidates"`
+	Members    []FrontendMember `json:"Members"`
+	Generation int              `json:"Generation"` // counts switches
+	Created    time.Time        `json:"Created"`
+	Updated    time.Time        `json:"Updated"`
+}
+
+// FrontendMember is one container of a frontend: its role (backend,
+// previous, candidate), its address on the frontend's network, and the
+// connections it still has through the frontend's ports (-1: unknown). A
+// drain waits for none.
+type FrontendMember struct {
+	ID          string `json:"Id"`
+	Role        string `json:"Role"`
+	Address     string `json:"Address,omitempty"`
+	Connections int    `json:"Connections"`
 }
 
 // FrontendPort is one published port: connections to HostIP:HostPort

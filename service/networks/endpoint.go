@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/berth-project/berth/network/bridge"
+	"github.com/berth-project/berth/network/conntrack"
 	"github.com/berth-project/berth/network/ipam"
 	"github.com/containerd/errdefs"
 )
@@ -161,6 +162,11 @@ func (s *Service) Leave(ep *Endpoint) {
 	go func() {
 		defer s.leaving.Done()
 		_ = bridge.Detach(veth)
+		// its connections' entries go with it: an address given again
+		// must not inherit their translations
+		if ip.IsValid() {
+			_, _ = conntrack.Forget(ip)
+		}
 		if pool != nil && ip.IsValid() {
 			pool.Release(ip)
 		}

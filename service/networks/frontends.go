@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-project/berth/network/conntrack"
 	"github.com/berth-project/berth/network/firewall"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/containerd/errdefs"
@@ -717,6 +718,41 @@ func (s *Service) FrontendPorts(containerID string) []Port {
 			for _, p := range f.Ports {
 				out = append(out, p.port())
 			}
+		}
+	}
+	return out
+}
+
+// FrontendMember is one container of a frontend as inspect shows it.
+type FrontendMember struct {
+	ID, Role string // backend, previous or candidate
+	Addr     netip.Addr
+	// Connections it still has through the frontend's ports (a drain
+	// waits for none); -1 when the kernel's table cannot be read
+	Connections int
+}
+
+// FrontendMembers lists f's containers with their open connections.
+func (s *Service) FrontendMembers(f *Frontend) []FrontendMember {
+	var targets []conntrack.Target
+	for _, p := range f.Ports {
+		targets = append(targets, conntrack.Target{Proto: p.Proto, Port: p.TargetPort})
+	}
+	var out []FrontendMember
+	for _, g := range []struct {
+		role string
+		ids  []string
+	}{{"backend", f.Backends}, {"previous", f.Previous}, {"candidate", f.Candidates}} {
+		for _, id := range g.ids {
+			m := FrontendMember{ID: id, Role: g.role, Addr: f.Addrs[id]}
+			if m.Addr.IsValid() {
+				n, err := conntrack.Active(m.Addr, targets)
+				if err != nil {
+					n = -1
+				}
+				m.Connections = n
+			}
+			out = append(out, m)
 		}
 	}
 	return out

@@ -88,6 +88,28 @@ func TestFrontendSwitch(t *testing.T) {
 	if l, err := rd.ReadString('\n'); l != "still here\n" {
 		t.Fatalf("the connection made before the switch: %q %v", l, err)
 	}
+	// the drain's measure: blue still has the held connection, then none
+	connections := func(id string) int {
+		var f apiext.Frontend
+		d.apiJSON(t, "GET", "/berth/frontends/web", nil, 200, &f)
+		for _, m := range f.Members {
+			if m.ID == id {
+				return m.Connections
+			}
+		}
+		t.Fatalf("%s is not a member: %+v", id, f.Members)
+		return 0
+	}
+	if n := connections(blue); n != 1 {
+		t.Fatalf("blue has %d connections, want the held one", n)
+	}
+	held.Close()
+	for i := 0; connections(blue) != 0; i++ {
+		if i == 100 {
+			t.Fatal("blue's closed connection still counts")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if out := must(t, d.docker("ps", "--filter", "name=green", "--format", "{{.Ports}}")); !strings.Contains(out, fmt.Sprintf("0.0.0.0:%d->80/tcp", httpPort)) {
 		t.Fatalf("docker ps of the serving container: %q", out)
 	}
