@@ -46,6 +46,9 @@ func (e *Engine) Down(ctx context.Context, project string, p *types.Project, o D
 		}
 		cs = keep
 	}
+	if err := e.removeFrontends(ctx, project); err != nil {
+		return err
+	}
 	if err := e.removeInStopOrder(ctx, p, cs, o.Timeout, o.Volumes); err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 // Engine applies projects through an Engine API client.
 type Engine struct {
 	api      client.APIClient
+	fe       *frontends // berthd's frontend API (blue/green deploys)
 	progress *Progress
 }
 
@@ -23,7 +24,7 @@ func New(api client.APIClient, p *Progress) *Engine {
 	if p == nil {
 		p = NewProgress(nil)
 	}
-	return &Engine{api: api, progress: p}
+	return &Engine{api: api, fe: newFrontends(api.Dialer(), api.ClientVersion()), progress: p}
 }
 
 // containers lists a project's containers (all states): of the given

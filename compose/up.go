@@ -106,6 +106,9 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 			return err
 		}
 	}
+	if startFirst(s) {
+		return e.convergeStartFirst(ctx, p, s, o)
+	}
 	existing, err := e.containers(ctx, p.Name, false, s.Name)
 	if err != nil {
 		return err

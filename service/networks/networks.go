@@ -458,6 +458,14 @@ func (s *Service) Remove(ref string) error {
 	if n.Predefined() {
 		return fmt.Errorf("%s is a pre-defined network and cannot be removed: %w", n.Name, errdefs.ErrPermissionDenied)
 	}
+	s.mu.Lock()
+	for _, f := range s.fes {
+		if f.Network == n.ID {
+			s.mu.Unlock()
+			return fmt.Errorf("error while removing network: network %s is in use by frontend %s: %w", n.Name, f.Name, errdefs.ErrConflict)
+		}
+	}
+	s.mu.Unlock()
 	if active := s.activeUsers(n.ID); len(active) > 0 {
 		var eps []string
 		for _, u := range active {

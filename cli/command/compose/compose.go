@@ -57,7 +57,7 @@ func NewComposeCommand(c *cli.Cli) *cobra.Command {
 	fl.BoolVar(&o.compatible, "compatibility", false, "Run compose in backward compatibility mode")
 	cmd.AddCommand(
 		newUpCommand(c, o), newCreateCommand(c, o), newDownCommand(c, o), newPsCommand(c, o), newConfigCommand(c, o),
-		newStartCommand(c, o), newStopCommand(c, o), newRestartCommand(c, o), newKillCommand(c, o), newRmCommand(c, o),
+		newStartCommand(c, o), newStopCommand(c, o), newRestartCommand(c, o), newRollbackCommand(c, o), newKillCommand(c, o), newRmCommand(c, o),
 		newPauseCommand(c, o, false), newPauseCommand(c, o, true), newLogsCommand(c, o), newLsCommand(c, o), newVersionCommand(c), newExecCommand(c, o), newRunCommand(c, o),
 		newBuildCommand(c, o), newPullCommand(c, o), newPushCommand(c, o), newImagesCommand(c, o), newTopCommand(c, o),
 		newPortCommand(c, o), newCpCommand(c, o), newWaitCommand(c, o), newEventsCommand(c, o), newWatchCommand(c, o),

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/compose"
@@ -183,5 +184,17 @@ func newRmCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 	fl.BoolVarP(&force, "force", "f", false, "Don't ask to confirm removal")
 	fl.BoolVarP(&stop, "stop", "s", false, "Stop the containers, if required, before removing")
 	fl.BoolVarP(&volumes, "volumes", "v", false, "Remove any anonymous volumes attached to containers")
+	return cmd
+}
+
+// newRollbackCommand is berth's own: start-first services go back to the
+// version their last deploy replaced, with the same switch.
+func newRollbackCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
+	var waitTimeout int
+	cmd := serviceCommand(c, po, "rollback [OPTIONS] [SERVICE...]", "Switch blue/green services back to their previous version", true,
+		func(e *compose.Engine, cmd *cobra.Command, p *types.Project, args []string, t *int) error {
+			return e.Rollback(cmd.Context(), p, args, compose.UpOptions{Timeout: t, WaitTimeout: time.Duration(waitTimeout) * time.Second})
+		})
+	cmd.Flags().IntVar(&waitTimeout, "wait-timeout", 0, "Maximum duration in seconds to wait for the previous version to be ready")
 	return cmd
 }

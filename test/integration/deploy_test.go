@@ -1,0 +1,184 @@
+package integration
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// load sends requests to url without pause until stopped, each on a new
+// connection, and counts what failed (refused, reset, timed out, not 200,
+// an unexpected body) and which versions answered.
+type load struct {
+	url      string
+	stop     chan struct{}
+	done     sync.WaitGroup
+	ok, bad  atomic.Int64
+	mu       sync.Mutex
+	versions map[string]int
+	errs     []string
+}
+
+func startLoad(url string, workers int) *load {
+	l := &load{url: url, stop: make(chan struct{}), versions: map[string]int{}}
+	for i := 0; i < workers; i++ {
+		l.done.Add(1)
+		go func() {
+			defer l.done.Done()
+			c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				l.one(c)
+			}
+		}()
+	}
+	return l
+}
+
+func (l *load) one(c *http.Client) {
+	resp, err := c.Get(l.url)
+	var body string
+	if err == nil {
+		b, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body, err = strings.TrimSpace(string(b)), rerr
+		if err == nil && (resp.StatusCode != 200 || !strings.HasPrefix(body, "v")) {
+			err = fmt.Errorf("status %d, body %q", resp.StatusCode, body)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.bad.Add(1)
+		if len(l.errs) < 5 {
+			l.errs = append(l.errs, err.Error())
+		}
+		return
+	}
+	l.ok.Add(1)
+	l.versions[body]++
+}
+
+func (l *load) finish() (ok, bad int64, versions map[string]int, errs []string) {
+	close(l.stop)
+	l.done.Wait()
+	return l.ok.Load(), l.bad.Load(), l.versions, l.errs
+}
+
+const blueGreenProject = `services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo $$VERSION > /www/index.html && exec httpd -f -p 80 -h /www"]
+    environment: {VERSION: "%s"}
+    ports: ["%d:80"]
+    stop_signal: SIGKILL
+    stop_grace_period: 2s
+    healthcheck:
+      test: ["CMD", "wget", "-qO-", "http://127.0.0.1/"]
+      interval: 200ms
+      retries: 3
+    deploy:
+      update_config:
+        order: start-first
+        monitor: 300ms
+  client:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+`
+
+// TestComposeBlueGreen: up -d of a start-first service whose config
+// changed starts the new version next to the old one and switches to it
+// with no failed request under steady load; rollback switches back the
+// same way; a version that never gets healthy is removed and the old one
+// keeps serving; down leaves no frontend rule.
+func TestComposeBlueGreen(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	port := freePort(t)
+	write := func(version string) {
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(blueGreenProject, version, port)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "bg"}, args...)...)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	write("v1")
+	must(t, compose("up", "-d"))
+	waitHTTP(t, url, "v1")
+	resolve := func() string {
+		return must(t, d.berth("exec", "bg-client-1", "wget", "-qO-", "http://web/"))
+	}
+	if got := resolve(); got != "v1" {
+		t.Fatalf("web by name: %q", got)
+	}
+
+	l := startLoad(url, 4)
+	write("v2")
+	r := compose("up", "-d")
+	time.Sleep(200 * time.Millisecond) // load after the switch
+	ok, bad, versions, errs := l.finish()
+	if r.code != 0 {
+		t.Fatalf("deploy: %s", r)
+	}
+	if bad != 0 || versions["v2"] == 0 {
+		t.Fatalf("deploy v1→v2: %d ok, %d failed %v, versions %v\n%s", ok, bad, errs, versions, r.stderr)
+	}
+	if got := resolve(); got != "v2" {
+		t.Fatalf("web by name after the deploy: %q", got)
+	}
+	// the old version is kept, stopped
+	if got := must(t, compose("ps", "-a", "--format", "{{.Service}} {{.State}}")); got != "client running\nweb exited\nweb running" {
+		t.Fatalf("ps -a after the deploy: %q", got)
+	}
+
+	l = startLoad(url, 4)
+	r = compose("rollback")
+	time.Sleep(200 * time.Millisecond)
+	ok, bad, versions, errs = l.finish()
+	if r.code != 0 || bad != 0 || versions["v1"] == 0 {
+		t.Fatalf("rollback: %d ok, %d failed %v, versions %v\n%s", ok, bad, errs, versions, r)
+	}
+	if b, _ := httpGet(url); strings.TrimSpace(b) != "v1" {
+		t.Fatalf("after the rollback: %q", b)
+	}
+
+	// a version that never gets healthy: removed, v1 serves on
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(strings.Replace(fmt.Sprintf(blueGreenProject, "v3", port),
+		`"http://127.0.0.1/"]`, `"http://127.0.0.1:81/"]`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l = startLoad(url, 2)
+	r = compose("up", "-d")
+	ok, bad, versions, errs = l.finish()
+	if r.code == 0 || !strings.Contains(r.stderr, `service "web": update failed: container`) || !strings.Contains(r.stderr, "is unhealthy") {
+		t.Fatalf("a deploy that cannot get healthy: %s", r)
+	}
+	if bad != 0 || versions["v3"] != 0 {
+		t.Fatalf("during the failed deploy: %d ok, %d failed %v, versions %v", ok, bad, errs, versions)
+	}
+	if n := strings.Count(must(t, compose("ps", "-a", "-q")), "\n") + 1; n != 3 {
+		t.Fatalf("the failed version was left: %d containers", n)
+	}
+	must(t, compose("down", "-t", "0"))
+	if left := d.berthRules(); strings.Contains(left, "BERTH-FE") {
+		t.Fatalf("frontend rules after down:\n%s", left)
+	}
+	if b, err := httpGet(url); err == nil {
+		t.Fatalf("the port still answers after down: %q", b)
+	}
+}
