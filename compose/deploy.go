@@ -424,6 +424,9 @@ func (e *Engine) drainAndStop(ctx context.Context, s types.ServiceConfig, fe str
 // the version it replaces drains and is kept in its turn. A deploy left
 // half done (candidates, not yet serving) is undone instead.
 func (e *Engine) Rollback(ctx context.Context, p *types.Project, services []string, o UpOptions) error {
+	if !e.fe.served(ctx) {
+		return errors.New("rollback needs berthd: this daemon has no frontends (blue/green deploys)")
+	}
 	done := 0
 	for _, svc := range sortedKeys(p.Services) {
 		s := p.Services[svc]
@@ -481,6 +484,26 @@ func (e *Engine) Rollback(ctx context.Context, p *types.Project, services []stri
 		return errors.New("no service of the project deploys blue/green (deploy.update_config.order: start-first)")
 	}
 	return nil
+}
+
+// Roles tells, for the containers of a project's start-first services,
+// which version each is: "serving", "previous" (kept for a rollback) or
+// "starting" (a deploy under way). Against a Docker daemon: none.
+func (e *Engine) Roles(ctx context.Context, project string) (map[string]string, error) {
+	l, err := e.fe.list(ctx, map[string][]string{"label": {ProjectLabel + "=" + project}})
+	if errdefs.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	roles := map[string]string{}
+	for _, f := range l {
+		for _, m := range f.Members {
+			roles[m.ID] = map[string]string{"backend": "serving", "previous": "previous", "candidate": "starting"}[m.Role]
+		}
+	}
+	return roles, nil
 }
 
 // removeFrontends removes a project's frontends (down).

@@ -24,7 +24,7 @@ func New(api client.APIClient, p *Progress) *Engine {
 	if p == nil {
 		p = NewProgress(nil)
 	}
-	return &Engine{api: api, fe: newFrontends(api.Dialer(), api.ClientVersion()), progress: p}
+	return &Engine{api: api, fe: newFrontends(api.Dialer()), progress: p}
 }
 
 // containers lists a project's containers (all states): of the given

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/berth-project/berth/internal/apiext"
 	"github.com/containerd/errdefs"
@@ -17,12 +18,24 @@ import (
 // frontends talks to berthd's frontend API (docs/api-extensions.md)
 // over the Engine API client's connection.
 type frontends struct {
-	hc      *http.Client
-	version string
+	hc       *http.Client
+	once     sync.Once
+	isServed bool
 }
 
-func newFrontends(dial func(context.Context) (net.Conn, error), version string) *frontends {
-	return &frontends{version: version, hc: &http.Client{Transport: &http.Transport{
+// served reports whether the daemon has frontends: a Docker daemon does
+// not, and there a start-first service is updated as any other, as
+// Docker Compose does outside a swarm.
+func (f *frontends) served(ctx context.Context) bool {
+	f.once.Do(func() {
+		_, err := f.list(ctx, nil)
+		f.isServed = err == nil
+	})
+	return f.isServed
+}
+
+func newFrontends(dial func(context.Context) (net.Conn, error)) *frontends {
+	return &frontends{hc: &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) },
 	}}}
 }
@@ -39,11 +52,9 @@ func (f *frontends) do(ctx context.Context, method, path string, in, out any) er
 		}
 		body = bytes.NewReader(b)
 	}
-	u := "http://berth"
-	if f.version != "" {
-		u += "/v" + f.version
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u+apiext.FrontendsPath+path, body)
+	// unversioned: a Docker daemon then answers 404 whatever its API
+	// version, and the engine knows it has no frontends
+	req, err := http.NewRequestWithContext(ctx, method, "http://berth"+apiext.FrontendsPath+path, body)
 	if err != nil {
 		return err
 	}

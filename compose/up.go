@@ -106,7 +106,7 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 			return err
 		}
 	}
-	if startFirst(s) {
+	if startFirst(s) && e.fe.served(ctx) {
 		return e.convergeStartFirst(ctx, p, s, o)
 	}
 	existing, err := e.containers(ctx, p.Name, false, s.Name)

@@ -142,7 +142,7 @@ func TestComposeBlueGreen(t *testing.T) {
 		t.Fatalf("web by name after the deploy: %q", got)
 	}
 	// the old version is kept, stopped
-	if got := must(t, compose("ps", "-a", "--format", "{{.Service}} {{.State}}")); got != "client running\nweb exited\nweb running" {
+	if got := must(t, compose("ps", "-a", "--format", "{{.Service}} {{.State}} {{.Role}}")); got != "client running \nweb exited previous\nweb running serving" {
 		t.Fatalf("ps -a after the deploy: %q", got)
 	}
 

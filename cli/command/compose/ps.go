@@ -39,6 +39,9 @@ type psRow struct {
 	Mounts       string
 	LocalVolumes string
 	Size         string
+	// Role is berth's: for a blue/green (start-first) service, serving,
+	// previous or starting
+	Role string `json:",omitempty"`
 }
 
 type publisher struct {
@@ -157,21 +160,38 @@ func newPsCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 				return nil
 			}
 			now := time.Now()
+			roles, err := e.Roles(ctx, name)
+			if err != nil {
+				return err
+			}
+			row := func(ct container.Summary) psRow {
+				r := newRow(ct, now)
+				r.Role = roles[ct.ID]
+				return r
+			}
 			switch tmpl {
 			case "json":
 				enc := json.NewEncoder(c.Out())
 				for _, ct := range cs {
-					if err := enc.Encode(newRow(ct, now)); err != nil {
+					if err := enc.Encode(row(ct)); err != nil {
 						return err
 					}
 				}
 				return nil
 			case "", "table":
 				tw := tabwriter.NewWriter(c.Out(), 10, 1, 3, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
+				head := "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS"
+				if len(roles) > 0 { // blue/green services: which version serves
+					head += "\tROLE"
+				}
+				fmt.Fprintln(tw, head)
 				for _, ct := range cs {
-					r := newRow(ct, now)
-					fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\t%s\n", r.Name, r.Image, format.Ellipsis(r.Command, 20), r.Service, r.RunningFor, r.Status, r.Ports)
+					r := row(ct)
+					line := fmt.Sprintf("%s\t%s\t%q\t%s\t%s\t%s\t%s", r.Name, r.Image, format.Ellipsis(r.Command, 20), r.Service, r.RunningFor, r.Status, r.Ports)
+					if len(roles) > 0 {
+						line += "\t" + r.Role
+					}
+					fmt.Fprintln(tw, line)
 				}
 				return tw.Flush()
 			}
@@ -180,7 +200,7 @@ func newPsCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 				return err
 			}
 			for _, ct := range cs {
-				if err := t.Execute(c.Out(), newRow(ct, now)); err != nil {
+				if err := t.Execute(c.Out(), row(ct)); err != nil {
 					return err
 				}
 				fmt.Fprintln(c.Out())
