@@ -1,14 +1,17 @@
 package integration
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -181,4 +184,80 @@ func TestComposeBlueGreen(t *testing.T) {
 	if b, err := httpGet(url); err == nil {
 		t.Fatalf("the port still answers after down: %q", b)
 	}
+}
+
+// TestDeployKill9: berthd killed at each step of a deploy (the new version
+// starting, the switch made): after the restart one version serves the
+// port, the rules come back from the records as they were, and up -d
+// finishes the deploy.
+func TestDeployKill9(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	port := freePort(t)
+	write := func(version string) {
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(blueGreenProject, version, port)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "kd"}, args...)...)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	write("v1")
+	must(t, compose("up", "-d"))
+	waitHTTP(t, url, "v1")
+	serving := "v1"
+	for i, step := range []string{"update start", "switch"} {
+		next := fmt.Sprintf("v%d", i+2)
+		write(next)
+		events := exec.Command(filepath.Join(binDir, "berth"), "-H", "unix://"+d.sock, "events", "--filter", "type=frontend", "--format", "{{.Action}}")
+		out, err := events.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := events.Start(); err != nil {
+			t.Fatal(err)
+		}
+		up := exec.Command(filepath.Join(binDir, "berth"), "-H", "unix://"+d.sock, "compose", "--project-directory", dir, "-p", "kd", "up", "-d")
+		if err := up.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(out)
+		for sc.Scan() && sc.Text() != step {
+		}
+		d.stop(syscall.SIGKILL)
+		_ = up.Wait()
+		_ = events.Wait()
+		d.start()
+		// one version serves, the same for every new connection
+		first, err := httpGet(url)
+		if err != nil {
+			t.Fatalf("killed at %q: nothing serves: %v", step, err)
+		}
+		for j := 0; j < 10; j++ {
+			if b, _ := httpGet(url); b != first {
+				t.Fatalf("killed at %q: %q then %q", step, first, b)
+			}
+		}
+		if want := map[string]string{"update start": serving, "switch": next}[step]; strings.TrimSpace(first) != want {
+			t.Fatalf("killed at %q: %q serves, want %s", step, first, want)
+		}
+		// the rules are what the records give: the same after another restart
+		rules := d.berthRules()
+		d.stop(syscall.SIGTERM)
+		d.start()
+		if again := d.berthRules(); again != rules {
+			t.Fatalf("killed at %q: rules after a clean restart differ:\n%s\nwere:\n%s", step, again, rules)
+		}
+		must(t, compose("up", "-d"))
+		waitHTTP(t, url, next)
+		if got := must(t, compose("ps", "-a", "--format", "{{.Service}} {{.State}} {{.Role}}")); got != "client running \nweb exited previous\nweb running serving" {
+			t.Fatalf("killed at %q, then up -d: %q", step, got)
+		}
+		serving = next
+	}
+	must(t, compose("rollback"))
+	waitHTTP(t, url, "v2")
+	must(t, compose("down", "-t", "0"))
 }
