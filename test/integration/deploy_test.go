@@ -261,3 +261,99 @@ func TestDeployKill9(t *testing.T) {
 	waitHTTP(t, url, "v2")
 	must(t, compose("down", "-t", "0"))
 }
+
+// TestDeployNoLeaks: 100 consecutive deploys and rollbacks of a
+// start-first service leave no container, rule, veth, mount, cgroup,
+// monitor, descriptor or conntrack entry behind once the project is down.
+func TestDeployNoLeaks(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	cycles := 100
+	if testing.Short() {
+		cycles = 12
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	const project = `services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo $$VERSION > /www/index.html && exec httpd -f -p 80 -h /www"]
+    environment: {VERSION: "%s"}
+    ports: ["%d:80"]
+    stop_signal: SIGKILL
+    networks: [leaknet]
+    deploy:
+      update_config: {order: start-first, monitor: 50ms}
+networks:
+  leaknet:
+    ipam:
+      config: [{subnet: 10.231.7.0/24}]
+`
+	write := func(version string) {
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(project, version, port)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "lk"}, args...)...)
+	}
+	must(t, d.berth("run", "--rm", "busybox", "true"))
+	mounts0, cgroups0, fds0, procs0 := d.mountCount(), d.cgroupCount(), d.fdCount(), d.monitorCount()
+	veths0, rules0 := d.vethCount(), d.berthRules()
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	version := 1
+	write("v1")
+	must(t, compose("up", "-d"))
+	for i := 1; i < cycles; i++ {
+		if i%4 == 3 {
+			must(t, compose("rollback"))
+			version = 3 - version
+		} else {
+			version = 3 - version
+			write(fmt.Sprintf("v%d", version))
+			must(t, compose("up", "-d"))
+		}
+		if i%10 == 0 {
+			if b, err := httpGet(url); err != nil || strings.TrimSpace(b) != fmt.Sprintf("v%d", version) {
+				t.Fatalf("cycle %d: %q %v, want v%d", i, b, err, version)
+			}
+		}
+	}
+	if n := strings.Count(must(t, compose("ps", "-a", "-q")), "\n") + 1; n != 2 {
+		t.Fatalf("after %d deploys and rollbacks: %d containers, want the serving and the previous", cycles, n)
+	}
+	must(t, compose("down", "-t", "0"))
+	waitFor(t, func() bool { return d.monitorCount() == procs0 })
+	for i := 0; i < 100 && (d.fdCount() > fds0+2 || d.vethCount() != veths0 || d.mountCount() != mounts0); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v := d.vethCount(); v != veths0 {
+		t.Errorf("veths: %d before, %d after", veths0, v)
+	}
+	if r := d.berthRules(); r != rules0 {
+		t.Errorf("rules changed:\nbefore:\n%s\nafter:\n%s", rules0, r)
+	}
+	if m := d.mountCount(); m != mounts0 {
+		t.Errorf("mounts: %d before, %d after", mounts0, m)
+	}
+	if c := d.cgroupCount(); c != cgroups0 {
+		t.Errorf("cgroups: %d before, %d after", cgroups0, c)
+	}
+	if f := d.fdCount(); f > fds0+2 {
+		t.Errorf("berthd fds: %d before, %d after", fds0, f)
+	}
+	if b, err := os.ReadFile("/proc/net/nf_conntrack"); err == nil {
+		var left []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "=10.231.7.") {
+				left = append(left, l)
+			}
+		}
+		if len(left) > 0 {
+			t.Errorf("%d conntrack entries of removed containers, e.g. %s", len(left), left[0])
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(d.dataRoot, "containers")); len(ents) != 0 {
+		t.Errorf("container dirs left: %d", len(ents))
+	}
+}
