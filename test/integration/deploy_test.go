@@ -177,6 +177,25 @@ func TestComposeBlueGreen(t *testing.T) {
 	if n := strings.Count(must(t, compose("ps", "-a", "-q")), "\n") + 1; n != 3 {
 		t.Fatalf("the failed version was left: %d containers", n)
 	}
+	// a new version that publishes a port another project's container holds
+	// is refused before anything starts
+	other := freePort(t)
+	holder := must(t, d.berth("run", "-d", "-p", fmt.Sprintf("%d:80", other), "busybox", "sleep", "1000"))
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(strings.Replace(fmt.Sprintf(blueGreenProject, "v4", port),
+		fmt.Sprintf(`ports: ["%d:80"]`, port), fmt.Sprintf(`ports: ["%d:80", "%d:81"]`, port, other), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = compose("up", "-d")
+	if r.code == 0 || !strings.Contains(r.stderr, "port is already allocated") {
+		t.Fatalf("a deploy onto a taken port: %s", r)
+	}
+	if n := strings.Count(must(t, compose("ps", "-a", "-q")), "\n") + 1; n != 3 {
+		t.Fatalf("the refused deploy made containers: %d", n)
+	}
+	if b, _ := httpGet(url); strings.TrimSpace(b) != "v1" {
+		t.Fatalf("after the refused deploy: %q", b)
+	}
+	must(t, d.berth("rm", "-f", holder))
 	must(t, compose("down", "-t", "0"))
 	if left := d.berthRules(); strings.Contains(left, "BERTH-FE") {
 		t.Fatalf("frontend rules after down:\n%s", left)
