@@ -133,28 +133,41 @@ func (e *Engine) convergeStartFirst(ctx context.Context, p *types.Project, s typ
 		return err
 	}
 	if d.fe == nil {
-		// the first time: the containers it has (or new ones) start
-		// as usual, then the frontend takes their ports over
+		// the first time: the frontend takes over the port of what
+		// runs, and what it creates or starts stands behind it
+		var up, down []container.Summary
+		for _, c := range d.serving {
+			if c.State == container.StateRunning {
+				up = append(up, c)
+			} else {
+				down = append(down, c)
+			}
+		}
 		if len(d.serving) == 0 {
 			for n := 1; n <= replicas(s, o.Scale); n++ {
 				id, cname, err := e.createContainer(ctx, p, s, n, "", o.PullOut)
 				if err != nil {
 					return err
 				}
-				d.serving = append(d.serving, container.Summary{ID: id, Names: []string{"/" + cname}, Labels: map[string]string{ContainerNumberLabel: strconv.Itoa(n)}})
+				down = append(down, container.Summary{ID: id, Names: []string{"/" + cname}, Labels: map[string]string{ContainerNumberLabel: strconv.Itoa(n)}})
 			}
 		}
 		if o.NoStart {
 			return nil
 		}
-		for _, c := range d.serving {
+		spec.Backends, spec.Candidates = ids(up), ids(down)
+		if d.fe, err = e.fe.create(ctx, spec); err != nil {
+			return err
+		}
+		for _, c := range down {
 			if err := e.startContainer(ctx, name(c), c.ID); err != nil {
 				return err
 			}
 		}
-		spec.Backends = ids(d.serving)
-		if d.fe, err = e.fe.create(ctx, spec); err != nil {
-			return err
+		if len(down) > 0 {
+			if _, err := e.fe.switchTo(ctx, d.fe.Name, apiext.FrontendSwitchRequest{Backends: ids(slices.Concat(up, down))}); err != nil {
+				return err
+			}
 		}
 		return e.convergeStartFirst(ctx, p, s, o) // now as any later up
 	}

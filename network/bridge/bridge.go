@@ -57,6 +57,9 @@ func Ensure(name string, gws []netip.Prefix, owner Owner) error {
 			return fmt.Errorf("bridge %s: set owner: %w", name, err)
 		}
 	}
+	if err := fixMAC(link, gws); err != nil {
+		return err
+	}
 	for _, gw := range gws {
 		if gw.Addr().Is6() {
 			// a bridge made while IPv6 was off for new interfaces
@@ -68,6 +71,31 @@ func Ensure(name string, gws []netip.Prefix, owner Owner) error {
 	}
 	if err := netlink.LinkSetUp(link); err != nil {
 		return fmt.Errorf("bring %s up: %w", name, err)
+	}
+	return nil
+}
+
+// fixMAC gives the bridge an address of its own (derived from its IPv4
+// gateway, as containers' are from theirs). A bridge whose address the
+// kernel chose takes the lowest of its ports' as they come and go: a
+// container joining with a lower one would change the gateway's MAC under
+// every other container, whose replies then go to the old one until ARP
+// notices, seconds later (Docker sets the bridge's address for the same
+// reason).
+func fixMAC(link netlink.Link, gws []netip.Prefix) error {
+	name := link.Attrs().Name
+	if b, err := os.ReadFile("/sys/class/net/" + name + "/addr_assign_type"); err == nil && strings.TrimSpace(string(b)) == "3" {
+		return nil // NET_ADDR_SET: set already
+	}
+	mac := link.Attrs().HardwareAddr
+	for _, gw := range gws {
+		if gw.Addr().Is4() {
+			mac = MAC(gw.Addr())
+			break
+		}
+	}
+	if err := netlink.LinkSetHardwareAddr(link, mac); err != nil {
+		return fmt.Errorf("bridge %s: set its address: %w", name, err)
 	}
 	return nil
 }

@@ -84,6 +84,10 @@ func attachReachable(t *testing.T, tc attachCase) error {
 	if err := Attach(ns, ep); err != nil {
 		return err
 	}
+	// the bridge keeps its own address whatever its ports' are
+	if ifc, err := net.InterfaceByName(br); err != nil || ifc.HardwareAddr.String() != "02:42:0a:d5:00:01" {
+		t.Errorf("bridge MAC after a port joined: %v %v", ifc, err)
+	}
 	for _, ip := range listen {
 		ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 		if err != nil {

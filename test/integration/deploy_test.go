@@ -376,3 +376,70 @@ networks:
 		t.Errorf("container dirs left: %d", len(ents))
 	}
 }
+
+// TestComposeBlueGreenReplicas: three replicas behind one published port
+// share the new connections, and a deploy with parallelism 1 replaces them
+// one at a time without a failed request.
+func TestComposeBlueGreenReplicas(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	dir := t.TempDir()
+	port := freePort(t)
+	const project = `services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo $$VERSION-$$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www"]
+    environment: {VERSION: "%s"}
+    ports: ["%d:80"]
+    stop_signal: SIGKILL
+    deploy:
+      replicas: 3
+      update_config: {order: start-first, parallelism: 1, monitor: 200ms}
+`
+	write := func(version string) {
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(project, version, port)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compose := func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "rp"}, args...)...)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	write("v1")
+	must(t, compose("up", "-d"))
+	hosts := map[string]bool{}
+	for i := 0; i < 30; i++ {
+		b, err := httpGet(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts[strings.TrimSpace(b)] = true
+	}
+	if len(hosts) != 3 {
+		t.Fatalf("30 new connections reached %d replicas: %v", len(hosts), hosts)
+	}
+	l := startLoad(url, 4)
+	write("v2")
+	r := compose("up", "-d")
+	time.Sleep(200 * time.Millisecond)
+	ok, bad, versions, errs := l.finish()
+	if r.code != 0 || bad != 0 {
+		t.Fatalf("deploy of 3 replicas: %d ok, %d failed %v\n%s", ok, bad, errs, r)
+	}
+	if switches := strings.Count(r.stderr, "Switched"); switches != 3 {
+		t.Fatalf("%d switches for 3 replicas one at a time:\n%s", switches, r.stderr)
+	}
+	v2 := 0
+	for v := range versions {
+		if strings.HasPrefix(v, "v2-") {
+			v2++
+		}
+	}
+	if v2 != 3 {
+		t.Fatalf("the load saw %d v2 replicas: %v", v2, versions)
+	}
+	if got := must(t, compose("ps", "--format", "{{.Role}}")); got != "serving\nserving\nserving" {
+		t.Fatalf("ps: %q", got)
+	}
+	must(t, compose("down", "-t", "0"))
+}
