@@ -626,8 +626,9 @@ func (s *Service) trackEndpoint(ep *Endpoint) {
 }
 
 // forgetEndpoint drops a container's endpoint (Leave): the frontends it
-// serves stop sending it new connections.
-func (s *Service) forgetEndpoint(ep *Endpoint) {
+// serves stop sending it new connections. It reports whether the
+// container belongs to a frontend.
+func (s *Service) forgetEndpoint(ep *Endpoint) (member bool) {
 	s.feMu.Lock()
 	defer s.feMu.Unlock()
 	s.mu.Lock()
@@ -638,7 +639,11 @@ func (s *Service) forgetEndpoint(ep *Endpoint) {
 			delete(s.eps, ep.ContainerID)
 		}
 	}
+	for _, f := range s.fes {
+		member = member || slices.Contains(f.members(), ep.ContainerID)
+	}
 	s.refreshFrontends(ep.ContainerID)
+	return member
 }
 
 // refreshFrontends rewrites the rules of the frontends that id serves
