@@ -43,7 +43,7 @@ cleanup() {
 		kill "$dockerd_pid" 2>/dev/null || true
 		for _ in $(seq 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
 	fi
-	rm -rf "$work"
+	[[ -n "${KEEP:-}" ]] && log "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 source "$here/lib.sh"
@@ -56,6 +56,7 @@ cat >"$work/project/app/Dockerfile" <<'DOCKERFILE'
 FROM busybox
 COPY versionsrv /versionsrv
 ARG VERSION
+RUN echo "$VERSION" >/version
 ENV VERSION=$VERSION
 CMD ["/versionsrv"]
 DOCKERFILE
@@ -116,10 +117,10 @@ berth_updates() {
 	local tag=v1 i
 	for i in $(seq "$DEPLOYS"); do
 		tag=$([[ $tag == v1 ]] && echo v2 || echo v1)
-		TAG=$tag "$BERTH" -H "$BERTH_HOST" compose -f "$work/project/compose.yaml" -p deployb up -d >>"$work/berth-up.log" 2>&1
+		TAG=$tag "$BERTH" -H "$BERTH_HOST" compose -f "$work/project/compose.yaml" -p deployb up -d >>"$work/berth-up.log" 2>&1 || echo "up $i" >>"$work/berth.failed"
 	done
 	for i in $(seq "$ROLLBACKS"); do
-		TAG=$tag "$BERTH" -H "$BERTH_HOST" compose -f "$work/project/compose.yaml" -p deployb rollback >>"$work/berth-up.log" 2>&1
+		TAG=$tag "$BERTH" -H "$BERTH_HOST" compose -f "$work/project/compose.yaml" -p deployb rollback >>"$work/berth-up.log" 2>&1 || echo "rollback $i" >>"$work/berth.failed"
 	done
 }
 
@@ -127,7 +128,7 @@ docker_updates() {
 	local tag=v1 i
 	for i in $(seq "$DEPLOYS"); do
 		tag=$([[ $tag == v1 ]] && echo v2 || echo v1)
-		TAG=$tag "$DOCKER_COMPOSE" -f "$work/project/compose.yaml" -p deployd up -d >>"$work/docker-up.log" 2>&1
+		TAG=$tag "$DOCKER_COMPOSE" -f "$work/project/compose.yaml" -p deployd up -d >>"$work/docker-up.log" 2>&1 || echo "up $i" >>"$work/docker.failed"
 	done
 }
 
@@ -136,13 +137,13 @@ summary() { # summary FILE: requests failed failed_by longest_gap
 import json, sys
 r = json.load(open(sys.argv[1]))
 by = ",".join(f"{k}={v}" for k, v in sorted(r["failed_by"].items())) or "-"
-print(r["requests"], r["failed"], by, round(r["longest_gap_ms"], 1))
+print(r["requests"], r["failed"], by, round(r["longest_gap_ms"], 1), ",".join(f"{k}={v}" for k, v in sorted(r["versions"].items())))
 PY
 }
 
 # latencies: for each version change the load saw, the time from the
-# new container's health_status: healthy, and from the frontend's switch
-# (or rollback) before it, to the change. Prints "healthy_median healthy_max switch_median switch_max".
+# new container's health_status: healthy before it, and from the
+# frontend's switch (or rollback) nearest it, to the change. Prints "healthy_median healthy_max switch_median switch_max".
 latencies() {
 	"${CLI[@]}" events --since "$1" --until "$(($(date +%s) + 1))" --format '{{.TimeNano}} {{.Type}} {{.Action}} {{.Actor.Attributes.image}}' >"$work/events" 2>/dev/null
 	python3 - "$work/events" "$work/berth.changes" <<'PY'
@@ -164,11 +165,14 @@ for line in open(sys.argv[2]):
         continue
     at, to = int(f[1]), f[3]
     hs = [t for t, v in healthy if v == to and t <= at]
-    ss = [t for t in switches if t <= at]
     if hs:
         h.append((at - max(hs)) / 1e6)
-    if ss:
-        s.append((at - max(ss)) / 1e6)
+    # the switch nearest the change: berthd stamps its event once the
+    # record is written, after the rules are in, so green may answer
+    # first (a negative time)
+    if switches:
+        near = min(switches, key=lambda t: abs(at - t))
+        s.append((at - near) / 1e6)
 def med(v):
     v = sorted(v)
     return round(v[len(v) // 2], 1) if v else "-"
@@ -186,27 +190,34 @@ t0=$(date +%s)
 start=$(now_us)
 under_load berth berth_updates
 b_ms=$(ms_since "$start")
-read -r b_req b_fail b_by b_gap <<<"$(summary "$work/berth.json")"
+read -r b_req b_fail b_by b_gap b_vers <<<"$(summary "$work/berth.json")"
 read -r b_h50 b_hmax b_s50 b_smax b_n <<<"$(latencies "$t0")"
 b_changes=$(grep -c '^switch' "$work/berth.changes" || true)
+"$BERTH" -H "$BERTH_HOST" compose -f "$work/project/compose.yaml" -p deployb down -t 0 >/dev/null 2>&1 # the port, for dockerd
 
-d_req=- d_fail=- d_by=- d_gap=- d_ms=- d_changes=-
+d_req=- d_fail=- d_by=- d_gap=- d_ms=- d_changes=- d_vers=-
 if command -v "$DOCKERD" >/dev/null 2>&1 && command -v "$DOCKER_COMPOSE" >/dev/null 2>&1 && start_dockerd; then
 	use_engine docker
 	ensure_busybox
 	export DOCKER_HOST="unix://$work/docker/docker.sock" COMPOSE_DOCKER_CLI_BUILD=0 DOCKER_BUILDKIT=0
 	images
 	log "docker-compose 1.29 on dockerd: $DEPLOYS updates (up -d) under load"
-	TAG=v1 "$DOCKER_COMPOSE" -f "$work/project/compose.yaml" -p deployd up -d >/dev/null 2>&1
+	TAG=v1 "$DOCKER_COMPOSE" -f "$work/project/compose.yaml" -p deployd up -d >>"$work/docker-up.log" 2>&1
 	wait_serving v1
 	start=$(now_us)
 	under_load docker docker_updates
 	d_ms=$(ms_since "$start")
-	read -r d_req d_fail d_by d_gap <<<"$(summary "$work/docker.json")"
+	read -r d_req d_fail d_by d_gap d_vers <<<"$(summary "$work/docker.json")"
 	d_changes=$(grep -c '^switch' "$work/docker.changes" || true)
 	unset DOCKER_HOST
 fi
 
+for e in berth docker; do
+	if [[ -s "$work/$e.failed" ]]; then
+		log "$e: $(wc -l <"$work/$e.failed") updates failed; the last lines of their output:"
+		tail -15 "$work/$e-up.log" >&2
+	fi
+done
 printf '\n%-44s %22s %22s\n' metric "berth (start-first)" "docker-compose 1.29"
 printf '%-44s %22s %22s\n' "updates (deploys+rollbacks)" "$DEPLOYS+$ROLLBACKS" "$DEPLOYS+0"
 printf '%-44s %22s %22s\n' "wall time, ms" "$b_ms" "$d_ms"
@@ -214,6 +225,7 @@ printf '%-44s %22s %22s\n' "requests" "$b_req" "$d_req"
 printf '%-44s %22s %22s\n' "failed requests" "$b_fail" "$d_fail"
 printf '%-44s %22s %22s\n' "failed by kind" "$b_by" "$d_by"
 printf '%-44s %22s %22s\n' "longest gap between successes, ms" "$b_gap" "$d_gap"
+printf '%-44s %22s %22s\n' "answers by version" "$b_vers" "$d_vers"
 printf '%-44s %22s %22s\n' "version changes seen by the load" "$b_changes" "$d_changes"
 printf '%-44s %22s %22s\n' "healthy -> first request served, median ms" "$b_h50" "-"
 printf '%-44s %22s %22s\n' "healthy -> first request served, max ms" "$b_hmax" "-"

@@ -543,13 +543,16 @@ func (s *Service) apply(f, old *Frontend) error {
 			delete(f.Adopted, k)
 		}
 	}
-	prev := s.firewallFrontend(old)
-	if err := s.fw.SetFrontendRetiring(s.firewallFrontend(f), &prev, retire); err != nil {
+	// the record first, then the rules: the event that follows is then
+	// stamped once new connections go where the record says (and a crash
+	// between the two comes back as the record says)
+	if err := s.db.Put(metadata.Frontends, f.ID, f); err != nil {
 		s.releasePorts(taken)
 		return err
 	}
-	if err := s.db.Put(metadata.Frontends, f.ID, f); err != nil {
-		_ = s.fw.SetFrontend(prev, ptr(s.firewallFrontend(f)))
+	prev := s.firewallFrontend(old)
+	if err := s.fw.SetFrontendRetiring(s.firewallFrontend(f), &prev, retire); err != nil {
+		_ = s.db.Put(metadata.Frontends, old.ID, old)
 		s.releasePorts(taken)
 		return err
 	}
@@ -557,8 +560,6 @@ func (s *Service) apply(f, old *Frontend) error {
 	s.fes[f.ID] = f
 	return nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // RemoveFrontend deletes a frontend: its rules, its ports, its record.
 // Its containers are left as they are.

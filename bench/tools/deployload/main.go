@@ -8,8 +8,11 @@
 //
 //	deployload -url http://127.0.0.1:8080/ [-new 4] [-keepalive 2] [-every 2ms]
 //
-// The report is JSON on stdout; the version changes are lines
-// "switch UNIXNANO FROM TO" on stderr as they happen.
+// The report is JSON on stdout; the version changes are also lines
+// "switch UNIXNANO FROM TO" on stderr, at the end. A change is the first
+// answer of a new version (by when its request started) that the next
+// answers confirm, so that a slow request begun before a switch does not
+// count as a change back; its time is when that answer came.
 package main
 
 import (
@@ -46,14 +49,18 @@ type change struct {
 }
 
 type state struct {
-	mu       sync.Mutex
-	r        report
-	oks      []int64
-	last     string // the version the new-connection workers last saw
-	lastSeen int64
+	mu     sync.Mutex
+	r      report
+	oks    []int64
+	sample []sample // the new-connection workers' answers
 }
 
-func (s *state) record(at time.Time, version string, err error, fresh bool) {
+type sample struct {
+	began, at int64
+	version   string
+}
+
+func (s *state) record(began, at time.Time, version string, err error, fresh bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.r.Requests++
@@ -68,18 +75,33 @@ func (s *state) record(at time.Time, version string, err error, fresh bool) {
 	s.r.OK++
 	s.r.Versions[version]++
 	s.oks = append(s.oks, at.UnixNano())
-	// a new version: once the first request that started after the
-	// last one of the old version answers with it
-	if fresh && version != s.last && at.UnixNano() > s.lastSeen {
-		if s.last != "" {
-			c := change{At: at.UnixNano(), From: s.last, To: version, Pair: s.last + "->" + version}
+	if fresh {
+		s.sample = append(s.sample, sample{began.UnixNano(), at.UnixNano(), version})
+	}
+}
+
+// changes finds the version changes in the samples (see the package doc).
+func (s *state) changes() {
+	const confirm = 5
+	sort.Slice(s.sample, func(i, j int) bool { return s.sample[i].began < s.sample[j].began })
+	cur := ""
+	for i, x := range s.sample {
+		if x.version == cur {
+			continue
+		}
+		ok := true
+		for j := i + 1; j < len(s.sample) && j <= i+confirm; j++ {
+			ok = ok && s.sample[j].version == x.version
+		}
+		if !ok {
+			continue
+		}
+		if cur != "" {
+			c := change{At: x.at, From: cur, To: x.version, Pair: cur + "->" + x.version}
 			s.r.Changes = append(s.r.Changes, c)
 			fmt.Fprintf(os.Stderr, "switch %d %s %s\n", c.At, c.From, c.To)
 		}
-		s.last = version
-	}
-	if fresh && version == s.last {
-		s.lastSeen = at.UnixNano()
+		cur = x.version
 	}
 }
 
@@ -119,6 +141,7 @@ func main() {
 				return
 			default:
 			}
+			began := time.Now()
 			resp, err := c.Get(*url)
 			version := ""
 			if err == nil {
@@ -129,7 +152,7 @@ func main() {
 					err = fmt.Errorf("status %d", resp.StatusCode)
 				}
 			}
-			s.record(time.Now(), version, err, fresh)
+			s.record(began, time.Now(), version, err, fresh)
 			time.Sleep(*every)
 		}
 	}
@@ -144,6 +167,7 @@ func main() {
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the bench closes it
 	close(stop)
 	wg.Wait()
+	s.changes()
 	sort.Slice(s.oks, func(i, j int) bool { return s.oks[i] < s.oks[j] })
 	for i := 1; i < len(s.oks); i++ {
 		if g := float64(s.oks[i]-s.oks[i-1]) / 1e6; g > s.r.LongestGapMs {
