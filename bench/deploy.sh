@@ -60,7 +60,7 @@ RUN echo "$VERSION" >/version
 ENV VERSION=$VERSION
 CMD ["/versionsrv"]
 DOCKERFILE
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 10000)) # below the ephemeral range: the load cycles through all of it
 cat >"$work/project/compose.yaml" <<YAML
 services:
   web:

@@ -82,14 +82,24 @@ func (f *frontends) do(ctx context.Context, method, path string, in, out any) er
 	return nil
 }
 
+// apiError is an error answer: the daemon's words, and its class for
+// errdefs.
+type apiError struct {
+	msg   string
+	class error
+}
+
+func (e apiError) Error() string { return e.msg }
+func (e apiError) Unwrap() error { return e.class }
+
 func statusError(code int, msg string) error {
 	switch code {
 	case http.StatusNotFound:
-		return fmt.Errorf("%s: %w", msg, errdefs.ErrNotFound)
+		return apiError{msg, errdefs.ErrNotFound}
 	case http.StatusConflict:
-		return fmt.Errorf("%s: %w", msg, errdefs.ErrConflict)
+		return apiError{msg, errdefs.ErrConflict}
 	case http.StatusBadRequest:
-		return fmt.Errorf("%s: %w", msg, errdefs.ErrInvalidArgument)
+		return apiError{msg, errdefs.ErrInvalidArgument}
 	}
 	return fmt.Errorf("%s (%d)", msg, code)
 }
