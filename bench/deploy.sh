@@ -9,12 +9,14 @@
 # the other image; it has no rollback). It reports failed requests by kind,
 # the longest gap between two successful answers, and for berth the time
 # from the new version healthy, and from the switch, to the first request
-# it served. A measurement, not a test.
+# it served. Each update is followed by PAUSE seconds (default 1) so
+# that every version serves a while. A measurement, not a test.
 #
 # Usage: bench/deploy.sh [-n DEPLOYS] [-r ROLLBACKS]   (needs a running berthd at BERTH_HOST)
 set -euo pipefail
 DEPLOYS="${DEPLOYS:-20}"
 ROLLBACKS="${ROLLBACKS:-10}"
+PAUSE="${PAUSE:-1}" # seconds between updates: each version serves a while
 while (($# > 0)); do
 	case "$1" in
 	-n) DEPLOYS="$2"; shift ;;
@@ -118,9 +120,11 @@ berth_updates() {
 	for i in $(seq "$DEPLOYS"); do
 		tag=$([[ $tag == v1 ]] && echo v2 || echo v1)
 		TAG=$tag "$BERTH" -H "$BERTH_HOST" compose -f "$work/project/compose.yaml" -p deployb up -d >>"$work/berth-up.log" 2>&1 || echo "up $i" >>"$work/berth.failed"
+		sleep "$PAUSE"
 	done
 	for i in $(seq "$ROLLBACKS"); do
 		TAG=$tag "$BERTH" -H "$BERTH_HOST" compose -f "$work/project/compose.yaml" -p deployb rollback >>"$work/berth-up.log" 2>&1 || echo "rollback $i" >>"$work/berth.failed"
+		sleep "$PAUSE"
 	done
 }
 
@@ -129,6 +133,7 @@ docker_updates() {
 	for i in $(seq "$DEPLOYS"); do
 		tag=$([[ $tag == v1 ]] && echo v2 || echo v1)
 		TAG=$tag "$DOCKER_COMPOSE" -f "$work/project/compose.yaml" -p deployd up -d >>"$work/docker-up.log" 2>&1 || echo "up $i" >>"$work/docker.failed"
+		sleep "$PAUSE"
 	done
 }
 

@@ -355,7 +355,7 @@ func (e *Engine) waitServing(ctx context.Context, s types.ServiceConfig, cname, 
 				return fmt.Errorf("container %s was not ready within %s", cname, timeout)
 			}
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(25 * time.Millisecond): // the switch follows readiness closely
 		}
 	}
 }

@@ -35,7 +35,8 @@ type Frontend struct {
 // FrontendMember is one container of a frontend: its role (backend,
 // previous, candidate), its address on the frontend's network, and the
 // connections it still has through the frontend's ports (-1: unknown). A
-// drain waits for none.
+// drain waits for none. Counted for GET only: the answers of create,
+// update and switch leave it 0.
 type FrontendMember struct {
 	ID          string `json:"Id"`
 	Role        string `json:"Role"`

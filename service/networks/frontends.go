@@ -738,8 +738,9 @@ type FrontendMember struct {
 	Connections int
 }
 
-// FrontendMembers lists f's containers with their open connections.
-func (s *Service) FrontendMembers(f *Frontend) []FrontendMember {
+// FrontendMembers lists f's containers, with their open connections when
+// asked (else 0).
+func (s *Service) FrontendMembers(f *Frontend, connections bool) []FrontendMember {
 	var targets []conntrack.Target
 	for _, p := range f.Ports {
 		targets = append(targets, conntrack.Target{Proto: p.Proto, Port: p.TargetPort})
@@ -751,7 +752,7 @@ func (s *Service) FrontendMembers(f *Frontend) []FrontendMember {
 	}{{"backend", f.Backends}, {"previous", f.Previous}, {"candidate", f.Candidates}} {
 		for _, id := range g.ids {
 			m := FrontendMember{ID: id, Role: g.role, Addr: f.Addrs[id]}
-			if m.Addr.IsValid() {
+			if m.Addr.IsValid() && connections {
 				n, err := conntrack.Active(m.Addr, targets)
 				if err != nil {
 					n = -1
