@@ -3,9 +3,9 @@ package firewall
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -13,13 +13,15 @@ import (
 // Frontend is a set of published ports several containers stand behind:
 // new connections to a host port are spread over the backends (round
 // robin per connection), connections already made stay where conntrack
-// put them. Its rules live in three chains of its own, so that a switch
-// of backends is one iptables-restore: a single transaction.
+// put them. The DNAT is NAT's (nftables); here, in two iptables chains of
+// its own, are the forward accepts and hairpin masquerades of all its
+// members, so that a switch between members does not touch iptables.
 type Frontend struct {
 	ID       string // names the chains (8 hex digits are used)
 	Bridge   string // the backends' network's bridge
 	Ports    []FrontendPort
-	Backends []netip.Addr // in this family; none: the ports lead nowhere
+	Backends []netip.Addr // serving, in this family; none: the ports lead nowhere
+	Members  []netip.Addr // every member with an address: backends, previous, candidates
 }
 
 // FrontendPort is one published port of a frontend.
@@ -49,44 +51,20 @@ func (f *Firewall) frontendChains(id string) frontendChains {
 }
 
 // frontendJumps are the rules in the daemon's chains that lead into a
-// frontend's: one per port from the DNAT chain, one each from the
-// masquerade and forward chains.
+// frontend's: one each from the masquerade and forward chains.
 func (f *Firewall) frontendJumps(fe Frontend) []rule {
 	fc := f.frontendChains(fe.ID)
-	rs := []rule{{"nat", f.post, []string{"-j", fc.post}, false}, {"filter", f.fwd, []string{"-j", fc.fwd}, false}}
-	for _, p := range fe.Ports {
-		rs = append(rs, rule{"nat", f.dnat, append(f.portMatch(p), "-j", fc.dnat), false})
-	}
-	return rs
+	return []rule{{"nat", f.post, []string{"-j", fc.post}, false}, {"filter", f.fwd, []string{"-j", fc.fwd}, false}}
 }
 
-// portMatch matches new connections to p's host port.
-func (f *Firewall) portMatch(p FrontendPort) []string {
-	m := []string{"-p", p.Proto}
-	if p.HostIP.IsValid() && !p.HostIP.IsUnspecified() {
-		m = append(m, "-d", netip.PrefixFrom(p.HostIP, f.fam.host).String())
-	}
-	return append(m, "--dport", strconv.Itoa(p.HostPort))
-}
-
-// frontendRules are the contents of fe's chains.
+// frontendRules are the contents of fe's chains: per member and port, the
+// hairpin masquerade and the forward accept.
 func (f *Firewall) frontendRules(fe Frontend) []rule {
 	fc := f.frontendChains(fe.ID)
 	var rs []rule
-	n := len(fe.Backends)
 	for _, p := range fe.Ports {
 		cp := strconv.Itoa(p.CtrPort)
-		for i, b := range fe.Backends {
-			spec := f.portMatch(p)
-			if rest := n - i; rest > 1 {
-				// every rest-th connection that gets this far: an even
-				// share for each backend, the last takes what is left
-				spec = append(spec, "-m", "statistic", "--mode", "nth", "--every", strconv.Itoa(rest), "--packet", "0")
-			}
-			spec = append(spec, "-j", "DNAT", "--to-destination", net.JoinHostPort(b.String(), cp))
-			rs = append(rs, rule{"nat", fc.dnat, spec, false})
-		}
-		for _, b := range fe.Backends {
+		for _, b := range fe.Members {
 			ctr := netip.PrefixFrom(b, f.fam.host).String()
 			rs = append(rs,
 				rule{"nat", fc.post, []string{"-s", ctr, "-d", ctr, "-p", p.Proto, "--dport", cp, "-j", "MASQUERADE"}, false},
@@ -123,7 +101,7 @@ func (f *Firewall) SetFrontendRetiring(fe Frontend, old *Frontend, retire []Port
 	tables := []struct {
 		name   string
 		chains []string
-	}{{"filter", []string{fc.fwd}}, {"nat", []string{fc.dnat, fc.post}}}
+	}{{"filter", []string{fc.fwd}}, {"nat", []string{fc.post}}}
 	contents := f.frontendRules(fe)
 	for _, t := range tables {
 		fmt.Fprintf(&in, "*%s\n", t.name)
@@ -184,8 +162,10 @@ func (f *Firewall) Frontends() ([]string, error) {
 	}
 	var ids []string
 	for _, c := range chains {
-		if id, ok := strings.CutPrefix(c, prefixFrontend+f.suffix+"-"); ok {
-			ids = append(ids, id)
+		for _, prefix := range []string{prefixFrontendPost, prefixFrontend} { // FE-: an older berth's DNAT
+			if id, ok := strings.CutPrefix(c, prefix+f.suffix+"-"); ok && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
 		}
 	}
 	return ids, nil

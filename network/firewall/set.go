@@ -13,6 +13,7 @@ import (
 type Set struct {
 	v4, v6 *Firewall
 	noV6   error
+	nat    *NAT // the frontends' DNAT (nftables)
 }
 
 // NewSet returns the IPv4 and, if the host can, the IPv6 firewall of
@@ -22,7 +23,7 @@ func NewSet(suffix, owner string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{v4: v4}
+	s := &Set{v4: v4, nat: NewNAT(suffix)}
 	s.v6, s.noV6 = NewFor(IPv6, suffix, owner)
 	return s, nil
 }
@@ -64,6 +65,11 @@ func (s *Set) RemoveStale(gone func(owner string) bool) ([]Other, error) {
 		removed, err := f.RemoveStale(gone)
 		out = append(out, removed...)
 		errs = append(errs, err)
+		if f == s.v4 {
+			for _, o := range removed { // its frontends' DNAT too
+				errs = append(errs, NewNAT(o.Suffix).Remove())
+			}
+		}
 	}
 	return out, errors.Join(errs...)
 }
@@ -74,6 +80,7 @@ func (s *Set) Teardown() error {
 	for _, f := range s.all() {
 		errs = append(errs, f.Teardown())
 	}
+	errs = append(errs, s.nat.Remove())
 	return errors.Join(errs...)
 }
 
@@ -140,6 +147,12 @@ func (s *Set) RemovePort(p Port) error {
 	}
 	return f.RemovePort(p)
 }
+
+// ApplyNAT writes the DNAT of every frontend in one transaction.
+func (s *Set) ApplyNAT(fes []Frontend) error { return s.nat.Apply(fes) }
+
+// NATRules lists the frontends' DNAT chains (tests, leak checks).
+func (s *Set) NATRules() ([]string, error) { return s.nat.Rules() }
 
 // SetFrontend writes a frontend's rules (IPv4: its backends' addresses
 // there) in one transaction; see Firewall.SetFrontend.

@@ -167,6 +167,9 @@ func (s *Service) startFrontends() []error {
 			errs = append(errs, fmt.Errorf("frontend %s: %w", f.Name, err))
 		}
 	}
+	if err := s.applyNAT(nil, ""); err != nil {
+		errs = append(errs, err)
+	}
 	ids, err := s.fw.Frontends()
 	if err != nil {
 		return append(errs, err)
@@ -203,7 +206,37 @@ func (s *Service) firewallFrontend(f *Frontend) firewall.Frontend {
 			fe.Backends = append(fe.Backends, a)
 		}
 	}
+	for _, id := range f.members() {
+		if a, ok := f.Addrs[id]; ok && !slices.Contains(fe.Members, a) {
+			fe.Members = append(fe.Members, a)
+		}
+	}
+	// in address order: a switch between members leaves iptables alone
+	slices.SortFunc(fe.Members, func(a, b netip.Addr) int { return a.Compare(b) })
 	return fe
+}
+
+// applyNAT writes the DNAT of every frontend, with f (when not nil) in
+// place of its record (and without the one whose ID is gone). Callers
+// hold mu.
+func (s *Service) applyNAT(f *Frontend, gone string) error {
+	var all []firewall.Frontend
+	for _, x := range s.sortedFrontends() {
+		if x.ID == gone || (f != nil && x.ID == f.ID) {
+			continue
+		}
+		all = append(all, s.firewallFrontend(x))
+	}
+	if f != nil {
+		all = append(all, s.firewallFrontend(f))
+	}
+	return s.fw.ApplyNAT(all)
+}
+
+// sameMembers reports whether two frontends' iptables part (ports,
+// member addresses) is the same.
+func sameMembers(a, b firewall.Frontend) bool {
+	return slices.Equal(a.Ports, b.Ports) && slices.Equal(a.Members, b.Members) && a.Bridge == b.Bridge
 }
 
 func (s *Service) frontendLocked(ref string) (*Frontend, error) {
@@ -433,13 +466,24 @@ func (s *Service) CreateFrontend(spec FrontendSpec) (*Frontend, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.fw.SetFrontendRetiring(s.firewallFrontend(f), nil, retire); err != nil {
+	if err := s.db.Put(metadata.Frontends, f.ID, f); err != nil {
 		s.releasePorts(taken)
 		return nil, err
 	}
-	if err := s.db.Put(metadata.Frontends, f.ID, f); err != nil {
+	// the DNAT first: it comes before iptables', so a port taken over
+	// from a member is never without a translation
+	undo := func() {
+		_ = s.db.Delete(metadata.Frontends, f.ID)
+		_ = s.applyNAT(nil, f.ID)
 		_ = s.fw.RemoveFrontend(s.firewallFrontend(f))
 		s.releasePorts(taken)
+	}
+	if err := s.applyNAT(f, ""); err != nil {
+		undo()
+		return nil, err
+	}
+	if err := s.fw.SetFrontendRetiring(s.firewallFrontend(f), nil, retire); err != nil {
+		undo()
 		return nil, err
 	}
 	s.fes[f.ID] = f
@@ -550,11 +594,37 @@ func (s *Service) apply(f, old *Frontend) error {
 		s.releasePorts(taken)
 		return err
 	}
-	prev := s.firewallFrontend(old)
-	if err := s.fw.SetFrontendRetiring(s.firewallFrontend(f), &prev, retire); err != nil {
+	// iptables first for members that join (their accepts must be in
+	// before traffic moves), then the DNAT (the switch itself, one
+	// netlink transaction), then iptables again for members that left
+	prev, next := s.firewallFrontend(old), s.firewallFrontend(f)
+	union := next
+	union.Members = slices.Clone(next.Members)
+	for _, a := range prev.Members {
+		if !slices.Contains(union.Members, a) {
+			union.Members = append(union.Members, a)
+		}
+	}
+	slices.SortFunc(union.Members, func(a, b netip.Addr) int { return a.Compare(b) })
+	fail := func(err error) error {
 		_ = s.db.Put(metadata.Frontends, old.ID, old)
+		_ = s.applyNAT(old, "")
+		_ = s.fw.SetFrontend(prev, &union)
 		s.releasePorts(taken)
 		return err
+	}
+	if !sameMembers(union, prev) || len(retire) > 0 {
+		if err := s.fw.SetFrontendRetiring(union, &prev, retire); err != nil {
+			return fail(err)
+		}
+	}
+	if err := s.applyNAT(f, ""); err != nil {
+		return fail(err)
+	}
+	if !sameMembers(next, union) {
+		if err := s.fw.SetFrontend(next, &union); err != nil {
+			return fail(err)
+		}
 	}
 	s.releasePorts(gone)
 	s.fes[f.ID] = f
@@ -570,6 +640,9 @@ func (s *Service) RemoveFrontend(ref string) error {
 	defer s.mu.Unlock()
 	f, err := s.frontendLocked(ref)
 	if err != nil {
+		return err
+	}
+	if err := s.applyNAT(nil, f.ID); err != nil {
 		return err
 	}
 	if err := s.fw.RemoveFrontend(s.firewallFrontend(f)); err != nil {
@@ -657,11 +730,6 @@ func (s *Service) refreshFrontends(id string) {
 		f := old.clone()
 		_ = s.addrsOf(f)
 		if f.Addrs[id] == old.Addrs[id] {
-			continue
-		}
-		if !slices.Contains(f.Backends, id) {
-			s.fes[f.ID] = f // a candidate's address: no rule leads there yet
-			_ = s.db.Put(metadata.Frontends, f.ID, f)
 			continue
 		}
 		if err := s.apply(f, old); err != nil {

@@ -197,7 +197,7 @@ func TestComposeBlueGreen(t *testing.T) {
 	}
 	must(t, d.berth("rm", "-f", holder))
 	must(t, compose("down", "-t", "0"))
-	if left := d.berthRules(); strings.Contains(left, "BERTH-FE") {
+	if left := d.berthRules(); strings.Contains(left, "BERTH-FE") || strings.Contains(left, " fe-") {
 		t.Fatalf("frontend rules after down:\n%s", left)
 	}
 	if b, err := httpGet(url); err == nil {

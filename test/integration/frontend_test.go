@@ -156,7 +156,7 @@ func TestFrontendSwitch(t *testing.T) {
 		}
 	}
 	must(t, d.berth("rm", "-f", "blue", "green", "client"))
-	if left := d.berthRules(); strings.Contains(left, "BERTH-FE") {
+	if left := d.berthRules(); strings.Contains(left, "BERTH-FE") || strings.Contains(left, " fe-") {
 		t.Fatalf("frontend rules left:\n%s", left)
 	}
 }

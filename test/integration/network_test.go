@@ -72,6 +72,9 @@ func (d *daemon) berthRules() string {
 			}
 		}
 	}
+	// the frontends' DNAT, in nftables
+	nat, _ := firewall.NewNAT(suffix).Rules()
+	out = append(out, nat...)
 	return strings.Join(out, "\n")
 }
 
