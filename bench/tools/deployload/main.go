@@ -68,7 +68,11 @@ func (s *state) record(began, at time.Time, version string, err error, fresh boo
 		s.r.Failed++
 		s.r.FailedBy[kind(err)]++
 		if len(s.r.Examples) < 10 {
-			s.r.Examples = append(s.r.Examples, err.Error())
+			kind := "new connection"
+			if !fresh {
+				kind = "kept alive"
+			}
+			s.r.Examples = append(s.r.Examples, fmt.Sprintf("%d (%s, began %d): %v", at.UnixNano(), kind, began.UnixNano(), err))
 		}
 		return
 	}
