@@ -263,16 +263,26 @@ func (s *Service) frontendLocked(ref string) (*Frontend, error) {
 	return found, nil
 }
 
+// lockFrontend takes the frontend locks (feMu, then mu) and finds ref;
+// unlock releases them.
+func (s *Service) lockFrontend(ref string) (f *Frontend, unlock func(), err error) {
+	s.feMu.Lock()
+	s.mu.Lock()
+	unlock = func() { s.mu.Unlock(); s.feMu.Unlock() }
+	if f, err = s.frontendLocked(ref); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return f, unlock, nil
+}
+
 // Frontend returns a copy of a frontend by name or ID.
 func (s *Service) Frontend(ref string) (*Frontend, error) {
-	s.feMu.Lock()
-	defer s.feMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.frontendLocked(ref)
+	f, unlock, err := s.lockFrontend(ref)
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	return f.clone(), nil
 }
 
@@ -495,14 +505,11 @@ func (s *Service) CreateFrontend(spec FrontendSpec) (*Frontend, error) {
 // candidates in one firewall transaction. Candidates named mark an update
 // under way ("update start").
 func (s *Service) UpdateFrontend(ref string, ch FrontendChange) (*Frontend, error) {
-	s.feMu.Lock()
-	defer s.feMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, err := s.frontendLocked(ref)
+	old, unlock, err := s.lockFrontend(ref)
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	f := old.clone()
 	if ch.Ports != nil {
 		if f.Ports, err = checkFrontendPorts(*ch.Ports); err != nil {
@@ -537,14 +544,11 @@ func (s *Service) UpdateFrontend(ref string, ch FrontendChange) (*Frontend, erro
 // made stay where they are. previous (nil: the backends switched from) is
 // kept for a rollback; a backend stops being a candidate.
 func (s *Service) SwitchFrontend(ref string, backends, previous []string, rollback bool) (*Frontend, error) {
-	s.feMu.Lock()
-	defer s.feMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, err := s.frontendLocked(ref)
+	old, unlock, err := s.lockFrontend(ref)
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	f := old.clone()
 	f.Backends = slices.Clone(backends)
 	if previous == nil {
@@ -634,14 +638,11 @@ func (s *Service) apply(f, old *Frontend) error {
 // RemoveFrontend deletes a frontend: its rules, its ports, its record.
 // Its containers are left as they are.
 func (s *Service) RemoveFrontend(ref string) error {
-	s.feMu.Lock()
-	defer s.feMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.frontendLocked(ref)
+	f, unlock, err := s.lockFrontend(ref)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	if err := s.applyNAT(nil, f.ID); err != nil {
 		return err
 	}

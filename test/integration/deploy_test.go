@@ -317,8 +317,7 @@ networks:
 		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "lk"}, args...)...)
 	}
 	must(t, d.berth("run", "--rm", "busybox", "true"))
-	mounts0, cgroups0, fds0, procs0 := d.mountCount(), d.cgroupCount(), d.fdCount(), d.monitorCount()
-	veths0, rules0 := d.vethCount(), d.berthRules()
+	base := d.leakBaseline()
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	version := 1
 	write("v1")
@@ -342,25 +341,7 @@ networks:
 		t.Fatalf("after %d deploys and rollbacks: %d containers, want the serving and the previous", cycles, n)
 	}
 	must(t, compose("down", "-t", "0"))
-	waitFor(t, func() bool { return d.monitorCount() == procs0 })
-	for i := 0; i < 100 && (d.fdCount() > fds0+2 || d.vethCount() != veths0 || d.mountCount() != mounts0); i++ {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if v := d.vethCount(); v != veths0 {
-		t.Errorf("veths: %d before, %d after", veths0, v)
-	}
-	if r := d.berthRules(); r != rules0 {
-		t.Errorf("rules changed:\nbefore:\n%s\nafter:\n%s", rules0, r)
-	}
-	if m := d.mountCount(); m != mounts0 {
-		t.Errorf("mounts: %d before, %d after", mounts0, m)
-	}
-	if c := d.cgroupCount(); c != cgroups0 {
-		t.Errorf("cgroups: %d before, %d after", cgroups0, c)
-	}
-	if f := d.fdCount(); f > fds0+2 {
-		t.Errorf("berthd fds: %d before, %d after", fds0, f)
-	}
+	base.check(t)
 	if b, err := os.ReadFile("/proc/net/nf_conntrack"); err == nil {
 		var left []string
 		for _, l := range strings.Split(string(b), "\n") {
@@ -371,9 +352,6 @@ networks:
 		if len(left) > 0 {
 			t.Errorf("%d conntrack entries of removed containers, e.g. %s", len(left), left[0])
 		}
-	}
-	if ents, _ := os.ReadDir(filepath.Join(d.dataRoot, "containers")); len(ents) != 0 {
-		t.Errorf("container dirs left: %d", len(ents))
 	}
 }
 

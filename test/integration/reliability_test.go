@@ -104,8 +104,7 @@ func TestNoLeaks(t *testing.T) {
 		cycles = 20
 	}
 	must(t, d.berth("run", "--rm", "busybox", "true")) // warm up lazily made state
-	mounts0, cgroups0, fds0, procs0 := d.mountCount(), d.cgroupCount(), d.fdCount(), d.monitorCount()
-	veths0, rules0 := d.vethCount(), d.berthRules()
+	base := d.leakBaseline()
 	for i := 0; i < cycles; i++ {
 		id := must(t, d.berth("run", "-d", "busybox", "sh", "-c", "echo "+strconv.Itoa(i)))
 		must(t, d.berth("wait", id))
@@ -128,29 +127,48 @@ func TestNoLeaks(t *testing.T) {
 	d.berth("run", "--rm", "busybox", "/nonexistent")
 	id := must(t, d.berth("run", "-d", "busybox", "sleep", "100"))
 	must(t, d.berth("rm", "-f", id))
-	waitFor(t, func() bool { return d.monitorCount() == procs0 })
+	base.check(t)
+}
+
+// leaks is what a daemon holds at a moment: leakBaseline takes it, check
+// waits for background cleanup to settle and fails the test for anything
+// held beyond it.
+type leaks struct {
+	d                                     *daemon
+	mounts, cgroups, fds, monitors, veths int
+	rules                                 string
+}
+
+func (d *daemon) leakBaseline() leaks {
+	return leaks{d: d, mounts: d.mountCount(), cgroups: d.cgroupCount(), fds: d.fdCount(), monitors: d.monitorCount(),
+		veths: d.vethCount(), rules: d.berthRules()}
+}
+
+func (b leaks) check(t *testing.T) {
+	t.Helper()
+	d := b.d
+	waitFor(t, func() bool { return d.monitorCount() == b.monitors })
 	// endpoints and run directories (with their pinned network namespaces)
 	// are deleted in the background after a container ends: let them settle
-	for i := 0; i < 100 && (d.fdCount() > fds0+2 || d.vethCount() != veths0 || d.mountCount() != mounts0); i++ {
+	for i := 0; i < 100 && (d.fdCount() > b.fds+2 || d.vethCount() != b.veths || d.mountCount() != b.mounts); i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if v := d.vethCount(); v != veths0 {
-		t.Errorf("veths on the bridge: %d before, %d after", veths0, v)
+	if v := d.vethCount(); v != b.veths {
+		t.Errorf("veths on the bridge: %d before, %d after", b.veths, v)
 	}
-	if r := d.berthRules(); r != rules0 {
-		t.Errorf("iptables rules changed:\nbefore:\n%s\nafter:\n%s", rules0, r)
+	if r := d.berthRules(); r != b.rules {
+		t.Errorf("iptables rules changed:\nbefore:\n%s\nafter:\n%s", b.rules, r)
 	}
-	if m := d.mountCount(); m != mounts0 {
-		t.Errorf("mounts: %d before, %d after", mounts0, m)
+	if m := d.mountCount(); m != b.mounts {
+		t.Errorf("mounts: %d before, %d after", b.mounts, m)
 	}
-	if c := d.cgroupCount(); c != cgroups0 {
-		t.Errorf("cgroups: %d before, %d after", cgroups0, c)
+	if c := d.cgroupCount(); c != b.cgroups {
+		t.Errorf("cgroups: %d before, %d after", b.cgroups, c)
 	}
-	if f := d.fdCount(); f > fds0+2 {
-		t.Errorf("berthd fds: %d before, %d after", fds0, f)
+	if f := d.fdCount(); f > b.fds+2 {
+		t.Errorf("berthd fds: %d before, %d after", b.fds, f)
 	}
-	ents, _ := os.ReadDir(filepath.Join(d.dataRoot, "containers"))
-	if len(ents) != 0 {
+	if ents, _ := os.ReadDir(filepath.Join(d.dataRoot, "containers")); len(ents) != 0 {
 		t.Errorf("container dirs left: %d", len(ents))
 	}
 }
