@@ -174,3 +174,46 @@ func waitHTTP(t *testing.T, url, want string) {
 	}
 	t.Fatalf("%s: %q %v, want %q", url, b, err, want)
 }
+
+// TestFrontendUDPLocal: a frontend's UDP port bound to 127.0.0.1 reaches
+// its backend, follows a switch (each new socket is a new flow), and does
+// not answer on the host's other addresses.
+func TestFrontendUDPLocal(t *testing.T) {
+	d := startDaemon(t)
+	d.loadBusybox()
+	bin := udpecho(t)
+	must(t, d.berth("network", "create", "udpnet"))
+	for _, n := range []string{"ua", "ub"} {
+		must(t, d.berth("run", "-d", "--name", n, "--network", "udpnet", "-v", bin+":/t:ro", "busybox", "/t/udpecho", ":5000"))
+	}
+	port := freePort(t)
+	d.apiJSON(t, "POST", "/berth/frontends/create", apiext.FrontendCreateRequest{Name: "dns", Network: "udpnet",
+		Ports: []apiext.FrontendPort{{Protocol: "udp", HostIP: "127.0.0.1", HostPort: port, TargetPort: 5000}}, Backends: []string{"ua"}, Candidates: []string{"ub"}}, 201, nil)
+	ask := func(addr string) (string, error) {
+		c, err := net.Dial("udp", net.JoinHostPort(addr, strconv.Itoa(port)))
+		if err != nil {
+			return "", err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Second))
+		if _, err := c.Write([]byte("hi")); err != nil {
+			return "", err
+		}
+		b := make([]byte, 64)
+		n, err := c.Read(b)
+		return string(b[:n]), err
+	}
+	if got, err := ask("127.0.0.1"); got != "echo:hi" {
+		t.Fatalf("through the frontend: %q %v", got, err)
+	}
+	d.apiJSON(t, "POST", "/berth/frontends/dns/switch", apiext.FrontendSwitchRequest{Backends: []string{"ub"}}, 200, nil)
+	must(t, d.berth("stop", "-t", "0", "ua"))
+	if got, err := ask("127.0.0.1"); got != "echo:hi" {
+		t.Fatalf("after the switch, with the old backend stopped: %q %v", got, err)
+	}
+	gw := must(t, d.berth("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", "udpnet"))
+	if got, err := ask(gw); err == nil {
+		t.Fatalf("the 127.0.0.1 port answered on %s: %q", gw, got)
+	}
+	d.apiJSON(t, "DELETE", "/berth/frontends/dns", nil, 204, nil)
+}
