@@ -110,7 +110,7 @@ func TestComposeBlueGreen(t *testing.T) {
 	d := startDaemon(t)
 	d.loadBusybox()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := freePortPair(t)
 	write := func(version string) {
 		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(blueGreenProject, version, port)), 0o644); err != nil {
 			t.Fatal(err)
@@ -179,7 +179,7 @@ func TestComposeBlueGreen(t *testing.T) {
 	}
 	// a new version that publishes a port another project's container holds
 	// is refused before anything starts
-	other := freePort(t)
+	other := freePortPair(t)
 	holder := must(t, d.berth("run", "-d", "-p", fmt.Sprintf("%d:80", other), "busybox", "sleep", "1000"))
 	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(strings.Replace(fmt.Sprintf(blueGreenProject, "v4", port),
 		fmt.Sprintf(`ports: ["%d:80"]`, port), fmt.Sprintf(`ports: ["%d:80", "%d:81"]`, port, other), 1)), 0o644); err != nil {
@@ -213,7 +213,7 @@ func TestDeployKill9(t *testing.T) {
 	d := startDaemon(t)
 	d.loadBusybox()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := freePortPair(t)
 	write := func(version string) {
 		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(blueGreenProject, version, port)), 0o644); err != nil {
 			t.Fatal(err)
@@ -292,7 +292,7 @@ func TestDeployNoLeaks(t *testing.T) {
 		cycles = 12
 	}
 	dir := t.TempDir()
-	port := freePort(t)
+	port := freePortPair(t)
 	const project = `services:
   web:
     image: busybox
@@ -362,7 +362,7 @@ func TestComposeBlueGreenReplicas(t *testing.T) {
 	d := startDaemon(t)
 	d.loadBusybox()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := freePortPair(t)
 	const project = `services:
   web:
     image: busybox

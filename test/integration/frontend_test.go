@@ -32,7 +32,7 @@ func (d *daemon) versioned(t *testing.T, cmd, name, net, version string, args ..
 func TestFrontendSwitch(t *testing.T) {
 	d := startDaemon(t)
 	d.loadBusybox()
-	httpPort, echoPort := freePort(t), freePort(t)
+	httpPort, echoPort := freePortPair(t), freePortPair(t)
 	must(t, d.berth("network", "create", "fenet"))
 	blue := d.versioned(t, "run", "blue", "fenet", "blue", "-p", fmt.Sprintf("%d:80", httpPort))
 	green := d.versioned(t, "create", "green", "fenet", "green", "-p", fmt.Sprintf("%d:80", httpPort))
@@ -186,7 +186,7 @@ func TestFrontendUDPLocal(t *testing.T) {
 	for _, n := range []string{"ua", "ub"} {
 		must(t, d.berth("run", "-d", "--name", n, "--network", "udpnet", "-v", bin+":/t:ro", "busybox", "/t/udpecho", ":5000"))
 	}
-	port := freePort(t)
+	port := freePortPair(t)
 	d.apiJSON(t, "POST", "/berth/frontends/create", apiext.FrontendCreateRequest{Name: "dns", Network: "udpnet",
 		Ports: []apiext.FrontendPort{{Protocol: "udp", HostIP: "127.0.0.1", HostPort: port, TargetPort: 5000}}, Backends: []string{"ua"}, Candidates: []string{"ub"}}, 201, nil)
 	ask := func(addr string) (string, error) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +30,36 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// lowPorts counts the ports freePortPair handed out, so that no two
+// calls in a test binary return the same.
+var lowPorts atomic.Int32
+
+// freePortPair returns a port that is free, as is the next one, below
+// the ephemeral range (which other tests' connections cycle through, so a
+// port found free there may be a client's a moment later).
+func freePortPair(t *testing.T) int {
+	t.Helper()
+	for {
+		p := 20000 + (os.Getpid()%2000)*4 + int(lowPorts.Add(1))*2
+		if p >= 32700 {
+			break
+		}
+		a, err := net.Listen("tcp4", fmt.Sprintf(":%d", p))
+		if err != nil {
+			continue
+		}
+		b, err := net.Listen("tcp4", fmt.Sprintf(":%d", p+1))
+		a.Close()
+		if err != nil {
+			continue
+		}
+		b.Close()
+		return p
+	}
+	t.Fatal("no two free ports in a row")
+	return 0
 }
 
 func httpGet(url string) (string, error) {
@@ -125,15 +156,17 @@ func TestPublishedPorts(t *testing.T) {
 	}
 	must(t, d.berth("rm", "second"))
 	// a host range: the first free port of it, and all of it taken is refused
-	ranged := must(t, d.docker("run", "-d", "-p", fmt.Sprintf("%d-%d:80", port, port+1), "busybox", "sleep", "100"))
-	if out := must(t, d.docker("port", ranged, "80")); out != fmt.Sprintf("0.0.0.0:%d", port+1) {
+	lo := freePortPair(t)
+	first := must(t, d.berth("run", "-d", "-p", fmt.Sprintf("%d:80", lo), "busybox", "sleep", "100"))
+	ranged := must(t, d.docker("run", "-d", "-p", fmt.Sprintf("%d-%d:80", lo, lo+1), "busybox", "sleep", "100"))
+	if out := must(t, d.docker("port", ranged, "80")); out != fmt.Sprintf("0.0.0.0:%d", lo+1) {
 		t.Fatalf("port from a range whose first port is taken: %q", out)
 	}
-	r = d.berth("run", "-d", "-p", fmt.Sprintf("%d-%d:80", port, port+1), "busybox", "sleep", "100")
+	r = d.berth("run", "-d", "-p", fmt.Sprintf("%d-%d:80", lo, lo+1), "busybox", "sleep", "100")
 	if r.code != 125 || !strings.Contains(r.stderr, "all ports are allocated") {
 		t.Fatalf("a taken range: %s", r)
 	}
-	must(t, d.berth("rm", "-f", ranged))
+	must(t, d.berth("rm", "-f", ranged, first))
 	d.berth("container", "prune", "-f")
 	// UDP, on an ephemeral host port, bound to 127.0.0.1
 	bin := udpecho(t)
