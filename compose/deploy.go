@@ -186,16 +186,9 @@ func (e *Engine) convergeStartFirst(ctx context.Context, p *types.Project, s typ
 	if err := e.drainAndStop(ctx, s, d.fe.Name, running(d.previous), o.Timeout); err != nil {
 		return err
 	}
-	hash, err := ServiceHash(s)
+	current, err := e.upToDate(ctx, p, s, o)
 	if err != nil {
 		return err
-	}
-	imageID := ""
-	if img, err := e.api.ImageInspect(ctx, ImageName(p, s)); err == nil {
-		imageID = img.ID
-	}
-	current := func(c container.Summary) bool {
-		return o.NoRecreate || (!o.ForceRecreate && c.Labels[ConfigHashLabel] == hash && (imageID == "" || c.ImageID == imageID))
 	}
 	want := replicas(s, o.Scale)
 	var keep, outdated, extra []container.Summary

@@ -113,13 +113,9 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 	if err != nil {
 		return err
 	}
-	hash, err := ServiceHash(s)
+	current, err := e.upToDate(ctx, p, s, o)
 	if err != nil {
 		return err
-	}
-	imageID := ""
-	if img, err := e.api.ImageInspect(ctx, ImageName(p, s)); err == nil {
-		imageID = img.ID
 	}
 	want := replicas(s, o.Scale)
 	have := map[int]bool{}
@@ -131,7 +127,7 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 				return err
 			}
 			continue
-		case !o.NoRecreate && (o.ForceRecreate || c.Labels[ConfigHashLabel] != hash || (imageID != "" && c.ImageID != imageID)):
+		case !current(c):
 			if err := e.recreate(ctx, p, s, c, n, o); err != nil {
 				return err
 			}
@@ -160,6 +156,23 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 		}
 	}
 	return nil
+}
+
+// upToDate tells whether a container of s has the service's config hash
+// and image, as up's options say (--no-recreate: always, --force-recreate:
+// never).
+func (e *Engine) upToDate(ctx context.Context, p *types.Project, s types.ServiceConfig, o UpOptions) (func(container.Summary) bool, error) {
+	hash, err := ServiceHash(s)
+	if err != nil {
+		return nil, err
+	}
+	imageID := ""
+	if img, err := e.api.ImageInspect(ctx, ImageName(p, s)); err == nil {
+		imageID = img.ID
+	}
+	return func(c container.Summary) bool {
+		return o.NoRecreate || (!o.ForceRecreate && c.Labels[ConfigHashLabel] == hash && (imageID == "" || c.ImageID == imageID))
+	}, nil
 }
 
 // createContainer creates a service's number'th container, pulling its

@@ -111,14 +111,7 @@ func TestComposeBlueGreen(t *testing.T) {
 	d.loadBusybox()
 	dir := t.TempDir()
 	port := freePortPair(t)
-	write := func(version string) {
-		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(blueGreenProject, version, port)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	compose := func(args ...string) result {
-		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "bg"}, args...)...)
-	}
+	write, compose := d.project(t, dir, "bg", func(version string) string { return fmt.Sprintf(blueGreenProject, version, port) })
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	write("v1")
 	must(t, compose("up", "-d"))
@@ -214,14 +207,7 @@ func TestDeployKill9(t *testing.T) {
 	d.loadBusybox()
 	dir := t.TempDir()
 	port := freePortPair(t)
-	write := func(version string) {
-		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(blueGreenProject, version, port)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	compose := func(args ...string) result {
-		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "kd"}, args...)...)
-	}
+	write, compose := d.project(t, dir, "kd", func(version string) string { return fmt.Sprintf(blueGreenProject, version, port) })
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	write("v1")
 	must(t, compose("up", "-d"))
@@ -308,14 +294,7 @@ networks:
     ipam:
       config: [{subnet: 10.231.7.0/24}]
 `
-	write := func(version string) {
-		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(project, version, port)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	compose := func(args ...string) result {
-		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "lk"}, args...)...)
-	}
+	write, compose := d.project(t, dir, "lk", func(version string) string { return fmt.Sprintf(project, version, port) })
 	must(t, d.berth("run", "--rm", "busybox", "true"))
 	base := d.leakBaseline()
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
@@ -374,14 +353,7 @@ func TestComposeBlueGreenReplicas(t *testing.T) {
       replicas: 3
       update_config: {order: start-first, parallelism: 1, monitor: 200ms}
 `
-	write := func(version string) {
-		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(project, version, port)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	compose := func(args ...string) result {
-		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", "rp"}, args...)...)
-	}
+	write, compose := d.project(t, dir, "rp", func(version string) string { return fmt.Sprintf(project, version, port) })
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	write("v1")
 	must(t, compose("up", "-d"))
@@ -420,4 +392,20 @@ func TestComposeBlueGreenReplicas(t *testing.T) {
 		t.Fatalf("ps: %q", got)
 	}
 	must(t, compose("down", "-t", "0"))
+}
+
+// project is a compose project in dir named name: write puts the
+// compose file that file makes of a version there, compose runs berth
+// compose on it.
+func (d *daemon) project(t *testing.T, dir, name string, file func(version string) string) (write func(version string), compose func(args ...string) result) {
+	write = func(version string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(file(version)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compose = func(args ...string) result {
+		return d.berth(append([]string{"compose", "--project-directory", dir, "-p", name}, args...)...)
+	}
+	return write, compose
 }
