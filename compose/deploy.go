@@ -313,6 +313,9 @@ func (e *Engine) startCandidates(ctx context.Context, p *types.Project, s types.
 
 // waitServing waits until a new container is ready to serve: healthy if
 // it has a healthcheck, else still running after update_config.monitor.
+// It looks again on each of the container's events (a health_status is
+// acted on within a millisecond or two, where polling waited half its
+// period on average), and every readyPoll in case one was missed.
 func (e *Engine) waitServing(ctx context.Context, s types.ServiceConfig, cname, id string, timeout time.Duration) error {
 	monitor := defaultMonitor
 	if m := s.Deploy.UpdateConfig.Monitor; m != 0 {
@@ -323,6 +326,10 @@ func (e *Engine) waitServing(ctx context.Context, s types.ServiceConfig, cname, 
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	evCtx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	sub := e.api.Events(evCtx, client.EventsListOptions{Filters: make(client.Filters).Add("type", "container").Add("container", id)})
+	events, errs := sub.Messages, sub.Err
 	ev := containerID(cname)
 	e.progress.Event(ev, "Waiting", "")
 	began := time.Now()
@@ -342,16 +349,33 @@ func (e *Engine) waitServing(ctx context.Context, s types.ServiceConfig, cname, 
 			e.progress.Event(ev, "Healthy", "")
 			return nil
 		}
+		wait := readyPoll
+		if events == nil {
+			wait = readyPollNoEvents
+		}
+		if st.Health == nil {
+			wait = min(wait, monitor-time.Since(began))
+		}
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return fmt.Errorf("container %s was not ready within %s", cname, timeout)
 			}
 			return ctx.Err()
-		case <-time.After(25 * time.Millisecond): // the switch follows readiness closely
+		case <-events:
+		case <-errs: // no events (an engine without them): poll
+			events, errs = nil, nil
+		case <-time.After(wait):
 		}
 	}
 }
+
+// How often waitServing looks without an event: a safety net while the
+// container's events arrive, the only way when they do not.
+const (
+	readyPoll         = 250 * time.Millisecond
+	readyPollNoEvents = 25 * time.Millisecond
+)
 
 // failDeploy undoes a deploy that failed: the frontend goes back to the
 // containers that served before (which never stopped), and the new ones

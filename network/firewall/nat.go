@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -19,8 +20,15 @@ import (
 // a connection it translates is not translated again there. The
 // forward accepts and hairpin masquerades stay in iptables (Firewall),
 // for all members, so a switch between members changes this table only.
+//
+// It writes over one lasting netlink socket: closing a socket that
+// committed a batch waits for the kernel (an RCU grace period, 8-18 ms
+// here), which a socket per Apply put on every switch's path.
 type NAT struct {
 	table string
+
+	mu   sync.Mutex
+	conn *nftables.Conn // lasting; nil until the first Apply or after an error
 }
 
 // natPriority runs the frontends' DNAT before iptables' (dstnat, -100).
@@ -75,10 +83,25 @@ func (r natRule) String() string {
 // table took 4-16 ms here); their rules and the frontends' chains are
 // flushed and refilled, and the chains of frontends gone are deleted.
 func (n *NAT) Apply(fes []Frontend) error {
-	c, err := nftables.New()
-	if err != nil {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.conn == nil {
+		c, err := nftables.New(nftables.AsLasting())
+		if err != nil {
+			return err
+		}
+		n.conn = c
+	}
+	if err := n.apply(n.conn, fes); err != nil {
+		// a failed exchange may leave replies behind: start afresh
+		_ = n.conn.CloseLasting()
+		n.conn = nil
 		return err
 	}
+	return nil
+}
+
+func (n *NAT) apply(c *nftables.Conn, fes []Frontend) error {
 	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: n.table}
 	existing := map[string]bool{}
 	if chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyIPv4); err == nil {
@@ -136,8 +159,23 @@ func (n *NAT) Apply(fes []Frontend) error {
 	return nil
 }
 
+// Close closes the lasting socket (Apply opens another if called again).
+func (n *NAT) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.conn == nil {
+		return nil
+	}
+	err := n.conn.CloseLasting()
+	n.conn = nil
+	return err
+}
+
 // Remove deletes the table (a missing one is not an error).
 func (n *NAT) Remove() error {
+	if err := n.Close(); err != nil {
+		return err
+	}
 	c, err := nftables.New()
 	if err != nil {
 		return err
