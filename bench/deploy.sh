@@ -185,6 +185,20 @@ print(med(h), round(max(h), 1) if h else "-", med(s), round(max(s), 1) if s else
 PY
 }
 
+# switch_requests N: times N switches of the frontend between its backend
+# and the kept previous version (started), back and forth (curl's time_total of the
+# POST). Prints "min median p90 max" in ms.
+switch_requests() {
+	local sock=${BERTH_HOST#unix://} api=http://berth/berth/frontends/deployb-web i
+	local -a ids
+	read -r -a ids <<<"$(curl -fsS --unix-socket "$sock" "$api" | python3 -c 'import json,sys; f=json.load(sys.stdin); print(f["Backends"][0], f["Previous"][0])')"
+	"$BERTH" -H "$BERTH_HOST" start "${ids[1]}" >/dev/null # the previous version was stopped once drained
+	for i in $(seq "$1"); do
+		curl -fsS -o /dev/null -w '%{time_total}\n' --unix-socket "$sock" -H 'Content-Type: application/json' \
+			-d "{\"Backends\":[\"${ids[i % 2]}\"],\"Previous\":[\"${ids[(i + 1) % 2]}\"]}" "$api/switch"
+	done | sort -n | awk '{a[NR] = $1 * 1000} END {printf "%.1f %.1f %.1f %.1f\n", a[1], a[int((NR + 1) / 2)], a[int(NR * 0.9)], a[NR]}'
+}
+
 use_engine berth
 ensure_busybox
 images
@@ -198,6 +212,7 @@ b_ms=$(ms_since "$start")
 read -r b_req b_fail b_by b_gap b_vers <<<"$(summary "$work/berth.json")"
 read -r b_h50 b_hmax b_s50 b_smax b_n <<<"$(latencies "$t0")"
 b_changes=$(grep -c '^switch' "$work/berth.changes" || true)
+read -r sw_min sw_50 sw_90 sw_max <<<"$(switch_requests 40)"
 "$BERTH" -H "$BERTH_HOST" compose -f "$work/project/compose.yaml" -p deployb down -t 0 >/dev/null 2>&1 # the port, for dockerd
 
 d_req=- d_fail=- d_by=- d_gap=- d_ms=- d_changes=- d_vers=-
@@ -236,3 +251,5 @@ printf '%-44s %22s %22s\n' "healthy -> first request served, median ms" "$b_h50"
 printf '%-44s %22s %22s\n' "healthy -> first request served, max ms" "$b_hmax" "-"
 printf '%-44s %22s %22s\n' "switch -> first request served, median ms" "$b_s50" "-"
 printf '%-44s %22s %22s\n' "switch -> first request served, max ms" "$b_smax" "-"
+printf '%-44s %22s %22s\n' "switch request (40, no load), min/median ms" "$sw_min/$sw_50" "-"
+printf '%-44s %22s %22s\n' "switch request (40, no load), p90/max ms" "$sw_90/$sw_max" "-"

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -198,10 +199,11 @@ func TestComposeBlueGreen(t *testing.T) {
 	}
 }
 
-// TestDeployKill9: berthd killed at each step of a deploy (the new version
-// starting, the switch made): after the restart one version serves the
-// port, the rules come back from the records as they were, and up -d
-// finishes the deploy.
+// TestDeployKill9: berthd killed at each step of a deploy and of a
+// rollback (the update started, the new version started, healthy, the
+// switch made, the old version stopped): after the restart one version
+// serves the port, the one the records say, the rules come back from the
+// records as they were, and up -d finishes.
 func TestDeployKill9(t *testing.T) {
 	d := startDaemon(t)
 	d.loadBusybox()
@@ -212,11 +214,33 @@ func TestDeployKill9(t *testing.T) {
 	write("v1")
 	must(t, compose("up", "-d"))
 	waitHTTP(t, url, "v1")
-	serving := "v1"
-	for i, step := range []string{"update start", "switch"} {
-		next := fmt.Sprintf("v%d", i+2)
-		write(next)
-		events := exec.Command(filepath.Join(binDir, "berth"), "-H", "unix://"+d.sock, "events", "--filter", "type=frontend", "--format", "{{.Action}}")
+	serving, previous, n := "v1", "", 1
+	for _, step := range []struct {
+		rollback bool
+		at       string // the event berthd is killed on
+		switched bool   // the new version serves after the restart
+	}{
+		{false, "frontend update start", false},
+		{false, "container start", false},
+		{false, "container health_status: healthy", false},
+		{false, "frontend switch", true},
+		{false, "container die", true}, // the old version stopped once drained
+		{true, "container start", false},
+		{true, "container health_status: healthy", false},
+		{true, "frontend rollback", true},
+	} {
+		name := step.at
+		cmd := []string{"up", "-d"}
+		target := serving // what the interrupted command moves to
+		if step.rollback {
+			name, cmd, target = "rollback at "+name, []string{"rollback"}, previous
+		} else {
+			n++
+			target = fmt.Sprintf("v%d", n)
+			write(target)
+		}
+		events := exec.Command(filepath.Join(binDir, "berth"), "-H", "unix://"+d.sock, "events",
+			"--filter", "type=frontend", "--filter", "type=container", "--format", "{{.Type}} {{.Action}}")
 		out, err := events.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -224,46 +248,63 @@ func TestDeployKill9(t *testing.T) {
 		if err := events.Start(); err != nil {
 			t.Fatal(err)
 		}
-		up := exec.Command(filepath.Join(binDir, "berth"), "-H", "unix://"+d.sock, "compose", "--project-directory", dir, "-p", "kd", "up", "-d")
-		if err := up.Start(); err != nil {
+		run := exec.Command(filepath.Join(binDir, "berth"), append([]string{"-H", "unix://" + d.sock, "compose", "--project-directory", dir, "-p", "kd"}, cmd...)...)
+		if err := run.Start(); err != nil {
 			t.Fatal(err)
 		}
-		sc := bufio.NewScanner(out)
-		for sc.Scan() && sc.Text() != step {
+		timer := time.AfterFunc(time.Minute, func() { _ = events.Process.Kill() })
+		seen := false
+		for sc := bufio.NewScanner(out); !seen && sc.Scan(); {
+			seen = sc.Text() == step.at
 		}
+		timer.Stop()
 		d.stop(syscall.SIGKILL)
-		_ = up.Wait()
+		_ = run.Wait()
 		_ = events.Wait()
+		if !seen {
+			t.Fatalf("%s: no %q event within a minute", strings.Join(cmd, " "), step.at)
+		}
 		d.start()
 		// one version serves, the same for every new connection
 		first, err := httpGet(url)
 		if err != nil {
-			t.Fatalf("killed at %q: nothing serves: %v", step, err)
+			t.Fatalf("killed at %q: nothing serves: %v", name, err)
 		}
 		for j := 0; j < 10; j++ {
 			if b, _ := httpGet(url); b != first {
-				t.Fatalf("killed at %q: %q then %q", step, first, b)
+				t.Fatalf("killed at %q: %q then %q", name, first, b)
 			}
 		}
-		if want := map[string]string{"update start": serving, "switch": next}[step]; strings.TrimSpace(first) != want {
-			t.Fatalf("killed at %q: %q serves, want %s", step, first, want)
+		want := serving
+		if step.switched {
+			want = target
+		}
+		if got := strings.TrimSpace(first); got != want {
+			t.Fatalf("killed at %q: %q serves, want %s", name, got, want)
 		}
 		// the rules are what the records give: the same after another restart
 		rules := d.berthRules()
 		d.stop(syscall.SIGTERM)
 		d.start()
 		if again := d.berthRules(); again != rules {
-			t.Fatalf("killed at %q: rules after a clean restart differ:\n%s\nwere:\n%s", step, again, rules)
+			t.Fatalf("killed at %q: rules after a clean restart differ:\n%s\nwere:\n%s", name, again, rules)
 		}
+		// up -d brings the file's version, whatever was interrupted
+		file := fmt.Sprintf("v%d", n)
 		must(t, compose("up", "-d"))
-		waitHTTP(t, url, next)
-		if got := must(t, compose("ps", "-a", "--format", "{{.Service}} {{.State}} {{.Role}}")); got != "client running \nweb exited previous\nweb running serving" {
-			t.Fatalf("killed at %q, then up -d: %q", step, got)
+		waitHTTP(t, url, file)
+		got := strings.Split(must(t, compose("ps", "-a", "--format", "{{.Service}} {{.State}} {{.Role}}")), "\n")
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"client running ", "web exited previous", "web running serving"}) {
+			t.Fatalf("killed at %q, then up -d: %q", name, got)
 		}
-		serving = next
+		if file != serving {
+			previous = serving
+		}
+		serving = file
 	}
 	must(t, compose("rollback"))
-	waitHTTP(t, url, "v2")
+	waitHTTP(t, url, previous)
 	must(t, compose("down", "-t", "0"))
 }
 
