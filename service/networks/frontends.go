@@ -759,12 +759,15 @@ func (s *Service) frontendHolds(containerID string, p Port) bool {
 
 // LookupFrontend answers a DNS name that is a frontend's alias: the
 // addresses, on the networks asked about, of the frontend's backends. ok
-// is false when no frontend has the name (the usual lookup applies).
+// is false when no frontend with the name has a member on those networks
+// (the usual lookup applies: another project's service of the same name
+// is not hidden by this one's frontend).
 func (s *Service) LookupFrontend(name string, networkIDs []string) (addrs []netip.Addr, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.fes {
-		if !slices.ContainsFunc(f.Aliases, func(a string) bool { return strings.EqualFold(a, name) }) {
+		if !slices.ContainsFunc(f.Aliases, func(a string) bool { return strings.EqualFold(a, name) }) ||
+			!slices.ContainsFunc(f.members(), func(id string) bool { return s.onAny(id, networkIDs) }) {
 			continue
 		}
 		ok = true
@@ -780,6 +783,17 @@ func (s *Service) LookupFrontend(name string, networkIDs []string) (addrs []neti
 		}
 	}
 	return addrs, ok
+}
+
+// onAny reports whether the container has an endpoint on one of the
+// networks. Callers hold mu.
+func (s *Service) onAny(containerID string, networkIDs []string) bool {
+	for _, nid := range networkIDs {
+		if s.eps[containerID][nid] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // FrontendPorts are the ports of the frontends containerID serves, as

@@ -34,6 +34,8 @@ func TestFrontendSwitch(t *testing.T) {
 	d.loadBusybox()
 	httpPort, echoPort := freePortPair(t), freePortPair(t)
 	must(t, d.berth("network", "create", "fenet"))
+	must(t, d.berth("network", "create", "othernet")) // before the frontend: the rules' order survives a restart
+	d.versioned(t, "run", "other", "othernet", "other")
 	blue := d.versioned(t, "run", "blue", "fenet", "blue", "-p", fmt.Sprintf("%d:80", httpPort))
 	green := d.versioned(t, "create", "green", "fenet", "green", "-p", fmt.Sprintf("%d:80", httpPort))
 	url := fmt.Sprintf("http://127.0.0.1:%d/", httpPort)
@@ -60,6 +62,19 @@ func TestFrontendSwitch(t *testing.T) {
 		if out := must(t, d.berth("exec", client, "wget", "-qO-", "http://web/")); out != "blue" {
 			t.Fatalf("web before the switch: %q", out)
 		}
+	}
+	// on a network none of its members is on, the frontend's alias does
+	// not hide a container of that name there
+	elsewhere := must(t, d.berth("run", "-d", "--network", "othernet", "busybox", "sleep", "1000"))
+	for i := 0; ; i++ {
+		r := d.berth("exec", elsewhere, "wget", "-qO-", "http://web/")
+		if r.code == 0 && strings.TrimSpace(r.stdout) == "other" {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("web on another network: %s", r)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	// a connection made before the switch
 	held, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(echoPort))
