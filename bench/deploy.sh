@@ -148,10 +148,13 @@ PY
 
 # latencies: for each version change the load saw, the time from the
 # new container's health_status: healthy before it, and from the
-# frontend's switch (or rollback) nearest it, to the change. Prints "healthy_median healthy_max switch_median switch_max".
+# frontend's switch (or rollback) nearest it, to the change. The first
+# DEPLOYS changes are the deploys, the rest the rollbacks. Prints
+# "deploy_healthy_median deploy_healthy_max rollback_healthy_median
+# rollback_healthy_max switch_median switch_max".
 latencies() {
 	"${CLI[@]}" events --since "$1" --until "$(($(date +%s) + 1))" --format '{{.TimeNano}} {{.Type}} {{.Action}} {{.Actor.Attributes.image}}' >"$work/events" 2>/dev/null
-	python3 - "$work/events" "$work/berth.changes" <<'PY'
+	python3 - "$work/events" "$work/berth.changes" "$DEPLOYS" <<'PY'
 import sys
 healthy, switches = [], []
 for line in open(sys.argv[1]):
@@ -163,15 +166,17 @@ for line in open(sys.argv[1]):
         healthy.append((t, f[-1].split(":")[-1]))
     elif typ == "frontend" and (f[2] in ("switch", "rollback")):
         switches.append(t)
-h, s = [], []
+hd, hr, s = [], [], []
+changes = 0
 for line in open(sys.argv[2]):
     f = line.split()
     if len(f) != 4 or f[0] != "switch":
         continue
+    changes += 1
     at, to = int(f[1]), f[3]
     hs = [t for t, v in healthy if v == to and t <= at]
     if hs:
-        h.append((at - max(hs)) / 1e6)
+        (hd if changes <= int(sys.argv[3]) else hr).append((at - max(hs)) / 1e6)
     # the switch nearest the change: berthd stamps its event once the
     # record is written, after the rules are in, so green may answer
     # first (a negative time)
@@ -181,7 +186,9 @@ for line in open(sys.argv[2]):
 def med(v):
     v = sorted(v)
     return round(v[len(v) // 2], 1) if v else "-"
-print(med(h), round(max(h), 1) if h else "-", med(s), round(max(s), 1) if s else "-", len(s))
+def top(v):
+    return round(max(v), 1) if v else "-"
+print(med(hd), top(hd), med(hr), top(hr), med(s), top(s))
 PY
 }
 
@@ -210,7 +217,7 @@ start=$(now_us)
 under_load berth berth_updates
 b_ms=$(ms_since "$start")
 read -r b_req b_fail b_by b_gap b_vers <<<"$(summary "$work/berth.json")"
-read -r b_h50 b_hmax b_s50 b_smax b_n <<<"$(latencies "$t0")"
+read -r b_h50 b_hmax b_r50 b_rmax b_s50 b_smax <<<"$(latencies "$t0")"
 b_changes=$(grep -c '^switch' "$work/berth.changes" || true)
 read -r sw_min sw_50 sw_90 sw_max <<<"$(switch_requests 40)"
 "$BERTH" -H "$BERTH_HOST" compose -f "$work/project/compose.yaml" -p deployb down -t 0 >/dev/null 2>&1 # the port, for dockerd
@@ -247,8 +254,10 @@ printf '%-44s %22s %22s\n' "failed by kind" "$b_by" "$d_by"
 printf '%-44s %22s %22s\n' "longest gap between successes, ms" "$b_gap" "$d_gap"
 printf '%-44s %22s %22s\n' "answers by version" "$b_vers" "$d_vers"
 printf '%-44s %22s %22s\n' "version changes seen by the load" "$b_changes" "$d_changes"
-printf '%-44s %22s %22s\n' "healthy -> first request served, median ms" "$b_h50" "-"
-printf '%-44s %22s %22s\n' "healthy -> first request served, max ms" "$b_hmax" "-"
+printf '%-44s %22s %22s\n' "deploy: healthy -> first served, median ms" "$b_h50" "-"
+printf '%-44s %22s %22s\n' "deploy: healthy -> first served, max ms" "$b_hmax" "-"
+printf '%-44s %22s %22s\n' "rollback: healthy -> first served, median ms" "$b_r50" "-"
+printf '%-44s %22s %22s\n' "rollback: healthy -> first served, max ms" "$b_rmax" "-"
 printf '%-44s %22s %22s\n' "switch -> first request served, median ms" "$b_s50" "-"
 printf '%-44s %22s %22s\n' "switch -> first request served, max ms" "$b_smax" "-"
 printf '%-44s %22s %22s\n' "switch request (40, no load), min/median ms" "$sw_min/$sw_50" "-"
