@@ -106,7 +106,8 @@ const blueGreenProject = `services:
 // changed starts the new version next to the old one and switches to it
 // with no failed request under steady load; rollback switches back the
 // same way; a version that never gets healthy is removed and the old one
-// keeps serving; down leaves no frontend rule.
+// keeps serving (one that exits under failure_action pause is left, not
+// serving); down leaves no frontend rule.
 func TestComposeBlueGreen(t *testing.T) {
 	d := startDaemon(t)
 	d.loadBusybox()
@@ -170,6 +171,28 @@ func TestComposeBlueGreen(t *testing.T) {
 	}
 	if n := strings.Count(must(t, compose("ps", "-a", "-q")), "\n") + 1; n != 3 {
 		t.Fatalf("the failed version was left: %d containers", n)
+	}
+	// one that exits, with failure_action pause: left for inspection,
+	// not serving; the next up -d removes it
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(strings.NewReplacer(
+		`exec httpd -f -p 80 -h /www"]`, `exit 3"]`,
+		"monitor: 300ms", "monitor: 300ms\n        failure_action: pause").Replace(fmt.Sprintf(blueGreenProject, "v5", port))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = compose("up", "-d")
+	if r.code == 0 || !strings.Contains(r.stderr, `service "web": update failed: container`) || !strings.Contains(r.stderr, "exited (3)") {
+		t.Fatalf("a deploy whose container exits: %s", r)
+	}
+	if got := must(t, compose("ps", "-a", "--format", "{{.Service}} {{.State}} {{.Role}}")); !strings.Contains(got, "web exited starting") || !strings.Contains(got, "web running serving") {
+		t.Fatalf("paused deploy: %q", got)
+	}
+	if b, _ := httpGet(url); strings.TrimSpace(b) != "v1" {
+		t.Fatalf("after the paused deploy: %q", b)
+	}
+	write("v1") // the serving version's own config: nothing to deploy, the paused one goes
+	must(t, compose("up", "-d"))
+	if n := strings.Count(must(t, compose("ps", "-a", "-q")), "\n") + 1; n != 3 {
+		t.Fatalf("the paused version was left after up -d: %d containers", n)
 	}
 	// a new version that publishes a port another project's container holds
 	// is refused before anything starts
