@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/daemon"
+	"github.com/berth-project/berth/internal/idlegc"
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -112,6 +113,9 @@ func run(cfg daemon.Config, load func() (daemon.Config, error)) error {
 	if err != nil {
 		return err
 	}
+	quiet, stopQuiet := context.WithCancel(context.Background())
+	defer stopQuiet()
+	go idlegc.Run(quiet, idleCheck, idleBytes)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	stopped := make(chan struct{})
@@ -136,6 +140,13 @@ func run(cfg daemon.Config, load func() (daemon.Config, error)) error {
 	<-stopped
 	return nil
 }
+
+// Between bursts of work berthd gives its free heap back: a check every
+// idleCheck, quiet when it allocated less than idleBytes since the last.
+const (
+	idleCheck = 5 * time.Second
+	idleBytes = 256 << 10
+)
 
 // reload applies the configuration as it is now to the running daemon.
 func reload(d *daemon.Daemon, level *slog.LevelVar, load func() (daemon.Config, error)) error {
