@@ -18,7 +18,7 @@ MUSL_CC ?= musl-gcc
 MUSL_CFLAGS ?= $(CFLAGS) -idirafter /usr/include -idirafter /usr/include/$(shell $(CC) -dumpmachine)
 
 build: deps
-	$(GO) build -trimpath -ldflags "-s -w -X github.com/berth-project/berth/api/handlers/system.GitCommit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -o $(BIN)/ ./cmd/berthd ./cmd/berth ./cmd/berth-registry
+	$(GO) build -trimpath -ldflags "-s -w -X github.com/berth-project/berth/api/handlers/system.GitCommit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -o $(BIN)/ ./cmd/berthd ./cmd/berth ./cmd/berth-registry ./cmd/berth-compose
 	$(MUSL_CC) $(MUSL_CFLAGS) -static -s -o $(BIN)/berth-monitor cmd/berth-monitor/*.c
 	$(CC) $(CFLAGS) -static -s -o $(BIN)/berth-seccomp cmd/berth-seccomp/main.c -lseccomp
 	$(CC) $(CFLAGS) -static -s -o $(BIN)/berth-init cmd/berth-init/init.c

@@ -10,11 +10,22 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// plugins are the commands carried out by binaries of their own
+// (berth-<name>, plugin.go), with their short help.
+var plugins = map[string]string{
+	"registry": "Run an OCI Distribution registry",
+	"compose":  "Docker Compose",
+}
+
 func main() {
 	trace.Mark("main")
 	c := cli.NewCli(os.Stdin, os.Stdout, os.Stderr)
 	os.Exit(cli.Run(c, func(root *cobra.Command, c *cli.Cli, name string) {
-		commands.Add(root, c, name)
-		root.AddCommand(pluginCommand("registry", "Run an OCI Distribution registry"))
+		if _, ok := plugins[name]; !ok {
+			commands.Add(root, c, name)
+		}
+		for name, short := range plugins {
+			root.AddCommand(pluginCommand(name, short))
+		}
 	}, os.Args[1:]))
 }

@@ -13,15 +13,16 @@ import (
 
 // pluginCommand is a top-level command carried out by a binary of its own,
 // berth-<name>, found beside berth or in PATH, as Docker runs its CLI
-// plugins: the binary gets the arguments "<name> …" and berth's argv[0],
+// plugins: the binary gets berth's arguments as they were, global flags
+// (-H, --context, --config, --log-level) included, and berth's argv[0],
 // and replaces this process, so signals, exit codes and streams are its own.
 func pluginCommand(name, short string) *cobra.Command {
 	return &cobra.Command{
 		Use:                name,
 		Short:              short,
 		DisableFlagParsing: true,
-		RunE: func(_ *cobra.Command, args []string) error {
-			return execPlugin(name, args)
+		RunE: func(*cobra.Command, []string) error {
+			return execPlugin(name, os.Args[1:])
 		},
 	}
 }
@@ -31,7 +32,7 @@ func execPlugin(name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	argv := append([]string{os.Args[0], name}, args...)
+	argv := append([]string{os.Args[0]}, args...)
 	return fmt.Errorf("%s: %w", bin, syscall.Exec(bin, argv, os.Environ()))
 }
 

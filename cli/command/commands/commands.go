@@ -4,7 +4,6 @@ import (
 	"maps"
 
 	"github.com/berth-project/berth/cli"
-	"github.com/berth-project/berth/cli/command/compose"
 	"github.com/berth-project/berth/cli/command/container"
 	"github.com/berth-project/berth/cli/command/image"
 	"github.com/berth-project/berth/cli/command/network"
@@ -15,7 +14,8 @@ import (
 )
 
 // All maps every top-level command, the management groups and docker's
-// shortcuts, to its constructor, by name.
+// shortcuts, to its constructor, by name. compose and registry are
+// plugin binaries of their own (cmd/berth-compose, cmd/berth-registry).
 func All() map[string]cli.Constructor {
 	all := map[string]cli.Constructor{
 		"container": container.NewContainerCommand,
@@ -25,7 +25,7 @@ func All() map[string]cli.Constructor {
 		"network":   network.NewNetworkCommand,
 		"builder":   image.NewBuilderCommand,
 	}
-	for _, m := range []map[string]cli.Constructor{container.TopLevel(), image.TopLevel(), system.TopLevel(), registry.TopLevel(), compose.TopLevel()} {
+	for _, m := range []map[string]cli.Constructor{container.TopLevel(), image.TopLevel(), system.TopLevel(), registry.TopLevel()} {
 		maps.Copy(all, m)
 	}
 	return all
