@@ -42,6 +42,8 @@ var forbidden = map[string][]string{
 	// The same for volumes and a container's mounts of them.
 	"service/volumes/":        {"service/volumes/mounts/", "service/containers/"},
 	"service/volumes/mounts/": {"service/containers/", "store/"},
+	// What ps and inspect show is built from copies: no store, host networking or runtime.
+	"service/containers/view/": {"store/", "network/", "runtime/"},
 }
 
 // forbiddenInCode is forbidden for non-test files: tests may build the

@@ -3,42 +3,17 @@ package containers
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"strconv"
-	"sync"
 
 	"github.com/berth-project/berth/runtime/monitor"
+	"github.com/berth-project/berth/service/containers/monitors"
 	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/term"
 )
 
 // defaultDetachKeys is ctrl-p ctrl-q.
 var defaultDetachKeys = []byte{16, 17}
-
-// attacher is one client attached to a container's streams.
-type attacher struct {
-	mu             sync.Mutex
-	stdout, stderr io.Writer // nil: not wanted
-	done           chan struct{}
-	once           sync.Once
-}
-
-func (a *attacher) write(typ byte, p []byte) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	w := a.stdout
-	if typ == monitor.Stderr {
-		w = a.stderr
-	}
-	if w != nil {
-		if _, err := w.Write(p); err != nil {
-			a.stdout, a.stderr = nil, nil
-		}
-	}
-}
-
-func (a *attacher) finish() { a.once.Do(func() { close(a.done) }) }
 
 // AttachOptions select the streams of an attach.
 type AttachOptions struct {
@@ -65,14 +40,13 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error
 	if err != nil {
 		return err
 	}
-	a := &attacher{stdout: o.Stdout, stderr: o.Stderr, done: make(chan struct{})}
-	// Hold the attacher while the response head and any logs are written,
-	// so live output queues behind them instead of being lost or reordered.
-	a.mu.Lock()
+	// The client is held while the response head and any logs are
+	// written, so live output queues behind them.
+	a := monitors.NewClient(o.Stdout, o.Stderr)
 	c.mu.Lock()
 	if c.removed {
 		c.mu.Unlock()
-		a.mu.Unlock()
+		a.Release()
 		return NotFound(ref)
 	}
 	if o.Stream {
@@ -93,7 +67,7 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error
 	if err == nil && o.Logs != nil {
 		err = o.Logs(o.Stdout, o.Stderr)
 	}
-	a.mu.Unlock()
+	a.Release()
 	if err != nil || !o.Stream {
 		return err
 	}
@@ -108,44 +82,17 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions) error
 			}
 			in = term.NewEscapeProxy(in, keys)
 		}
-		go s.forwardStdin(c, started, a, in, stdinOnce && !tty) // Docker never closes a terminal's stdin at EOF
+		// at EOF the container's stdin closes if it was created with
+		// StdinOnce; Docker never closes a terminal's stdin at EOF
+		go monitors.ForwardStdin(started, a, in, stdinOnce && !tty,
+			func(typ byte, p []byte) bool { return s.sendMonitor(c, typ, p) },
+			func() { s.publish(c, "detach", nil) })
 	}
 	select {
-	case <-a.done:
+	case <-a.Done():
 	case <-ctx.Done():
 	}
 	return nil
-}
-
-// forwardStdin copies client input to the container once it runs; at EOF it
-// closes the container's stdin when the container was created with StdinOnce.
-func (s *Service) forwardStdin(c *Container, started chan struct{}, a *attacher, in io.Reader, closeAtEOF bool) {
-	select {
-	case <-started:
-	case <-a.done:
-		return
-	}
-	buf := make([]byte, 32*1024)
-	for {
-		n, err := in.Read(buf)
-		if n > 0 {
-			if !s.sendMonitor(c, monitor.Stdin, buf[:n]) {
-				return
-			}
-		}
-		if err != nil {
-			var esc term.EscapeError
-			if errors.As(err, &esc) {
-				a.finish()
-				s.publish(c, "detach", nil)
-				return
-			}
-			if closeAtEOF {
-				s.sendMonitor(c, monitor.CloseStdin, nil)
-			}
-			return
-		}
-	}
 }
 
 func (s *Service) sendMonitor(c *Container, typ byte, p []byte) bool {

@@ -8,9 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/berth-project/berth/network/dns"
-	"github.com/berth-project/berth/service/networks"
-	"github.com/berth-project/berth/service/networks/sandbox"
+	"github.com/berth-project/berth/service/containers/monitors"
+	"github.com/berth-project/berth/service/containers/networking"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/opencontainers/go-digest"
@@ -48,10 +47,9 @@ type Record struct {
 	State        State                 `json:"state"`
 	RestartCount int                   `json:"restartCount"`
 	Mounts       []Mount               `json:"mounts,omitempty"`
-	// Networks are the container's memberships by network name.
-	Networks map[string]*sandbox.Membership `json:"networks,omitempty"`
-	// Ports are the ports published for the current run.
-	Ports []networks.Port `json:"ports,omitempty"`
+	// Attachments are its networks: memberships by network name and the
+	// ports published for the current run ("networks" and "ports").
+	networking.Attachments
 }
 
 // Container is a record plus its live parts.
@@ -73,14 +71,14 @@ type Container struct {
 	// started is closed when the container is running with a monitor
 	// connection, so attach can send stdin.
 	started  chan struct{}
-	attached map[*attacher]struct{}
+	attached monitors.Clients
 	removed  bool
 	removing bool
 	exits    int        // number of exits seen, for wait?condition=next-exit
 	lastExit WaitResult // the latest of them, which a start right after it must not hide from waiters
 	// releaseMounts undoes the volume mounts of the current run.
 	releaseMounts func()
-	dns           *dns.Server // the embedded resolver on user-defined networks
+	resolver      networking.Resolver // the embedded resolver on user-defined networks
 
 	// restart policy bookkeeping: restarts since the last manual start,
 	// the last back-off and the pending restart.
@@ -101,7 +99,7 @@ func newContainer(r Record, dataRoot, execRoot string) *Container {
 		runDir:   filepath.Join(execRoot, runDirName(r.ID)),
 		changed:  make(chan struct{}),
 		started:  make(chan struct{}),
-		attached: map[*attacher]struct{}{},
+		attached: monitors.Clients{},
 	}
 }
 

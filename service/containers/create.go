@@ -118,7 +118,7 @@ func (s *Service) create(req CreateRequest, commit bool) (*Container, error) {
 			hc.PidMode = container.PidMode("container:" + d.ID)
 		}
 	}
-	if err := s.resolveLinks(hc); err != nil {
+	if err := s.net.ResolveLinks(hc); err != nil {
 		return nil, err
 	}
 	r := Record{
@@ -139,7 +139,7 @@ func (s *Service) create(req CreateRequest, commit bool) (*Container, error) {
 	if hc.NetworkMode == "" || hc.NetworkMode == "default" {
 		hc.NetworkMode = network.NetworkBridge
 	}
-	if c.Networks, err = s.resolveNetworks(hc, req.NetworkingConfig); err != nil {
+	if c.Networks, err = s.net.Resolve(hc, req.NetworkingConfig); err != nil {
 		s.releaseName(c)
 		for _, m := range mounts {
 			if m.Anonymous {

@@ -3,9 +3,6 @@ package containers
 import (
 	"syscall"
 	"testing"
-	"time"
-
-	"github.com/moby/moby/api/types/container"
 )
 
 func TestParseSignal(t *testing.T) {
@@ -17,23 +14,6 @@ func TestParseSignal(t *testing.T) {
 	for _, bad := range []string{"NOPE", "0", "99", ""} {
 		if _, err := ParseSignal(bad); err == nil {
 			t.Errorf("ParseSignal(%q) accepted", bad)
-		}
-	}
-}
-
-func TestStatusString(t *testing.T) {
-	now := time.Now()
-	for _, tc := range []struct {
-		st   State
-		want string
-	}{
-		{State{Status: container.StateCreated}, "Created"},
-		{State{Status: container.StateRunning, StartedAt: now.Add(-3 * time.Second)}, "Up 3 seconds"},
-		{State{Status: container.StateExited, ExitCode: 137, FinishedAt: now.Add(-2 * time.Minute)}, "Exited (137) 2 minutes ago"},
-		{State{Status: container.StatePaused, StartedAt: now.Add(-time.Hour)}, "Up About an hour (Paused)"},
-	} {
-		if got := statusString(tc.st); got != tc.want {
-			t.Errorf("statusString(%+v) = %q, want %q", tc.st, got, tc.want)
 		}
 	}
 }

@@ -41,19 +41,6 @@ func (s *Service) resolveMounts(cfg *container.Config, hc *container.HostConfig)
 	return ms, nil
 }
 
-// mountPoints is the Mounts list of inspect and ps.
-func (s *Service) mountPoints(c *Container) []container.MountPoint {
-	out := make([]container.MountPoint, 0, len(c.Mounts))
-	for _, m := range c.Mounts {
-		var mountpoint string
-		if m.Type == mount.TypeVolume {
-			mountpoint = s.volumes.Mountpoint(m.Name)
-		}
-		out = append(out, m.MountPoint(mountpoint))
-	}
-	return out
-}
-
 // setupMounts makes c's mounts ready for a start and returns them as OCI
 // mounts: volumes mounted (and filled from the image when new and empty),
 // missing -v bind sources created. release undoes the volume mounts.

@@ -1,55 +1,16 @@
 package containers
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
+	"github.com/berth-project/berth/service/containers/cgroups"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 )
 
-// freeze freezes (or thaws) the container's processes through its cgroup:
-// the v1 freezer hierarchy, or cgroup.freeze on v2.
+// freeze freezes (or thaws) the container's processes through its cgroup.
 func (s *Service) freeze(c *Container, frozen bool) error {
-	cg := s.cgroupPath(c)
-	v1 := filepath.Join("/sys/fs/cgroup/freezer", cg, "freezer.state")
-	if _, err := os.Stat(v1); err == nil {
-		want := "THAWED"
-		if frozen {
-			want = "FROZEN"
-		}
-		if err := os.WriteFile(v1, []byte(want), 0o644); err != nil {
-			return err
-		}
-		// FREEZING until every task has stopped
-		for i := 0; i < 1000; i++ {
-			b, err := os.ReadFile(v1)
-			if err != nil {
-				return err
-			}
-			if strings.TrimSpace(string(b)) == want {
-				return nil
-			}
-			time.Sleep(time.Millisecond)
-		}
-		return fmt.Errorf("container %s did not reach %s", c.ID, want)
-	}
-	v2 := filepath.Join("/sys/fs/cgroup", cg, "cgroup.freeze")
-	val := "0"
-	if frozen {
-		val = "1"
-	}
-	if err := os.WriteFile(v2, []byte(val), 0o644); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("no freezer for container %s: %w", c.ID, errdefs.ErrNotImplemented)
-		}
-		return err
-	}
-	return nil
+	return cgroups.Freeze(s.cgroupPath(c), c.ID, frozen)
 }
 
 // Pause freezes every process of a running container.

@@ -3,14 +3,14 @@ package containers
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/runtime/monitor"
+	"github.com/berth-project/berth/service/containers/cgroups"
+	"github.com/berth-project/berth/service/containers/monitors"
 	"github.com/moby/moby/api/types/container"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -28,10 +28,7 @@ func (s *Service) restore() {
 		}
 		c.mu.Lock()
 		if wasRunning {
-			exit, err := monitor.ReadExitFile(c.exitPath())
-			if err != nil {
-				exit = monitor.Exit{ExitCode: 255, FinishedAt: time.Now().UTC(), Error: "container monitor exited unexpectedly"}
-			}
+			exit := monitors.Lost(c.exitPath())
 			c.mu.Unlock()
 			_ = s.runtimeOf(c).Delete(c.ID, s.readSpec(c))
 			s.handleExit(c, exit)
@@ -92,7 +89,7 @@ func (s *Service) removeOrphans(rt runtime.Runtime, owned ownership) {
 					continue
 				}
 			}
-			spec := &specs.Spec{Linux: &specs.Linux{CgroupsPath: filepath.Join("/", s.cfg.CgroupParent, id)}}
+			spec := &specs.Spec{Linux: &specs.Linux{CgroupsPath: cgroups.Path(s.cfg.CgroupParent, "", id)}}
 			if err := rt.Delete(id, spec); err != nil {
 				fmt.Fprintf(os.Stderr, "berthd: orphaned container %s: %v\n", id, err)
 			}
@@ -102,15 +99,8 @@ func (s *Service) removeOrphans(rt runtime.Runtime, owned ownership) {
 
 // reconnect attaches to a live monitor; false if there is none.
 func (s *Service) reconnect(c *Container) bool {
-	conn, err := net.DialTimeout("unix", c.socketPath(), 2*time.Second)
+	conn, typ, payload, err := monitors.Dial(c.socketPath())
 	if err != nil {
-		return false
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	typ, payload, err := monitor.ReadFrame(conn)
-	_ = conn.SetReadDeadline(time.Time{})
-	if err != nil {
-		conn.Close()
 		return false
 	}
 	switch typ {
@@ -123,7 +113,7 @@ func (s *Service) reconnect(c *Container) bool {
 		if c.State.Status != container.StatePaused {
 			c.State.Status = container.StateRunning
 		}
-		s.restoreNetwork(c)
+		s.net.Restore(c.net())
 		close(c.started)
 		s.startHealth(c, false)
 		c.mu.Unlock()

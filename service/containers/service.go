@@ -11,10 +11,10 @@ import (
 
 	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/internal/trace"
+	"github.com/berth-project/berth/service/containers/networking"
 	"github.com/berth-project/berth/service/events"
 	"github.com/berth-project/berth/service/images"
 	"github.com/berth-project/berth/service/networks"
-	"github.com/berth-project/berth/service/networks/sandbox"
 	"github.com/berth-project/berth/service/volumes"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
@@ -39,9 +39,7 @@ type Config struct {
 
 // NetnsMaker pins a new network namespace with lo up at a path
 // (netns.Pool, which makes them ahead).
-type NetnsMaker interface {
-	Create(path string) error
-}
+type NetnsMaker = networking.NetnsMaker
 
 // Service owns all containers.
 type Service struct {
@@ -50,7 +48,7 @@ type Service struct {
 	images   *images.Service
 	volumes  *volumes.Service
 	networks *networks.Service
-	wiring   *sandbox.Wiring
+	net      *networking.Service
 	snaps    *overlay.Snapshotter
 	events   *events.Bus
 
@@ -70,7 +68,8 @@ func New(cfg Config, db *metadata.DB, imgs *images.Service, vols *volumes.Servic
 			return nil, err
 		}
 	}
-	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, networks: nets, wiring: sandbox.NewWiring(nets), snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}}
+	s := &Service{cfg: cfg, db: db, images: imgs, volumes: vols, networks: nets, snaps: snaps, events: bus, byID: map[string]*Container{}, byName: map[string]string{}}
+	s.net = networking.New(nets, cfg.Netns, peers{s})
 	imgs.SetUsers(s.imageUsers)
 	vols.SetUsers(s.volumeUsers)
 	nets.SetUsers(s.networkUsers)

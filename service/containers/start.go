@@ -4,28 +4,25 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	eventtypes "github.com/moby/moby/api/types/events"
-	"github.com/moby/moby/api/types/mount"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/berth-project/berth/core/runtime"
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/network/netns"
 	"github.com/berth-project/berth/runtime/monitor"
 	"github.com/berth-project/berth/runtime/oci"
-	"github.com/berth-project/berth/service/containers/runconfig"
+	"github.com/berth-project/berth/service/containers/cgroups"
+	"github.com/berth-project/berth/service/containers/monitors"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/berth-project/berth/store/snapshots/overlay"
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
-	"golang.org/x/sys/unix"
+	eventtypes "github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/mount"
 )
 
 // Start runs a created or exited container under a new monitor.
@@ -66,7 +63,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	trace.Mark("start: begin")
 	// The cgroups are made while the rootfs mounts and the spec is written;
 	// a start that fails before its monitor took them over removes them.
-	cgroupsMade, removeCgroups := s.cgroupsAhead(c)
+	cgroupsMade, removeCgroups := cgroups.Ahead(s.runtimeOf(c), s.cgroupPath(c))
 	monitorOwnsCgroups := false
 	defer func() {
 		if !monitorOwnsCgroups && cgroupsMade() {
@@ -98,7 +95,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	}
 	s.publishVolumes(c, "mount")
 	trace.Mark("start: volumes mounted")
-	nsPath, err := s.setupNetwork(c)
+	nsPath, err := s.net.Setup(c.net())
 	if err != nil {
 		return err
 	}
@@ -107,7 +104,7 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	if err != nil {
 		return err
 	}
-	cfg, err := s.withLinkEnv(c) // the legacy links' variables (links.go)
+	cfg, err := s.net.WithLinkEnv(c.net()) // the legacy links' variables
 	if err != nil {
 		return err
 	}
@@ -158,38 +155,13 @@ func (s *Service) startLocked(c *Container) (retErr error) {
 	}
 	monitorOwnsCgroups = true
 	trace.Mark("start: monitor spawned")
-	var typ byte
-	var payload []byte
-	for {
-		typ, payload, err = monitor.ReadFrame(conn)
-		if err != nil {
-			conn.Close()
-			return unsaved(fmt.Errorf("container %s: monitor ended before the container started: %w", c.ID, err))
-		}
-		if typ != monitor.Stdout && typ != monitor.Stderr {
-			break
-		}
-		// Output can precede the Started frame: the process runs as soon
-		// as the runtime starts it.
-		for a := range c.attached {
-			a.write(typ, payload)
-		}
-	}
-	if typ != monitor.Failed && typ != monitor.Started {
-		conn.Close()
-		return unsaved(fmt.Errorf("container %s: unexpected monitor frame %d", c.ID, typ))
+	info, failure, err := monitors.AwaitStart(conn, c.ID, c.attached.Write)
+	if err != nil {
+		return unsaved(err)
 	}
 	saveErr := <-saved // before any other save of c
-	if typ == monitor.Failed {
-		conn.Close()
-		var f monitor.Failure
-		_ = json.Unmarshal(payload, &f)
-		return s.startFailed(c, f.Message, nil)
-	}
-	var info monitor.StartInfo
-	if err := json.Unmarshal(payload, &info); err != nil {
-		conn.Close()
-		return errors.Join(fmt.Errorf("container %s: bad Started frame: %w", c.ID, err), s.save(c))
+	if failure != nil {
+		return s.startFailed(c, failure.Message, nil)
 	}
 	trace.Mark("start: started frame read")
 	c.monitor = conn
@@ -276,123 +248,27 @@ func (s *Service) Process(ref string) (Process, error) {
 	return p, nil
 }
 
-// cgroupsAhead starts making c's cgroups when its runtime can (the native
-// one). made waits until that is done and says whether it was tried;
-// remove removes them.
-func (s *Service) cgroupsAhead(c *Container) (made func() bool, remove func()) {
-	cm, ok := s.runtimeOf(c).(runtime.CgroupMaker)
-	if !ok {
-		return func() bool { return false }, func() {}
-	}
-	path := s.cgroupPath(c)
-	done := make(chan struct{})
-	// an error leaves the making to the monitor, which reports it in
-	// Docker's words; what was made is removed like the rest
-	go func() { _ = cm.MakeCgroups(path); close(done) }()
-	made = func() bool { <-done; return true }
-	return made, func() { _ = cm.RemoveCgroups(path) }
-}
-
 func (s *Service) cgroupPath(c *Container) string {
-	parent := s.cfg.CgroupParent
-	if c.HostConfig.CgroupParent != "" {
-		parent = c.HostConfig.CgroupParent
-	}
-	return filepath.Join("/", parent, c.ID)
+	return cgroups.Path(s.cfg.CgroupParent, c.HostConfig.CgroupParent, c.ID)
 }
 
-// spawnMonitor starts berth-monitor for c with a socketpair as its first
-// client, so no output can be missed between start and attach.
+// spawnMonitor starts berth-monitor for c (package monitors).
 func (s *Service) spawnMonitor(c *Container) (net.Conn, int, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, 0, err
-	}
-	ours, theirs := os.NewFile(uintptr(fds[0]), "daemon"), os.NewFile(uintptr(fds[1]), "monitor")
-	defer theirs.Close()
-	conn, err := net.FileConn(ours)
-	ours.Close()
-	if err != nil {
-		return nil, 0, err
-	}
-	args := []string{
-		"--id", c.ID, "--bundle", c.bundle(), "--runtime", s.runtimeOf(c).Name(), "--runtime-root", s.cfg.RuntimeRoot,
-		"--exit-file", c.exitPath(), "--socket", c.socketPath(), "--cgroup", s.cgroupPath(c),
-	}
-	if lc := c.HostConfig.LogConfig; lc.Type != "none" {
-		lo, err := runconfig.ParseLogOptions(lc)
-		if err != nil {
-			conn.Close()
-			return nil, 0, err
-		}
-		if err := os.MkdirAll(filepath.Dir(c.logPath()), 0o700); err != nil {
-			conn.Close()
-			return nil, 0, err
-		}
-		args = append(args, "--log", c.logPath(), "--log-format", lc.Type)
-		if lo.MaxSize > 0 {
-			args = append(args, "--log-max-size", strconv.FormatInt(lo.MaxSize, 10), "--log-max-file", strconv.Itoa(lo.MaxFile))
-		}
-		if lo.Compress {
-			args = append(args, "--log-compress")
-		}
-	}
-	if c.Config.Tty {
-		args = append(args, "--tty")
-	}
-	if c.HostConfig.AutoRemove { // its exit only matters to this boot's waiters
-		args = append(args, "--exit-nosync")
-	}
-	if c.Config.OpenStdin {
-		args = append(args, "--stdin")
-	}
-	logf, err := os.OpenFile(filepath.Join(c.runDir, "monitor.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		conn.Close()
-		return nil, 0, err
-	}
-	defer logf.Close()
-	cmd := exec.Command(s.cfg.MonitorPath, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.ExtraFiles = []*os.File{theirs}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		conn.Close()
-		return nil, 0, fmt.Errorf("start monitor: %w", err)
-	}
-	go cmd.Wait() // reap it if it ends while we live; after a restart init does
-	return conn, cmd.Process.Pid, nil
+	return monitors.Spawn(monitors.Options{
+		Path: s.cfg.MonitorPath, ID: c.ID, Bundle: c.bundle(), Runtime: s.runtimeOf(c).Name(), RuntimeRoot: s.cfg.RuntimeRoot,
+		ExitFile: c.exitPath(), Socket: c.socketPath(), Cgroup: s.cgroupPath(c),
+		LogConfig: c.HostConfig.LogConfig, LogPath: c.logPath(), MonitorLog: filepath.Join(c.runDir, "monitor.log"),
+		Tty: c.Config.Tty, Stdin: c.Config.OpenStdin, NoSyncExit: c.HostConfig.AutoRemove,
+	})
 }
 
 // pump forwards a monitor's frames until the container exits.
 func (s *Service) pump(c *Container, conn net.Conn) {
-	defer conn.Close()
-	for {
-		typ, payload, err := monitor.ReadFrame(conn)
-		if err != nil {
-			// The monitor died without reporting: use its exit file if any.
-			exit, ferr := monitor.ReadExitFile(c.exitPath())
-			if ferr != nil {
-				exit = monitor.Exit{ExitCode: 255, FinishedAt: time.Now().UTC(), Error: "container monitor exited unexpectedly"}
-			}
-			s.handleExit(c, exit)
-			return
-		}
-		switch typ {
-		case monitor.Stdout, monitor.Stderr:
-			c.mu.Lock()
-			for a := range c.attached {
-				a.write(typ, payload)
-			}
-			c.mu.Unlock()
-		case monitor.Exited:
-			trace.Mark("exit: exited frame read")
-			var exit monitor.Exit
-			_ = json.Unmarshal(payload, &exit)
-			s.handleExit(c, exit)
-			return
-		}
-	}
+	monitors.Pump(conn, c.exitPath(), func(typ byte, p []byte) {
+		c.mu.Lock()
+		c.attached.Write(typ, p)
+		c.mu.Unlock()
+	}, func(exit monitor.Exit) { s.handleExit(c, exit) })
 }
 
 // handleExit records an exit, releases the container's mounts and run
@@ -415,10 +291,8 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 	c.monitor = nil
 	s.cleanupRun(c)
 	trace.Mark("exit: run cleaned up")
-	for a := range c.attached {
-		a.finish()
-	}
-	c.attached = map[*attacher]struct{}{}
+	c.attached.Finish()
+	c.attached = monitors.Clients{}
 	c.started = make(chan struct{})
 	s.stopHealth(c)
 	s.scheduleRestart(c, exit.ExitCode)
@@ -453,7 +327,7 @@ func (s *Service) handleExit(c *Container, exit monitor.Exit) {
 // cleanupRun releases what a run holds on the host: the rootfs mount, the
 // runtime's state and the run directory. Callers hold c.mu.
 func (s *Service) cleanupRun(c *Container) {
-	s.teardownNetwork(c)
+	s.net.Teardown(c.net())
 	releaseShm(c)
 	if c.releaseMounts != nil {
 		c.releaseMounts()
