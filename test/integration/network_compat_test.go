@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -364,8 +365,12 @@ func TestIPAMDetails(t *testing.T) {
 		"Config": []map[string]any{{"Subnet": "10.250.0.0/24", "IPRange": "10.250.0.0/28", "AuxiliaryAddresses": map[string]string{"router": "10.250.0.2", "far": "10.250.0.200"}}}}}, 201, nil)
 	must(t, d.docker("network", "create", "--subnet", "10.251.0.0/24", "cli"))
 	plainSubnet := must(t, d.docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "plain"))
+	plainPrefix, err := netip.ParsePrefix(plainSubnet)
+	if err != nil {
+		t.Fatalf("plain's subnet %q: %v", plainSubnet, err)
+	}
 	want := map[string]string{
-		"plain":  `{"Driver":"default","Options":null,"Config":[{"Subnet":"` + plainSubnet + `","Gateway":"` + strings.TrimSuffix(plainSubnet, "0/16") + `1"}]}`,
+		"plain":  `{"Driver":"default","Options":null,"Config":[{"Subnet":"` + plainSubnet + `","Gateway":"` + plainPrefix.Addr().Next().String() + `"}]}`,
 		"aux":    `{"Driver":"default","Options":{"opt":"v"},"Config":[{"Subnet":"10.250.0.0/24","IPRange":"10.250.0.0/28","AuxiliaryAddresses":{"far":"10.250.0.200","router":"10.250.0.2"}}]}`,
 		"cli":    `{"Driver":"default","Options":{},"Config":[{"Subnet":"10.251.0.0/24"}]}`,
 		"host":   `{"Driver":"default","Options":null,"Config":null}`,
