@@ -35,6 +35,7 @@ DOCKER_RUN_ARGS="${DOCKER_RUN_ARGS:---network none}"
 IMAGES="${IMAGES:-/var/cache/berth/images}"
 HYPERFINE="${HYPERFINE-hyperfine}" # empty: time with a shell loop instead
 NCTR="${NCTR:-20}"                 # running containers during the measurements
+QUIET="${QUIET:-12}"                # seconds of quiet before the last daemon measurement
 FORMAT='{{.Name}} {{.CPUPerc}} {{.MemUsage}}'
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d /tmp/berth-statsbench.XXXXXX)"
@@ -274,6 +275,10 @@ bench_engine() {
 	for p in "${dmn[@]}"; do
 		result[$engine.detail]+="$(name_of "$p")[$p] $(mem "$p" | awk '{ printf "RSS %d kB, PSS %d kB", $1, $2 }'); "
 	done
+	# and after a quiet spell (berthd gives its free heap back when quiet;
+	# both engines are measured alike)
+	sleep "$QUIET"
+	result[$engine.dquiet]="$(sum_mem "${dmn[@]}")"
 	if [[ -n "${result[$engine.suptot]:-}" ]]; then
 		result[$engine.total]="$(printf '%s\n%s\n' "${result[$engine.dmn]}" "${result[$engine.suptot]}" |
 			awk '{ r += $1; s += $2 } END { printf "%d %d\n", r, s }')"
@@ -335,6 +340,7 @@ rows=(
 	"daemon(s) RSS, idle, kB|didle|1"
 	"daemon(s) RSS, $NCTR ctrs, kB|dmn|1"
 	"daemon(s) PSS, $NCTR ctrs, kB|dmn|2"
+	"daemon(s) RSS, $NCTR ctrs, after ${QUIET}s quiet, kB|dquiet|1"
 	"daemon(s) + supervisors RSS, $NCTR ctrs, kB|total|1"
 	"daemon(s) + supervisors PSS, $NCTR ctrs, kB|total|2"
 )
