@@ -102,6 +102,30 @@ const blueGreenProject = `services:
     stop_signal: SIGKILL
 `
 
+// blueGreen is blueGreenProject run as a project on a daemon of its own.
+type blueGreen struct {
+	d       *daemon
+	dir     string
+	port    int
+	url     string
+	write   func(version string) // the project's file at version
+	compose func(args ...string) result
+}
+
+// upBlueGreen writes blueGreenProject at v1 as project, brings it up and
+// waits until it serves.
+func upBlueGreen(t *testing.T, project string) *blueGreen {
+	d := startDaemon(t)
+	d.loadBusybox()
+	bg := &blueGreen{d: d, dir: t.TempDir(), port: freePortPair(t)}
+	bg.url = fmt.Sprintf("http://127.0.0.1:%d/", bg.port)
+	bg.write, bg.compose = d.project(t, bg.dir, project, func(version string) string { return fmt.Sprintf(blueGreenProject, version, bg.port) })
+	bg.write("v1")
+	must(t, bg.compose("up", "-d"))
+	waitHTTP(t, bg.url, "v1")
+	return bg
+}
+
 // TestComposeBlueGreen: up -d of a start-first service whose config
 // changed starts the new version next to the old one and switches to it
 // with no failed request under steady load; rollback switches back the
@@ -109,15 +133,8 @@ const blueGreenProject = `services:
 // keeps serving (one that exits under failure_action pause is left, not
 // serving); down leaves no frontend rule.
 func TestComposeBlueGreen(t *testing.T) {
-	d := startDaemon(t)
-	d.loadBusybox()
-	dir := t.TempDir()
-	port := freePortPair(t)
-	write, compose := d.project(t, dir, "bg", func(version string) string { return fmt.Sprintf(blueGreenProject, version, port) })
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	write("v1")
-	must(t, compose("up", "-d"))
-	waitHTTP(t, url, "v1")
+	bg := upBlueGreen(t, "bg")
+	d, dir, port, url, write, compose := bg.d, bg.dir, bg.port, bg.url, bg.write, bg.compose
 	resolve := func() string {
 		return must(t, d.berth("exec", "bg-client-1", "wget", "-qO-", "http://web/"))
 	}
@@ -228,15 +245,8 @@ func TestComposeBlueGreen(t *testing.T) {
 // serves the port, the one the records say, the rules come back from the
 // records as they were, and up -d finishes.
 func TestDeployKill9(t *testing.T) {
-	d := startDaemon(t)
-	d.loadBusybox()
-	dir := t.TempDir()
-	port := freePortPair(t)
-	write, compose := d.project(t, dir, "kd", func(version string) string { return fmt.Sprintf(blueGreenProject, version, port) })
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	write("v1")
-	must(t, compose("up", "-d"))
-	waitHTTP(t, url, "v1")
+	bg := upBlueGreen(t, "kd")
+	d, dir, url, write, compose := bg.d, bg.dir, bg.url, bg.write, bg.compose
 	serving, previous, n := "v1", "", 1
 	for _, step := range []struct {
 		rollback bool
