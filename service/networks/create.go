@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/network/ipam"
+	"github.com/berth-project/berth/network/macvlan"
 	"github.com/berth-project/berth/store/metadata"
 	"github.com/containerd/errdefs"
 )
@@ -37,7 +38,11 @@ func (s *Service) Create(o CreateOptions) (*Network, error) {
 	if o.Driver == "" {
 		o.Driver = DriverBridge
 	}
-	if o.Driver != DriverBridge {
+	switch o.Driver {
+	case DriverBridge, DriverMacvlan:
+	case DriverIpvlan:
+		return nil, ipvlanUnsupported(o.Options[optParent])
+	default:
 		return nil, fmt.Errorf("could not find plugin %s in v1 plugin registry: plugin not found: %w", o.Driver, errdefs.ErrNotFound)
 	}
 	if o.IPAMDriver != "" && o.IPAMDriver != "default" {
@@ -49,7 +54,7 @@ func (s *Service) Create(o CreateOptions) (*Network, error) {
 	if o.EnableIPv4 != nil && !*o.EnableIPv4 {
 		return nil, fmt.Errorf("IPv6-only networks (EnableIPv4 false) are not supported by berth: %w", errdefs.ErrNotImplemented)
 	}
-	n := &Network{ID: newID(), Name: o.Name, Driver: DriverBridge, Created: time.Now().UTC(), Internal: o.Internal,
+	n := &Network{ID: newID(), Name: o.Name, Driver: o.Driver, Created: time.Now().UTC(), Internal: o.Internal,
 		Labels: o.Labels, Options: o.Options, IPAMOptions: o.IPAMOptions, IPAMConfig: o.IPAMConfig, Version: recordVersion}
 	if n.Labels == nil {
 		n.Labels = map[string]string{}
@@ -70,12 +75,20 @@ func (s *Service) Create(o CreateOptions) (*Network, error) {
 	if err := validateIPAM(o.IPAMConfig, n.EnableIPv6); err != nil {
 		return nil, err
 	}
-	n.Bridge = n.Options["com.docker.network.bridge.name"]
-	if n.Bridge == "" {
-		n.Bridge = "br-" + n.ID[:12]
+	if n.Driver == DriverBridge {
+		n.Bridge = n.Options["com.docker.network.bridge.name"]
+		if n.Bridge == "" {
+			n.Bridge = "br-" + n.ID[:12]
+		}
+		if len(n.Bridge) > 15 {
+			return nil, fmt.Errorf("bridge name %q is longer than 15 characters: %w", n.Bridge, errdefs.ErrInvalidArgument)
+		}
 	}
-	if len(n.Bridge) > 15 {
-		return nil, fmt.Errorf("bridge name %q is longer than 15 characters: %w", n.Bridge, errdefs.ErrInvalidArgument)
+	if n.Driver == DriverMacvlan {
+		if _, err := macvlan.ParseMode(n.Options[optMacvlanMode]); err != nil {
+			return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
+		}
+		n.Parent = n.Options[optParent] // none: a dummy one (isolated)
 	}
 	if n.EnableIPv6 {
 		if err := s.fw.IPv6(); err != nil {
@@ -88,8 +101,11 @@ func (s *Service) Create(o CreateOptions) (*Network, error) {
 		return nil, fmt.Errorf("network with name %s already exists: %w", o.Name, errdefs.ErrConflict)
 	}
 	for _, other := range s.nets {
-		if other.Bridge == n.Bridge {
+		if n.Bridge != "" && other.Bridge == n.Bridge {
 			return nil, fmt.Errorf("bridge name %s is used by network %s: %w", n.Bridge, other.Name, errdefs.ErrConflict)
+		}
+		if n.Parent != "" && other.Driver == DriverMacvlan && other.Parent == n.Parent {
+			return nil, fmt.Errorf("network %s is already using parent interface %s: %w", other.Name, n.Parent, errdefs.ErrConflict)
 		}
 	}
 	if err := s.assignSubnets(n); err != nil {

@@ -29,6 +29,9 @@ type Endpoint struct {
 	LinkLocal  []netip.Addr `json:"linkLocal,omitempty"` // IPAMConfig.LinkLocalIPs, on the interface
 	MAC        string       `json:"mac"`
 	Aliases    []string     `json:"aliases,omitempty"`
+	// NetNS is the namespace a macvlan endpoint's link is in (a bridge
+	// endpoint is found by HostVeth)
+	NetNS string `json:"netns,omitempty"`
 }
 
 // JoinRequest asks for an endpoint.
@@ -51,7 +54,8 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.Driver != DriverBridge {
+	drv := driverOf(n)
+	if drv == nil {
 		return nil, fmt.Errorf("container cannot be connected to network %s (driver %s): %w", n.Name, n.Driver, errdefs.ErrInvalidArgument)
 	}
 	s.mu.Lock()
@@ -85,7 +89,7 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 			pool6.Release(ip6)
 		}
 	}
-	ep := &Endpoint{NetworkID: n.ID, ContainerID: req.ContainerID, EndpointID: newID(), IfName: req.IfName, HostVeth: bridge.VethName(req.ContainerID, n.ID),
+	ep := &Endpoint{NetworkID: n.ID, ContainerID: req.ContainerID, EndpointID: newID(), IfName: req.IfName,
 		IP: ip, PrefixLen: n.Subnet.Bits(), Gateway: n.Gateway, LinkLocal: req.LinkLocal, Aliases: req.Aliases}
 	if ip6.IsValid() {
 		ep.IP6, ep.PrefixLen6, ep.Gateway6 = ip6, n.Subnet6.Bits(), n.Gateway6
@@ -98,21 +102,20 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 		}
 	}
 	ep.MAC = mac.String()
-	be := bridge.Endpoint{Bridge: n.Bridge, HostName: ep.HostVeth, IfName: ep.IfName,
-		Addr: netip.PrefixFrom(ip, n.Subnet.Bits()), MAC: mac}
+	l := link{IfName: ep.IfName, Addr: netip.PrefixFrom(ip, n.Subnet.Bits()), MAC: mac}
 	if ip6.IsValid() {
-		be.Addr6 = netip.PrefixFrom(ip6, n.Subnet6.Bits())
+		l.Addr6 = netip.PrefixFrom(ip6, n.Subnet6.Bits())
 	}
 	for _, a := range req.LinkLocal {
-		be.LinkLocal = append(be.LinkLocal, linkLocalPrefix(a))
+		l.LinkLocal = append(l.LinkLocal, linkLocalPrefix(a))
 	}
-	if req.Gateway && !n.Internal {
-		be.Gateway = n.Gateway
+	if req.Gateway && !n.isolated() {
+		l.Gateway = n.Gateway
 		if ip6.IsValid() {
-			be.Gateway6 = n.Gateway6
+			l.Gateway6 = n.Gateway6
 		}
 	}
-	if err := bridge.Attach(nsPath, be); err != nil {
+	if err := drv.attach(nsPath, n, ep, l); err != nil {
 		release()
 		return nil, fmt.Errorf("network %s: %w", n.Name, err)
 	}
@@ -144,24 +147,29 @@ func linkLocalPrefix(a netip.Addr) netip.Prefix {
 	return netip.PrefixFrom(a, 64)
 }
 
-// Leave disconnects an endpoint and frees its address. Deleting a veth
-// waits for an RCU grace period (~15–30 ms), so it happens in the
-// background, off the path of a container's exit; the address is freed
-// once the link is gone. Remove and Close wait for pending leaves.
+// Leave disconnects an endpoint and frees its address. Deleting a link
+// waits for an RCU grace period (~15–30 ms for a veth), so it happens in
+// the background, off the path of a container's exit; the address is
+// freed once the link is gone. Remove and Close wait for pending leaves.
 func (s *Service) Leave(ep *Endpoint) {
 	s.mu.Lock()
 	pool, pool6 := s.pools[ep.NetworkID], s.pools6[ep.NetworkID]
 	s.mu.Unlock()
-	veth, ip, ip6 := ep.HostVeth, ep.IP, ep.IP6
+	ip, ip6 := ep.IP, ep.IP6
 	s.mu.Lock()
 	n := s.nets[ep.NetworkID]
 	s.mu.Unlock()
+	var drv driver = bridgeDriver{} // a network removed under it had a bridge (a macvlan link dies with its namespace)
+	if n != nil && driverOf(n) != nil {
+		drv = driverOf(n)
+	}
+	gone := *ep
 	s.publish("disconnect", n, ep.ContainerID)
 	member := s.forgetEndpoint(ep)
 	s.leaving.Add(1)
 	go func() {
 		defer s.leaving.Done()
-		_ = bridge.Detach(veth)
+		_ = drv.detach(&gone)
 		// a frontend member's connections' entries go with it: an
 		// address given again must not inherit their translations.
 		// (Only theirs: a table dump scans every bucket, ~9 ms here.)

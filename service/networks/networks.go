@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/berth-project/berth/network/bridge"
 	"github.com/berth-project/berth/network/firewall"
 	"github.com/berth-project/berth/network/ipam"
 	"github.com/berth-project/berth/store/metadata"
@@ -39,6 +38,10 @@ type Network struct {
 	Driver  string    `json:"driver"`
 	Created time.Time `json:"created"`
 	Bridge  string    `json:"bridge,omitempty"`
+	// a macvlan network's host interface, and whether berth made it (a
+	// dummy or a VLAN link, deleted with the network)
+	Parent     string `json:"parent,omitempty"`
+	ParentMade bool   `json:"parentMade,omitempty"`
 	// the IPv4 subnet in use, its range and gateway
 	Subnet  netip.Prefix `json:"subnet,omitzero"`
 	IPRange netip.Prefix `json:"ipRange,omitzero"`
@@ -273,7 +276,7 @@ func (s *Service) Start() error {
 	}
 	s.fw = fw
 	for _, n := range s.ordered {
-		if n.Driver == DriverBridge {
+		if driverOf(n) != nil {
 			if err := s.bringUp(n); err != nil {
 				return fmt.Errorf("network %s: %w", n.Name, err)
 			}
@@ -311,20 +314,14 @@ func (s *Service) byName(name string) *Network {
 	return nil
 }
 
-// bringUp makes the bridge, its pools and rules.
+// bringUp makes the network's pools and its driver's host side (the
+// bridge and its rules, a macvlan network's parent).
 func (s *Service) bringUp(n *Network) error {
 	pool, pool6, err := n.newPools()
 	if err != nil {
 		return err
 	}
-	gws := []netip.Prefix{netip.PrefixFrom(n.Gateway, n.Subnet.Bits())}
-	if pool6 != nil {
-		gws = append(gws, netip.PrefixFrom(n.Gateway6, n.Subnet6.Bits()))
-	}
-	if err := bridge.Ensure(n.Bridge, gws, bridge.Owner{DataRoot: s.cfg.Owner, Live: s.cfg.Live}); err != nil {
-		return err
-	}
-	if err := s.fw.AddNetwork(n.firewallNetwork()); err != nil {
+	if err := driverOf(n).up(s, n); err != nil {
 		return err
 	}
 	s.pools[n.ID] = pool
@@ -436,15 +433,7 @@ func (s *Service) getLocked(ref string) (*Network, error) {
 }
 
 func (s *Service) tearDown(n *Network) {
-	// the bridge's delete waits for an RCU grace period (~40 ms here), the
-	// rules for iptables-restore: side by side
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = bridge.Delete(n.Bridge)
-	}()
-	_ = s.fw.RemoveNetwork(n.firewallNetwork())
-	<-done
+	driverOf(n).down(s, n)
 	delete(s.pools, n.ID)
 	delete(s.pools6, n.ID)
 }
@@ -482,14 +471,7 @@ func (s *Service) Remove(ref string) error {
 	gone := make(chan struct{})
 	go func() {
 		defer close(gone)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = bridge.Delete(n.Bridge)
-		}()
-		_ = s.fw.RemoveNetwork(n.firewallNetwork())
-		wg.Wait()
+		driverOf(n).down(s, n)
 	}()
 	s.leaving.Wait()
 	<-gone

@@ -108,6 +108,12 @@ func reserve(p *Port) (*reservation, error) {
 // berth has no userland proxy to carry it to an IPv4-only container, so
 // such a port is left out. Nothing is left on error.
 func (s *Service) Publish(ep *Endpoint, wanted []Wanted) (_ []Port, retErr error) {
+	s.mu.Lock()
+	n := s.nets[ep.NetworkID]
+	s.mu.Unlock()
+	if n == nil || n.Driver != DriverBridge {
+		return nil, nil // no NAT off a bridge: dockerd publishes nothing on macvlan either
+	}
 	var done []Port
 	defer func() {
 		if retErr != nil {

@@ -74,7 +74,7 @@ func Uses(id string, c *Container) []networks.Use {
 // Connect joins c to network n (at once if it runs, at its next start
 // otherwise); the caller saves c's record.
 func (s *Service) Connect(c *Container, running bool, n *networks.Network, es *network.EndpointSettings) error {
-	if !sandbox.UsesEndpoints(c.HostConfig) || n.Driver != networks.DriverBridge {
+	if !sandbox.UsesEndpoints(c.HostConfig) || !n.HasEndpoints() {
 		return fmt.Errorf("container sharing network namespace with another container or host cannot be connected to any other network: %w", errdefs.ErrPermissionDenied)
 	}
 	if _, ok := c.Networks[n.Name]; ok {

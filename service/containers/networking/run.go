@@ -45,7 +45,7 @@ func (s *Service) Resolve(hc *container.HostConfig, nc *network.NetworkingConfig
 		if err != nil {
 			return nil, err
 		}
-		if n.Driver != networks.DriverBridge {
+		if !n.HasEndpoints() {
 			return nil, fmt.Errorf("container cannot be disconnected from host network or connected to host network: %w", errdefs.ErrInvalidArgument)
 		}
 		if err := sandbox.Validate(n, es); err != nil {
