@@ -67,14 +67,21 @@ func EnsureParent(parent, networkID string) (name string, made bool, err error) 
 			made = true
 		}
 	} else if _, err := netlink.LinkByName(parent); err != nil {
+		// dockerd's words, its typo included
 		base, vlan, ok := strings.Cut(parent, ".")
-		id, convErr := strconv.Atoi(vlan)
-		lower, lookErr := netlink.LinkByName(base)
-		if !ok || convErr != nil || lookErr != nil {
-			return "", false, fmt.Errorf("-o parent interface was not found on the host: %s", parent)
+		if !ok {
+			return "", false, fmt.Errorf("invalid subinterface vlan name %s, example formatting is eth0.10", parent)
+		}
+		id, err := strconv.Atoi(vlan)
+		if err != nil {
+			return "", false, fmt.Errorf("unable to parse a valid vlan id from: %s (ex. eth0.10 for vlan 10)", vlan)
 		}
 		if id < 1 || id > 4094 {
-			return "", false, fmt.Errorf("vlan id out of range: %s, acceptable range is 1-4094", vlan)
+			return "", false, fmt.Errorf("vlan id must be between 1-4094, received: %d", id)
+		}
+		lower, err := netlink.LinkByName(base)
+		if err != nil {
+			return "", false, fmt.Errorf("-o parent interface does was not found on the host: %s", base)
 		}
 		if err := netlink.LinkAdd(&netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: parent, ParentIndex: lower.Attrs().Index}, VlanId: id}); err != nil {
 			if errors.Is(err, unix.EOPNOTSUPP) {

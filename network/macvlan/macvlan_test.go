@@ -66,8 +66,15 @@ func TestAttachParents(t *testing.T) {
 	} else if !strings.Contains(err.Error(), "CONFIG_VLAN_8021Q") {
 		t.Fatalf("vlan parent: %v", err)
 	}
-	if _, _, err := EnsureParent("nosuchif0", id); err == nil || !strings.Contains(err.Error(), "-o parent interface was not found on the host: nosuchif0") {
-		t.Fatalf("a missing parent: %v", err)
+	for parent, want := range map[string]string{
+		"nosuchif0":     "invalid subinterface vlan name nosuchif0, example formatting is eth0.10",
+		"nosuchif0.10":  "-o parent interface does was not found on the host: nosuchif0",
+		"bmvtest0.x":    "unable to parse a valid vlan id from: x (ex. eth0.10 for vlan 10)",
+		"bmvtest0.5000": "vlan id must be between 1-4094, received: 5000",
+	} {
+		if _, _, err := EnsureParent(parent, id); err == nil || err.Error() != want {
+			t.Errorf("parent %s: %v, want %q", parent, err, want)
+		}
 	}
 	ns := t.TempDir() + "/ns"
 	if out, err := exec.Command("sh", "-c", "touch "+ns+" && unshare --net="+ns+" true").CombinedOutput(); err != nil {

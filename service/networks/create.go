@@ -89,6 +89,9 @@ func (s *Service) Create(o CreateOptions) (*Network, error) {
 			return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
 		}
 		n.Parent = n.Options[optParent] // none: a dummy one (isolated)
+		if n.Parent == "lo" {
+			return nil, fmt.Errorf("loopback interface is not a valid macvlan parent link: %w", errdefs.ErrInvalidArgument)
+		}
 	}
 	if n.EnableIPv6 {
 		if err := s.fw.IPv6(); err != nil {
@@ -105,7 +108,7 @@ func (s *Service) Create(o CreateOptions) (*Network, error) {
 			return nil, fmt.Errorf("bridge name %s is used by network %s: %w", n.Bridge, other.Name, errdefs.ErrConflict)
 		}
 		if n.Parent != "" && other.Driver == DriverMacvlan && other.Parent == n.Parent {
-			return nil, fmt.Errorf("network %s is already using parent interface %s: %w", other.Name, n.Parent, errdefs.ErrConflict)
+			return nil, fmt.Errorf("network %s is already using parent interface %s: %w", macvlan.DummyName(other.ID), n.Parent, errdefs.ErrConflict)
 		}
 	}
 	if err := s.assignSubnets(n); err != nil {

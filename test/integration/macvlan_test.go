@@ -24,18 +24,24 @@ func TestMacvlanNetwork(t *testing.T) {
 	if out, err := exec.Command("ip", "link", "set", "bmvp1", "up").CombinedOutput(); err != nil {
 		t.Fatalf("%v %s", err, out)
 	}
-	must(t, d.docker("network", "create", "-d", "macvlan", "--subnet", "10.236.0.0/24", "--gateway", "10.236.0.1", "-o", "parent=bmvp0", "mvnet"))
+	mvnet := must(t, d.docker("network", "create", "-d", "macvlan", "--subnet", "10.236.0.0/24", "--gateway", "10.236.0.1", "-o", "parent=bmvp0", "mvnet"))
 	if got := must(t, d.docker("network", "inspect", "-f", "{{.Driver}} {{.Options.parent}} {{(index .IPAM.Config 0).Subnet}}", "mvnet")); got != "macvlan bmvp0 10.236.0.0/24" {
 		t.Fatalf("inspect: %q", got)
 	}
-	if r := d.docker("network", "create", "-d", "macvlan", "--subnet", "10.237.0.0/24", "-o", "parent=bmvp0", "again"); r.code == 0 || !strings.Contains(r.stderr, "network mvnet is already using parent interface bmvp0") {
+	if r := d.docker("network", "create", "-d", "macvlan", "--subnet", "10.237.0.0/24", "-o", "parent=bmvp0", "again"); r.code == 0 || !strings.Contains(r.stderr, "network dm-"+mvnet[:12]+" is already using parent interface bmvp0") {
 		t.Fatalf("a second network on the parent: %s", r)
 	}
 	if r := d.docker("network", "create", "-d", "macvlan", "-o", "macvlan_mode=l9", "badmode"); r.code == 0 || !strings.Contains(r.stderr, "requested macvlan mode 'l9' is not valid") {
 		t.Fatalf("a bad mode: %s", r)
 	}
-	if r := d.docker("network", "create", "-d", "macvlan", "-o", "parent=nosuchif9", "badparent"); r.code == 0 || !strings.Contains(r.stderr, "-o parent interface was not found on the host: nosuchif9") {
-		t.Fatalf("a missing parent: %s", r)
+	for parent, want := range map[string]string{
+		"nosuchif9":    "invalid subinterface vlan name nosuchif9, example formatting is eth0.10",
+		"nosuchif9.10": "-o parent interface does was not found on the host: nosuchif9",
+		"lo":           "loopback interface is not a valid macvlan parent link",
+	} {
+		if r := d.docker("network", "create", "-d", "macvlan", "-o", "parent="+parent, "badparent"); r.code == 0 || !strings.Contains(r.stderr, want) {
+			t.Fatalf("parent %s: %s", parent, r)
+		}
 	}
 	web := d.versioned(t, "run", "mvweb", "mvnet", "mv1")
 	client := must(t, d.docker("run", "-d", "--name", "mvclient", "--network", "mvnet", "busybox", "sleep", "1000"))
