@@ -132,7 +132,9 @@ func (bridgeDriver) detach(ep *Endpoint) error { return bridge.Detach(ep.HostVet
 type macvlanDriver struct{}
 
 func (macvlanDriver) up(s *Service, n *Network) error {
-	parent, made, err := macvlan.EnsureParent(n.Parent, n.ID)
+	// from the option, not the record: after a reboot a parent berth made
+	// is made again
+	parent, made, err := macvlan.EnsureParent(n.Options[optParent], n.ID)
 	if err != nil {
 		return err
 	}
