@@ -77,6 +77,15 @@ func TestMacvlanNetwork(t *testing.T) {
 	if out, err := exec.Command("ip", "link", "show", dm).CombinedOutput(); err != nil {
 		t.Fatalf("the parent made for mvint: %v %s", err, out)
 	}
+	// gone while the daemon is down (a reboot): made again at its start
+	d.stop(syscall.SIGTERM)
+	if out, err := exec.Command("ip", "link", "del", dm).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	d.start()
+	if out, err := exec.Command("ip", "link", "show", dm).CombinedOutput(); err != nil {
+		t.Fatalf("the parent made for mvint after a restart: %v %s", err, out)
+	}
 	iso := must(t, d.docker("run", "-d", "--network", "mvint", "busybox", "sleep", "1000"))
 	if got := must(t, d.docker("exec", iso, "ip", "route")); strings.Contains(got, "default") {
 		t.Fatalf("a default route on an isolated macvlan network: %q", got)
