@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-project/berth/cli"
 	"github.com/berth-project/berth/cli/command/container"
+	"github.com/berth-project/berth/cli/command/container/runopts"
 	"github.com/berth-project/berth/compose"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/client"
@@ -44,7 +45,7 @@ func newRunCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 				k, v, _ := strings.Cut(l, "=")
 				o.Labels[k] = v
 			}
-			if o.Exposed, o.Published, err = container.ParsePublish(publish); err != nil {
+			if o.Exposed, o.Published, err = runopts.ParsePublish(publish); err != nil {
 				return err
 			}
 			_, inTerm := c.InFd()

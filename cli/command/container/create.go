@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/cli"
+	"github.com/berth-project/berth/cli/command/container/runopts"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
@@ -18,13 +19,13 @@ import (
 )
 
 func newCreateCommand(c *cli.Cli) *cobra.Command {
-	o := &containerOptions{}
+	o := &runopts.Options{}
 	cmd := &cobra.Command{
 		Use:   "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
 		Short: "Create a new container",
 		Args:  cli.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := o.parse(cmd.Flags(), args)
+			cfg, err := o.Parse(cmd.Flags(), args)
 			if err != nil {
 				return cli.StatusError{Status: cli.WithHelp(err, "create").Error(), StatusCode: 125}
 			}
@@ -45,21 +46,21 @@ func newCreateCommand(c *cli.Cli) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.SetInterspersed(false)
-	addFlags(fl, o)
+	o.AddFlags(fl)
 	return cmd
 }
 
 // createContainer creates the container, pulling the image first when it is
 // missing (--pull=missing, the default) or always (--pull=always).
-func createContainer(ctx context.Context, c *cli.Cli, cfg *createConfig, o *containerOptions) (string, error) {
+func createContainer(ctx context.Context, c *cli.Cli, cfg *runopts.Configs, o *runopts.Options) (string, error) {
 	api, err := c.Client()
 	if err != nil {
 		return "", err
 	}
-	switch o.pull {
+	switch o.Pull() {
 	case "always", "missing", "never":
 	default:
-		return "", fmt.Errorf("invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"", o.pull)
+		return "", fmt.Errorf("invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"", o.Pull())
 	}
 	var named reference.Named
 	if ref, err := reference.ParseAnyReference(cfg.Config.Image); err == nil {
@@ -68,8 +69,8 @@ func createContainer(ctx context.Context, c *cli.Cli, cfg *createConfig, o *cont
 		}
 	}
 	var platform *ocispec.Platform
-	if o.platform != "" {
-		p, err := platforms.Parse(o.platform)
+	if o.Platform() != "" {
+		p, err := platforms.Parse(o.Platform())
 		if err != nil {
 			return "", err
 		}
@@ -80,10 +81,10 @@ func createContainer(ctx context.Context, c *cli.Cli, cfg *createConfig, o *cont
 		HostConfig:       cfg.HostConfig,
 		NetworkingConfig: cfg.Networking,
 		Platform:         platform,
-		Name:             o.name,
+		Name:             o.Name(),
 	}
-	if o.pull == "always" && named != nil {
-		if err := pullImage(ctx, c, reference.FamiliarString(named), o.platform, c.Err()); err != nil {
+	if o.Pull() == "always" && named != nil {
+		if err := pullImage(ctx, c, reference.FamiliarString(named), o.Platform(), c.Err()); err != nil {
 			return "", err
 		}
 	}
@@ -91,11 +92,11 @@ func createContainer(ctx context.Context, c *cli.Cli, cfg *createConfig, o *cont
 	if err != nil {
 		// only a missing image is pulled (the docker CLI pulls on any
 		// 404, an unknown network's too)
-		if !cerrdefs.IsNotFound(err) || !strings.Contains(err.Error(), "No such image") || named == nil || o.pull != "missing" {
+		if !cerrdefs.IsNotFound(err) || !strings.Contains(err.Error(), "No such image") || named == nil || o.Pull() != "missing" {
 			return "", err
 		}
 		fmt.Fprintf(c.Err(), "Unable to find image '%s' locally\n", reference.FamiliarString(named))
-		if err := pullImage(ctx, c, reference.FamiliarString(named), o.platform, c.Err()); err != nil {
+		if err := pullImage(ctx, c, reference.FamiliarString(named), o.Platform(), c.Err()); err != nil {
 			return "", err
 		}
 		if res, err = api.ContainerCreate(ctx, opts); err != nil {

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/berth-project/berth/cli"
+	"github.com/berth-project/berth/cli/command/container/runopts"
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/moby/moby/client"
 	"github.com/moby/term"
@@ -17,7 +17,7 @@ import (
 type execOptions struct {
 	detach, interactive, tty, privileged bool
 	user, workdir, detachKeys            string
-	env, envFile                         listOpt
+	env, envFile                         runopts.ListOpt
 }
 
 func newExecCommand(c *cli.Cli) *cobra.Command {
@@ -48,15 +48,10 @@ func newExecCommand(c *cli.Cli) *cobra.Command {
 // execCreateOptions builds the exec configuration as docker does: without -d
 // stdout and stderr are attached, stdin only with -i.
 func (o *execOptions) execCreateOptions(cmdArgs []string) (client.ExecCreateOptions, error) {
-	var env []string
-	for _, f := range o.envFile.values {
-		lines, err := parseKVFile(f, os.LookupEnv)
-		if err != nil {
-			return client.ExecCreateOptions{}, err
-		}
-		env = append(env, lines...)
+	env, err := runopts.Env(o.envFile, o.env)
+	if err != nil {
+		return client.ExecCreateOptions{}, err
 	}
-	env = append(env, expandEnv(o.env.values)...)
 	opts := client.ExecCreateOptions{
 		User: o.user, Privileged: o.privileged, TTY: o.tty, Cmd: cmdArgs,
 		WorkingDir: o.workdir, DetachKeys: o.detachKeys, Env: env,
@@ -148,5 +143,5 @@ type ExecOptions struct {
 // exit status and all.
 func Exec(ctx context.Context, c *cli.Cli, o ExecOptions, ctr string, cmd []string) error {
 	return runExec(ctx, c, &execOptions{detach: o.Detach, interactive: o.Interactive, tty: o.TTY, privileged: o.Privileged,
-		user: o.User, workdir: o.Workdir, env: listOpt{values: o.Env}}, ctr, cmd)
+		user: o.User, workdir: o.Workdir, env: runopts.ListOpt(o.Env)}, ctr, cmd)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/cli"
+	"github.com/berth-project/berth/cli/command/container/runopts"
 	"github.com/berth-project/berth/internal/trace"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -15,7 +16,7 @@ import (
 )
 
 type runOptions struct {
-	containerOptions
+	runopts.Options
 	detach   bool
 	rm       bool
 	sigProxy bool
@@ -39,7 +40,7 @@ func newRunCommand(c *cli.Cli) *cobra.Command {
 	fl.BoolVar(&o.rm, "rm", false, "Automatically remove the container and its associated anonymous volumes when it exits")
 	fl.BoolVar(&o.sigProxy, "sig-proxy", true, "Proxy received signals to the process")
 	fl.BoolVarP(&o.quiet, "quiet", "q", false, "Suppress the pull output")
-	addFlags(fl, &o.containerOptions)
+	o.AddFlags(fl)
 	return cmd
 }
 
@@ -53,7 +54,7 @@ func runStatusError(err error) error {
 }
 
 func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, args []string) error {
-	cfg, err := o.parse(cmd.Flags(), args)
+	cfg, err := o.Parse(cmd.Flags(), args)
 	if err != nil {
 		return cli.StatusError{Status: cli.WithHelp(err, "run").Error(), StatusCode: 125}
 	}
@@ -65,7 +66,7 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 	outFd, outTerm := c.OutFd()
 	_, inTerm := c.InFd()
 	if o.detach {
-		if len(o.attach.values) != 0 {
+		if len(o.Attach()) != 0 {
 			return cli.StatusError{Status: cli.WithHelp(errors.New("conflicting options: cannot specify both --attach and --detach"), "run").Error(), StatusCode: 125}
 		}
 		config.AttachStdin, config.AttachStdout, config.AttachStderr, config.StdinOnce = false, false, false, false
@@ -82,7 +83,7 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 	if o.detach {
 		createCtx, answer = cli.AskToStart(ctx)
 	}
-	id, err := createContainer(createCtx, c, cfg, &o.containerOptions)
+	id, err := createContainer(createCtx, c, cfg, &o.Options)
 	if err != nil {
 		if answer != nil && answer.Container != "" { // created, but its start failed
 			fmt.Fprintln(c.Out(), answer.Container)
@@ -96,7 +97,7 @@ func runRun(ctx context.Context, c *cli.Cli, cmd *cobra.Command, o *runOptions, 
 			return nil
 		}
 	}
-	return RunCreated(ctx, c, id, config, RunOptions{Detach: o.detach, SigProxy: o.sigProxy, AutoRemove: o.rm, DetachKeys: o.detachKeys})
+	return RunCreated(ctx, c, id, config, RunOptions{Detach: o.detach, SigProxy: o.sigProxy, AutoRemove: o.rm, DetachKeys: o.DetachKeys()})
 }
 
 // RunOptions say how RunCreated runs a created container.

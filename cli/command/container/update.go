@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/berth-project/berth/cli"
+	"github.com/berth-project/berth/cli/command/container/runopts"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -14,10 +15,10 @@ type updateOptions struct {
 	cpuPeriod, cpuQuota       int64
 	cpuRtPeriod, cpuRtRuntime int64
 	cpuShares, pidsLimit      int64
-	cpus                      nanoCPUs
+	cpus                      runopts.NanoCPUs
 	cpusetCpus, cpusetMems    string
-	memory, memoryReservation memBytes
-	memorySwap                swapBytes
+	memory, memoryReservation runopts.MemBytes
+	memorySwap                runopts.SwapBytes
 	restart                   string
 }
 
@@ -42,7 +43,7 @@ func newUpdateCommand(c *cli.Cli) *cobra.Command {
 				opts.Resources.PidsLimit = &o.pidsLimit
 			}
 			if cmd.Flags().Changed("restart") {
-				p, err := parseRestart(o.restart)
+				p, err := runopts.ParseRestart(o.restart)
 				if err != nil {
 					return err
 				}

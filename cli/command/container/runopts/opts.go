@@ -1,4 +1,4 @@
-package container
+package runopts
 
 import (
 	"errors"
@@ -14,35 +14,36 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// containerOptions are the flags shared by run and create.
-type containerOptions struct {
-	attach      listOpt
-	env         listOpt
-	envFile     listOpt
-	labels      listOpt
-	labelFile   listOpt
-	volumes     listOpt
-	tmpfs       listOpt
-	volumesFrom listOpt
-	publish     listOpt
-	expose      listOpt
-	capAdd      listOpt
-	capDrop     listOpt
-	securityOpt listOpt
+// Options are the flags shared by run and create: AddFlags registers
+// them, Parse reads them into a create request.
+type Options struct {
+	attach      ListOpt
+	env         ListOpt
+	envFile     ListOpt
+	labels      ListOpt
+	labelFile   ListOpt
+	volumes     ListOpt
+	tmpfs       ListOpt
+	volumesFrom ListOpt
+	publish     ListOpt
+	expose      ListOpt
+	capAdd      ListOpt
+	capDrop     ListOpt
+	securityOpt ListOpt
 	ulimits     ulimitOpt
 	mounts      mountOpt
 	networks    networkOpt
-	memory      memBytes
-	memorySwap  swapBytes
-	shmSize     memBytes
-	cpus        nanoCPUs
+	memory      MemBytes
+	memorySwap  SwapBytes
+	shmSize     MemBytes
+	cpus        NanoCPUs
 
 	stdin, tty, init, privileged, readOnly, publishAll bool
 	workdir, user, entrypoint, hostname, domainname    string
 	stopSignal, cpusetCPUs, platform, pull, restart    string
 	detachKeys, logDriver, runtime, name               string
-	logOpts, dns, addHost, groupAdd                    listOpt
-	dnsSearch, dnsOptions, aliases, links              listOpt
+	logOpts, dns, addHost, groupAdd                    ListOpt
+	dnsSearch, dnsOptions, aliases, links              ListOpt
 	ip, mac                                            string
 	ipc, pid, uts, cgroupParent                        string
 	stopTimeout                                        int
@@ -55,7 +56,8 @@ type containerOptions struct {
 	noHealthcheck                          bool
 }
 
-func addFlags(fl *pflag.FlagSet, o *containerOptions) {
+// AddFlags registers the flags on fl, bound to o.
+func (o *Options) AddFlags(fl *pflag.FlagSet) {
 	fl.VarP(&o.attach, "attach", "a", "Attach to STDIN, STDOUT or STDERR")
 	fl.BoolVarP(&o.stdin, "interactive", "i", false, "Keep STDIN open even if not attached")
 	fl.BoolVarP(&o.tty, "tty", "t", false, "Allocate a pseudo-TTY")
@@ -124,8 +126,23 @@ func addFlags(fl *pflag.FlagSet, o *containerOptions) {
 	fl.BoolVar(&o.noHealthcheck, "no-healthcheck", false, "Disable any container-specified HEALTHCHECK")
 }
 
+// Name is --name: the name to create the container under.
+func (o *Options) Name() string { return o.name }
+
+// Pull is --pull: "always", "missing" or "never" (not checked here).
+func (o *Options) Pull() string { return o.pull }
+
+// Platform is --platform: the image platform to create from and pull.
+func (o *Options) Platform() string { return o.platform }
+
+// DetachKeys is --detach-keys: the key sequence that detaches from the container.
+func (o *Options) DetachKeys() string { return o.detachKeys }
+
+// Attach is the streams --attach named, as given.
+func (o *Options) Attach() []string { return o.attach }
+
 // healthConfig is docker's reading of the --health-* flags.
-func (o *containerOptions) healthConfig() (*container.HealthConfig, error) {
+func (o *Options) healthConfig() (*container.HealthConfig, error) {
 	have := o.healthCmd != "" || o.healthInterval != 0 || o.healthTimeout != 0 || o.healthStartPeriod != 0 ||
 		o.healthRetries != 0 || o.healthStartInterval != 0
 	if o.noHealthcheck {
@@ -155,18 +172,18 @@ func (o *containerOptions) healthConfig() (*container.HealthConfig, error) {
 	return h, nil
 }
 
-// createConfig is everything POST /containers/create takes.
-type createConfig struct {
+// Configs is everything POST /containers/create takes but the name and platform.
+type Configs struct {
 	Config     *container.Config
 	HostConfig *container.HostConfig
 	Networking *network.NetworkingConfig
 }
 
-// parse converts the flags and positional arguments (IMAGE [COMMAND] [ARG...])
+// Parse converts the flags and positional arguments (IMAGE [COMMAND] [ARG...])
 // into the create request, as docker's opts.parse does.
-func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfig, error) {
+func (o *Options) Parse(fl *pflag.FlagSet, args []string) (*Configs, error) {
 	attachStdin, attachStdout, attachStderr := false, false, false
-	for _, a := range o.attach.values {
+	for _, a := range o.attach {
 		switch strings.ToLower(a) {
 		case "stdin":
 			attachStdin = true
@@ -181,29 +198,24 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 	if o.stdin {
 		attachStdin = true
 	}
-	if len(o.attach.values) == 0 {
+	if len(o.attach) == 0 {
 		attachStdout, attachStderr = true, true
 	}
 
-	var env []string
-	for _, f := range o.envFile.values {
-		lines, err := parseKVFile(f, os.LookupEnv)
-		if err != nil {
-			return nil, err
-		}
-		env = append(env, lines...)
+	env, err := Env(o.envFile, o.env)
+	if err != nil {
+		return nil, err
 	}
-	env = append(env, expandEnv(o.env.values)...)
 
 	var labels []string
-	for _, f := range o.labelFile.values {
+	for _, f := range o.labelFile {
 		lines, err := parseKVFile(f, nil)
 		if err != nil {
 			return nil, err
 		}
 		labels = append(labels, lines...)
 	}
-	labels = append(labels, o.labels.values...)
+	labels = append(labels, o.labels...)
 
 	var entrypoint []string
 	if o.entrypoint != "" {
@@ -219,19 +231,19 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 	if o.memorySwap != 0 && o.memorySwap != -1 && o.memory != 0 && int64(o.memorySwap) < int64(o.memory) {
 		return nil, errors.New("minimum memoryswap limit should be larger than memory limit, see usage")
 	}
-	exposed, bindings, err := parsePublish(o.publish.values)
+	exposed, bindings, err := ParsePublish(o.publish)
 	if err != nil {
 		return nil, err
 	}
-	if exposed, err = parseExpose(o.expose.values, exposed); err != nil {
+	if exposed, err = parseExpose(o.expose, exposed); err != nil {
 		return nil, err
 	}
-	binds, volumes := parseVolumes(o.volumes.values)
-	secOpts, err := parseSecurityOpts(o.securityOpt.values)
+	binds, volumes := parseVolumes(o.volumes)
+	secOpts, err := parseSecurityOpts(o.securityOpt)
 	if err != nil {
 		return nil, err
 	}
-	restart, err := parseRestart(o.restart)
+	restart, err := ParseRestart(o.restart)
 	if err != nil {
 		return nil, err
 	}
@@ -275,23 +287,23 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 		PortBindings:    bindings,
 		RestartPolicy:   restart,
 		AutoRemove:      false,
-		CapAdd:          o.capAdd.values,
-		CapDrop:         o.capDrop.values,
+		CapAdd:          o.capAdd,
+		CapDrop:         o.capDrop,
 		Privileged:      o.privileged,
 		PublishAllPorts: o.publishAll,
 		ReadonlyRootfs:  o.readOnly,
 		SecurityOpt:     secOpts,
-		Tmpfs:           parseTmpfs(o.tmpfs.values),
-		VolumesFrom:     o.volumesFrom.values,
+		Tmpfs:           parseTmpfs(o.tmpfs),
+		VolumesFrom:     o.volumesFrom,
 		ShmSize:         int64(o.shmSize),
 		Runtime:         o.runtime,
 		IpcMode:         container.IpcMode(o.ipc),
 		PidMode:         container.PidMode(o.pid),
 		UTSMode:         container.UTSMode(o.uts),
-		GroupAdd:        o.groupAdd.values,
-		ExtraHosts:      o.addHost.values,
+		GroupAdd:        o.groupAdd,
+		ExtraHosts:      o.addHost,
 		Mounts:          o.mounts.values,
-		LogConfig:       container.LogConfig{Type: o.logDriver, Config: logOpts(o.logOpts.values)},
+		LogConfig:       container.LogConfig{Type: o.logDriver, Config: logOpts(o.logOpts)},
 		Resources: container.Resources{
 			CPUShares:    o.cpuShares,
 			Memory:       int64(o.memory),
@@ -308,14 +320,14 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 	if fl.Changed("init") {
 		hc.Init = &o.init
 	}
-	for _, d := range o.dns.values {
+	for _, d := range o.dns {
 		a, err := parseAddr(d)
 		if err != nil {
 			return nil, err
 		}
 		hc.DNS = append(hc.DNS, a)
 	}
-	hc.DNSSearch, hc.DNSOptions, hc.Links = o.dnsSearch.values, o.dnsOptions.values, o.links.values
+	hc.DNSSearch, hc.DNSOptions, hc.Links = o.dnsSearch, o.dnsOptions, o.links
 	endpoints := map[string]*network.EndpointSettings{}
 	for _, n := range o.networks.values {
 		endpoints[n] = &network.EndpointSettings{}
@@ -325,7 +337,7 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 	}
 	// --ip, --network-alias and --mac-address apply to the first network
 	primary := endpoints[networkMode]
-	primary.Aliases = o.aliases.values
+	primary.Aliases = o.aliases
 	if o.ip != "" {
 		a, err := netip.ParseAddr(o.ip)
 		if err != nil || !a.Is4() {
@@ -340,7 +352,7 @@ func (o *containerOptions) parse(fl *pflag.FlagSet, args []string) (*createConfi
 		}
 		primary.MacAddress = network.HardwareAddr(m)
 	}
-	return &createConfig{Config: cfg, HostConfig: hc, Networking: &network.NetworkingConfig{EndpointsConfig: endpoints}}, nil
+	return &Configs{Config: cfg, HostConfig: hc, Networking: &network.NetworkingConfig{EndpointsConfig: endpoints}}, nil
 }
 
 func logOpts(vals []string) map[string]string {
@@ -350,7 +362,9 @@ func logOpts(vals []string) map[string]string {
 	return kvMap(vals)
 }
 
-func parseRestart(s string) (container.RestartPolicy, error) {
+// ParseRestart reads a --restart value, NAME[:MAX-RETRIES] (a count only
+// with on-failure), for run, create and update.
+func ParseRestart(s string) (container.RestartPolicy, error) {
 	p := container.RestartPolicy{}
 	if s == "" {
 		return p, nil

@@ -1,4 +1,4 @@
-package container
+package runopts
 
 import (
 	"bufio"
@@ -61,6 +61,20 @@ func parseKVFile(path string, lookup func(string) (string, bool)) ([]string, err
 	return lines, sc.Err()
 }
 
+// Env is the environment --env-file and -e (or --env) give a container or
+// an exec: the files' variables, then the -e values, in order.
+func Env(envFiles, env []string) ([]string, error) {
+	var out []string
+	for _, f := range envFiles {
+		lines, err := parseKVFile(f, os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lines...)
+	}
+	return append(out, expandEnv(env)...), nil
+}
+
 // expandEnv gives a bare -e NAME the value from the client's environment, as docker does.
 func expandEnv(vals []string) []string {
 	out := make([]string, 0, len(vals))
@@ -119,8 +133,6 @@ func parseTmpfs(specs []string) map[string]string {
 	return m
 }
 
-// parsePublish turns -p values into exposed ports and bindings:
-// [ip:][hostPort:]containerPort[/proto], with equal-length ranges.
 // parseExpose adds --expose's ports and port ranges to exposed, in the
 // docker CLI's words for a bad one.
 func parseExpose(specs []string, exposed network.PortSet) (network.PortSet, error) {
@@ -140,7 +152,10 @@ func parseExpose(specs []string, exposed network.PortSet) (network.PortSet, erro
 	return exposed, nil
 }
 
-func parsePublish(specs []string) (network.PortSet, network.PortMap, error) {
+// ParsePublish turns -p values into exposed ports and bindings, as docker
+// run does: [ip:][hostPort:]containerPort[/proto], with equal-length
+// ranges. Commands beside run use it too (compose run).
+func ParsePublish(specs []string) (network.PortSet, network.PortMap, error) {
 	if len(specs) == 0 {
 		return nil, nil, nil
 	}
@@ -323,10 +338,4 @@ func parseAddr(s string) (netip.Addr, error) {
 		return a, fmt.Errorf("%s is not an ip address", s)
 	}
 	return a, nil
-}
-
-// ParsePublish parses -p specs as docker run does, for commands beside it
-// (compose run).
-func ParsePublish(specs []string) (network.PortSet, network.PortMap, error) {
-	return parsePublish(specs)
 }

@@ -1,4 +1,4 @@
-package container
+package runopts
 
 import (
 	"fmt"
@@ -10,57 +10,57 @@ import (
 	"github.com/moby/moby/api/types/mount"
 )
 
-// listOpt is a repeatable string flag shown as "list" in help, like docker's ListOpts.
-type listOpt struct{ values []string }
+// ListOpt is a repeatable string flag shown as "list" in help, like docker's ListOpts.
+type ListOpt []string
 
-func (l *listOpt) String() string {
-	if len(l.values) == 0 {
+func (l *ListOpt) String() string {
+	if len(*l) == 0 {
 		return ""
 	}
-	return "[" + strings.Join(l.values, " ") + "]"
+	return "[" + strings.Join(*l, " ") + "]"
 }
-func (l *listOpt) Set(v string) error { l.values = append(l.values, v); return nil }
-func (l *listOpt) Type() string       { return "list" }
+func (l *ListOpt) Set(v string) error { *l = append(*l, v); return nil }
+func (l *ListOpt) Type() string       { return "list" }
 
-// memBytes is a size flag accepting units ("512m").
-type memBytes int64
+// MemBytes is a size flag accepting units ("512m").
+type MemBytes int64
 
-func (m *memBytes) String() string {
+func (m *MemBytes) String() string {
 	if *m == 0 {
 		return "0"
 	}
 	return units.BytesSize(float64(*m))
 }
-func (m *memBytes) Set(v string) error {
+func (m *MemBytes) Set(v string) error {
 	n, err := units.RAMInBytes(v)
-	*m = memBytes(n)
+	*m = MemBytes(n)
 	return err
 }
-func (m *memBytes) Type() string { return "bytes" }
+func (m *MemBytes) Type() string { return "bytes" }
 
-// swapBytes is like memBytes but accepts -1 for unlimited.
-type swapBytes int64
+// SwapBytes is like MemBytes but accepts -1 for unlimited.
+type SwapBytes int64
 
-func (m *swapBytes) String() string { return (*memBytes)(m).String() }
-func (m *swapBytes) Set(v string) error {
+func (m *SwapBytes) String() string { return (*MemBytes)(m).String() }
+func (m *SwapBytes) Set(v string) error {
 	if v == "-1" {
 		*m = -1
 		return nil
 	}
-	return (*memBytes)(m).Set(v)
+	return (*MemBytes)(m).Set(v)
 }
-func (m *swapBytes) Type() string { return "bytes" }
+func (m *SwapBytes) Type() string { return "bytes" }
 
-// nanoCPUs parses a decimal CPU count into billionths of a CPU.
-type nanoCPUs int64
+// NanoCPUs parses a decimal CPU count into billionths of a CPU.
+type NanoCPUs int64
 
-func (n *nanoCPUs) String() string {
+func (n *NanoCPUs) String() string {
 	if *n == 0 {
 		return ""
 	}
 	return big.NewRat(int64(*n), 1e9).FloatString(3)
 }
-func (n *nanoCPUs) Set(v string) error {
+func (n *NanoCPUs) Set(v string) error {
 	cpu, ok := new(big.Rat).SetString(v)
 	if !ok {
 		return fmt.Errorf("failed to parse %v as a rational number", v)
@@ -69,10 +69,10 @@ func (n *nanoCPUs) Set(v string) error {
 	if !nano.IsInt() {
 		return fmt.Errorf("value is too precise")
 	}
-	*n = nanoCPUs(nano.Num().Int64())
+	*n = NanoCPUs(nano.Num().Int64())
 	return nil
 }
-func (n *nanoCPUs) Type() string { return "decimal" }
+func (n *NanoCPUs) Type() string { return "decimal" }
 
 // ulimitOpt collects --ulimit values.
 type ulimitOpt struct{ values []*container.Ulimit }

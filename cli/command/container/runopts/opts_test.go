@@ -1,4 +1,4 @@
-package container
+package runopts
 
 import (
 	"os"
@@ -10,16 +10,16 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func parseArgs(t *testing.T, args ...string) (*createConfig, error) {
+func parseArgs(t *testing.T, args ...string) (*Configs, error) {
 	t.Helper()
-	o := &containerOptions{}
+	o := &Options{}
 	fl := pflag.NewFlagSet("run", pflag.ContinueOnError)
 	fl.SetInterspersed(false)
-	addFlags(fl, o)
+	o.AddFlags(fl)
 	if err := fl.Parse(args); err != nil {
 		return nil, err
 	}
-	return o.parse(fl, fl.Args())
+	return o.Parse(fl, fl.Args())
 }
 
 func TestParseBasics(t *testing.T) {
