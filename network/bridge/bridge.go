@@ -12,9 +12,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/berth-project/berth/network/iface"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 )
 
 // Owner says which daemon makes a bridge: its data root, written as the
@@ -65,7 +65,7 @@ func Ensure(name string, gws []netip.Prefix, owner Owner) error {
 			// a bridge made while IPv6 was off for new interfaces
 			_ = os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/disable_ipv6", []byte("0"), 0o644)
 		}
-		if err := netlink.AddrReplace(link, addr(gw)); err != nil {
+		if err := netlink.AddrReplace(link, iface.Addr(gw)); err != nil {
 			return fmt.Errorf("address %s on %s: %w", gw, name, err)
 		}
 	}
@@ -129,15 +129,9 @@ func MAC(ip netip.Addr) net.HardwareAddr {
 
 // Endpoint is one interface of a namespace on a bridge.
 type Endpoint struct {
-	Bridge    string       // bridge name
-	HostName  string       // host end of the veth pair
-	IfName    string       // name inside, e.g. eth0
-	Addr      netip.Prefix // address and subnet length
-	Gateway   netip.Addr   // default route via this, if valid
-	Addr6     netip.Prefix // IPv6 address, if valid
-	Gateway6  netip.Addr   // default IPv6 route via this, if valid
-	LinkLocal []netip.Prefix
-	MAC       net.HardwareAddr
+	Bridge   string // bridge name
+	HostName string // host end of the veth pair
+	iface.Config
 }
 
 // Attach creates the veth pair, puts one end on the bridge and the other
@@ -170,29 +164,8 @@ func Attach(nsPath string, ep Endpoint) (retErr error) {
 		return err
 	}
 	defer h.Close()
-	in, err := h.LinkByName(ep.IfName)
-	if err != nil {
+	if _, err := iface.Configure(h, ep.Config); err != nil {
 		return err
-	}
-	for _, a := range append([]netip.Prefix{ep.Addr, ep.Addr6}, ep.LinkLocal...) {
-		if !a.IsValid() {
-			continue
-		}
-		if err := h.AddrAdd(in, addr(a)); err != nil {
-			return fmt.Errorf("address %s: %w", a, err)
-		}
-	}
-	if err := h.LinkSetUp(in); err != nil {
-		return err
-	}
-	for _, gw := range []netip.Addr{ep.Gateway, ep.Gateway6} {
-		if !gw.IsValid() {
-			continue
-		}
-		route := &netlink.Route{LinkIndex: in.Attrs().Index, Gw: net.IP(gw.AsSlice())}
-		if err := h.RouteAdd(route); err != nil && !os.IsExist(err) {
-			return fmt.Errorf("default route via %s: %w", gw, err)
-		}
 	}
 	host, err := netlink.LinkByName(ep.HostName)
 	if err != nil {
@@ -214,19 +187,4 @@ func Detach(hostName string) error {
 		return nil
 	}
 	return netlink.LinkDel(link)
-}
-
-func ipNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
-}
-
-// addr is an interface address; IPv6 ones skip duplicate address
-// detection (as libnetwork's), so they work at once rather than after the
-// second or so DAD takes: the pool already made them unique.
-func addr(p netip.Prefix) *netlink.Addr {
-	a := &netlink.Addr{IPNet: ipNet(p)}
-	if p.Addr().Is6() {
-		a.Flags = unix.IFA_F_NODAD
-	}
-	return a
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-project/berth/network/iface"
 	"github.com/berth-project/berth/network/netns"
 )
 
@@ -71,8 +72,8 @@ func attachReachable(t *testing.T, tc attachCase) error {
 		return err
 	}
 	defer netns.Remove(ns)
-	ep := Endpoint{Bridge: br, HostName: VethName("ctr", "net"), IfName: "eth0",
-		Addr: netip.MustParsePrefix(tc.addr), Gateway: gw.Addr(), MAC: MAC(netip.MustParseAddr("10.213.0.2"))}
+	ep := Endpoint{Bridge: br, HostName: VethName("ctr", "net"), Config: iface.Config{IfName: "eth0",
+		Addr: netip.MustParsePrefix(tc.addr), Gateway: gw.Addr(), MAC: MAC(netip.MustParseAddr("10.213.0.2"))}}
 	listen := []string{"10.213.0.1"}
 	if tc.addr6 != "" {
 		ep.Addr6, ep.Gateway6 = netip.MustParsePrefix(tc.addr6), gws[1].Addr()
@@ -138,7 +139,7 @@ func attachReachable(t *testing.T, tc attachCase) error {
 	if err := Detach(ep.HostName); err != nil || Exists(ep.HostName) {
 		return fmt.Errorf("detach: %v", err)
 	}
-	if err := Attach(ns, Endpoint{Bridge: "nosuchbridge", HostName: VethName("c2", "n"), IfName: "eth1", Addr: netip.MustParsePrefix("10.0.0.2/24")}); err == nil {
+	if err := Attach(ns, Endpoint{Bridge: "nosuchbridge", HostName: VethName("c2", "n"), Config: iface.Config{IfName: "eth1", Addr: netip.MustParsePrefix("10.0.0.2/24")}}); err == nil {
 		return fmt.Errorf("attach to a missing bridge")
 	}
 	if Exists(VethName("c2", "n")) {

@@ -6,12 +6,10 @@ package macvlan
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 
+	"github.com/berth-project/berth/network/iface"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -120,22 +118,16 @@ func DeleteParent(name string) error {
 
 // Endpoint is one interface of a namespace on a parent.
 type Endpoint struct {
-	Parent    string
-	Mode      netlink.MacvlanMode
-	IfName    string       // name inside, e.g. eth0
-	Addr      netip.Prefix // address and subnet length
-	Gateway   netip.Addr   // default route via this, if valid
-	Addr6     netip.Prefix
-	Gateway6  netip.Addr
-	LinkLocal []netip.Prefix
-	MAC       net.HardwareAddr
+	Parent string
+	Mode   netlink.MacvlanMode
+	iface.Config
 }
 
 // Attach creates a macvlan link on the parent inside the namespace at
 // nsPath, configured as ep says. It is born there with its final name (a
 // link moved between namespaces waits for an RCU grace period). On error
 // nothing is left behind.
-func Attach(nsPath string, ep Endpoint) (retErr error) {
+func Attach(nsPath string, ep Endpoint) error {
 	parent, err := netlink.LinkByName(ep.Parent)
 	if err != nil {
 		return fmt.Errorf("parent %s: %w", ep.Parent, err)
@@ -155,33 +147,13 @@ func Attach(nsPath string, ep Endpoint) (retErr error) {
 		return err
 	}
 	defer h.Close()
-	in, err := h.LinkByName(ep.IfName)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if retErr != nil {
+	if in, err := iface.Configure(h, ep.Config); err != nil {
+		if in != nil {
 			_ = h.LinkDel(in)
+		} else {
+			_ = Detach(nsPath, ep.IfName)
 		}
-	}()
-	for _, a := range append([]netip.Prefix{ep.Addr, ep.Addr6}, ep.LinkLocal...) {
-		if !a.IsValid() {
-			continue
-		}
-		if err := h.AddrAdd(in, &netlink.Addr{IPNet: &net.IPNet{IP: net.IP(a.Addr().AsSlice()), Mask: net.CIDRMask(a.Bits(), a.Addr().BitLen())}}); err != nil {
-			return fmt.Errorf("address %s: %w", a, err)
-		}
-	}
-	if err := h.LinkSetUp(in); err != nil {
 		return err
-	}
-	for _, gw := range []netip.Addr{ep.Gateway, ep.Gateway6} {
-		if !gw.IsValid() {
-			continue
-		}
-		if err := h.RouteAdd(&netlink.Route{LinkIndex: in.Attrs().Index, Gw: net.IP(gw.AsSlice())}); err != nil && !os.IsExist(err) {
-			return fmt.Errorf("default route via %s: %w", gw, err)
-		}
 	}
 	return nil
 }

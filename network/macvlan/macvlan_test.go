@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-project/berth/network/iface"
 	"github.com/vishvananda/netlink"
 )
 
@@ -81,7 +82,7 @@ func TestAttachParents(t *testing.T) {
 		t.Skipf("unshare --net: %v %s", err, out)
 	}
 	defer exec.Command("umount", ns).Run()
-	ep := Endpoint{Parent: parent, IfName: "eth0", Addr: netip.MustParsePrefix("10.239.0.5/24"), Gateway: netip.MustParseAddr("10.239.0.1")}
+	ep := Endpoint{Parent: parent, Config: iface.Config{IfName: "eth0", Addr: netip.MustParsePrefix("10.239.0.5/24"), Gateway: netip.MustParseAddr("10.239.0.1")}}
 	if err := Attach(ns, ep); err != nil {
 		t.Fatal(err)
 	}

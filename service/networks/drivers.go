@@ -3,11 +3,11 @@ package networks
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 
 	"github.com/berth-project/berth/network/bridge"
+	"github.com/berth-project/berth/network/iface"
 	"github.com/berth-project/berth/network/macvlan"
 	"github.com/containerd/errdefs"
 	"github.com/vishvananda/netlink"
@@ -61,22 +61,11 @@ type driver interface {
 	up(s *Service, n *Network) error
 	// down undoes up.
 	down(s *Service, n *Network)
-	// attach connects the namespace at nsPath as l says, and records in
-	// ep what detach needs.
-	attach(nsPath string, n *Network, ep *Endpoint, l link) error
+	// attach connects the namespace at nsPath with an interface
+	// configured as c says, and records in ep what detach needs.
+	attach(nsPath string, n *Network, ep *Endpoint, c iface.Config) error
 	// detach removes ep's link.
 	detach(ep *Endpoint) error
-}
-
-// link is what an endpoint's interface gets, whatever the driver.
-type link struct {
-	IfName    string
-	Addr      netip.Prefix
-	Addr6     netip.Prefix // zero on an IPv4-only network
-	Gateway   netip.Addr   // the default route, if valid
-	Gateway6  netip.Addr
-	LinkLocal []netip.Prefix
-	MAC       net.HardwareAddr
 }
 
 // driverOf is n's driver (nil for host and none, which have no host side).
@@ -118,10 +107,9 @@ func (bridgeDriver) down(s *Service, n *Network) {
 	wg.Wait()
 }
 
-func (bridgeDriver) attach(nsPath string, n *Network, ep *Endpoint, l link) error {
+func (bridgeDriver) attach(nsPath string, n *Network, ep *Endpoint, c iface.Config) error {
 	ep.HostVeth = bridge.VethName(ep.ContainerID, n.ID)
-	return bridge.Attach(nsPath, bridge.Endpoint{Bridge: n.Bridge, HostName: ep.HostVeth, IfName: l.IfName,
-		Addr: l.Addr, Addr6: l.Addr6, Gateway: l.Gateway, Gateway6: l.Gateway6, LinkLocal: l.LinkLocal, MAC: l.MAC})
+	return bridge.Attach(nsPath, bridge.Endpoint{Bridge: n.Bridge, HostName: ep.HostVeth, Config: c})
 }
 
 func (bridgeDriver) detach(ep *Endpoint) error { return bridge.Detach(ep.HostVeth) }
@@ -148,14 +136,13 @@ func (macvlanDriver) down(s *Service, n *Network) {
 	}
 }
 
-func (macvlanDriver) attach(nsPath string, n *Network, ep *Endpoint, l link) error {
+func (macvlanDriver) attach(nsPath string, n *Network, ep *Endpoint, c iface.Config) error {
 	mode, err := macvlan.ParseMode(n.Options[optMacvlanMode])
 	if err != nil {
 		return err
 	}
 	ep.NetNS = nsPath
-	return macvlan.Attach(nsPath, macvlan.Endpoint{Parent: n.Parent, Mode: mode, IfName: l.IfName,
-		Addr: l.Addr, Addr6: l.Addr6, Gateway: l.Gateway, Gateway6: l.Gateway6, LinkLocal: l.LinkLocal, MAC: l.MAC})
+	return macvlan.Attach(nsPath, macvlan.Endpoint{Parent: n.Parent, Mode: mode, Config: c})
 }
 
 func (macvlanDriver) detach(ep *Endpoint) error { return macvlan.Detach(ep.NetNS, ep.IfName) }

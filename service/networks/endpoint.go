@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-project/berth/network/bridge"
 	"github.com/berth-project/berth/network/conntrack"
+	"github.com/berth-project/berth/network/iface"
 	"github.com/berth-project/berth/network/ipam"
 	"github.com/containerd/errdefs"
 )
@@ -102,7 +103,7 @@ func (s *Service) Join(nsPath string, req JoinRequest) (*Endpoint, error) {
 		}
 	}
 	ep.MAC = mac.String()
-	l := link{IfName: ep.IfName, Addr: netip.PrefixFrom(ip, n.Subnet.Bits()), MAC: mac}
+	l := iface.Config{IfName: ep.IfName, Addr: netip.PrefixFrom(ip, n.Subnet.Bits()), MAC: mac}
 	if ip6.IsValid() {
 		l.Addr6 = netip.PrefixFrom(ip6, n.Subnet6.Bits())
 	}
